@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { COMPONENTS } from './components.js';
+
+export const SCHEMA_VERSION = 1;
+
+/**
+ * A message from one component to another: the unit of delivery. The BullMQ job that carries it
+ * is only delivery; the envelope is what the receiver records as its input.
+ */
+export const EnvelopeSchema = z.object({
+  runId: z.string().min(1),
+  /** event id of the command that sent it (also the job id), unique in the run */
+  id: z.string().min(1),
+  type: z.string().min(1),
+  from: z.enum([...COMPONENTS, 'cli']),
+  to: z.enum(COMPONENTS),
+  causationId: z.string().nullable(),
+  correlationId: z.string(),
+  lamport: z.number().int().nonnegative(),
+  payload: z.unknown(),
+});
+export type Envelope = z.infer<typeof EnvelopeSchema>;
+
+export const LogEntryKind = z.enum(['input', 'event', 'command']);
+export type LogEntryKind = z.infer<typeof LogEntryKind>;
+
+/**
+ * One entry of a run's log (DESIGN.md §2.2). `input` entries are what a component consumed, in the
+ * order it consumed them (payload = the whole envelope, stateHash = its state after deciding);
+ * `event` entries are what it recorded; `command` entries are what it sent (`to` names the receiver).
+ */
+export const LogEntrySchema = z.object({
+  runId: z.string(),
+  seq: z.number().int().positive(),
+  eventId: z.string(),
+  kind: LogEntryKind,
+  type: z.string(),
+  component: z.enum(COMPONENTS),
+  to: z.enum(COMPONENTS).optional(),
+  causationId: z.string().nullable(),
+  correlationId: z.string(),
+  lamport: z.number().int().nonnegative(),
+  payload: z.unknown(),
+  stateHash: z.string().optional(),
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  ts: z.number().optional(),
+});
+export type LogEntry = z.infer<typeof LogEntrySchema>;
+/** An entry before the log gave it a sequence number. */
+export type NewLogEntry = Omit<LogEntry, 'seq'>;

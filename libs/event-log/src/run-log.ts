@@ -1,0 +1,42 @@
+import type { LogEntry, NewLogEntry, ResolvedPolicy } from '../../contracts/src/index.js';
+
+/** What a run is, stored beside its log and carried in an export's header line. */
+export interface RunMeta {
+  runId: string;
+  /** scenario name and the file it came from */
+  scenario: { name: string; file?: string };
+  policy: ResolvedPolicy;
+  seed: number;
+  engine: 'cluster' | 'embedded';
+  startedAt: number;
+  status: 'running' | 'finished' | 'failed';
+}
+
+export interface AppendResult {
+  /** false when the marker already existed: nothing was appended */
+  fresh: boolean;
+  /** the entries recorded with the marker (the new ones, or the ones recorded the first time) */
+  entries: LogEntry[];
+}
+
+/**
+ * A run's log (DESIGN.md §2, points 2-3). Sequence numbers are global to the run and start at 1.
+ * `appendOnce` appends the entries caused by one input together with a marker for that input,
+ * atomically; a second call with the same marker appends nothing and returns what was recorded.
+ */
+export interface RunLog {
+  appendOnce(runId: string, markerId: string, entries: NewLogEntry[]): Promise<AppendResult>;
+  /** entries with fromSeq <= seq <= toSeq (both optional), in sequence order */
+  read(runId: string, fromSeq?: number, toSeq?: number): Promise<LogEntry[]>;
+  /** the whole log in pages, for long runs */
+  readPages(runId: string, pageSize?: number): AsyncIterable<LogEntry[]>;
+  length(runId: string): Promise<number>;
+  /** a payload that failed validation, with the reason: nothing is dropped silently */
+  deadLetter(runId: string, reason: string, raw: unknown): Promise<void>;
+  readDeadLetters(runId: string): Promise<Array<{ reason: string; raw: unknown; ts: number }>>;
+  putRunMeta(meta: RunMeta): Promise<void>;
+  getRunMeta(runId: string): Promise<RunMeta | undefined>;
+  listRuns(): Promise<RunMeta[]>;
+  /** removes everything of the run (tests, `import` over an existing id) */
+  deleteRun(runId: string): Promise<void>;
+}
