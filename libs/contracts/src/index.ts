@@ -2,3 +2,4 @@ export * from './errno.js';
 export * from './components.js';
 export * from './envelope.js';
 export * from './policy.js';
+export * from './uapi.js';

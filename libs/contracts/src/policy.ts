@@ -38,6 +38,25 @@ export const POLICIES = {
     schema: z.enum(['ENOSPC', 'EFAULT']),
     presets: allPresets<'ENOSPC' | 'EFAULT'>('ENOSPC', { v1: 'EFAULT' }),
   } satisfies PolicyDef<'ENOSPC' | 'EFAULT'>,
+  'vfio.no_vmm_errno': {
+    description:
+      'errno of VFIO_IOMMU_PASID_REQUEST on a container with no vfio_mm (not nesting, or only an external domain): v1 -EFAULT, v6/v7 the kernel-internal -ENOTSUPP (524, bug #14), the fix a standard -EOPNOTSUPP',
+    source: 'v1 vfio_iommu_type1_pasid_alloc [V]; v7 vfio_iommu_type1_pasid_request [V]; v2-v5 and v8 values [M]',
+    schema: z.enum(['EFAULT', 'EINVAL', 'ENOTSUPP', 'EOPNOTSUPP']),
+    presets: allPresets<'EFAULT' | 'EINVAL' | 'ENOTSUPP' | 'EOPNOTSUPP'>('EINVAL', { v1: 'EFAULT', v6: 'ENOTSUPP', v7: 'ENOTSUPP', v8: 'ENOTSUPP', mainline: 'EOPNOTSUPP' }),
+  } satisfies PolicyDef<'EFAULT' | 'EINVAL' | 'ENOTSUPP' | 'EOPNOTSUPP'>,
+  'vfio.cache_invld_ignores_errors': {
+    description: 'CACHE_INVLD walks every device and ignores per-device errors, returning 0 (v2+); v1 stopped at and returned the first error',
+    source: 'v1 7/8 and Alex review (bug #3); v2+ vfio_cache_inv_fn',
+    schema: z.boolean(),
+    presets: allPresets(true, { v1: false }),
+  } satisfies PolicyDef<boolean>,
+  'vtd.bind_checks_pasid_ownership': {
+    description: 'intel_svm_bind_gpasid checks that the host PASID belongs to the domain\'s IOASID set (ioasid_find): -ENOENT if unallocated, -EACCES if another VM owns it',
+    source: 'vSVA v7 09/16 "Check ownership for guest PASID" [V]; absent before v7',
+    schema: z.boolean(),
+    presets: allPresets(false, { v7: true, v8: true, mainline: true }),
+  } satisfies PolicyDef<boolean>,
   'vfio.singleton_nesting_container': {
     description: 'a nesting container accepts one group only: attaching a second group returns -EINVAL',
     source: 'vSVA v6+ (answer to the partial-bind review on v1 6/8)',

@@ -1,0 +1,31 @@
+import type { Checker } from './types.js';
+
+interface Completed {
+  step: number; op: string; got: string; expected: string | null; asExpected: boolean; phase: string;
+  scenarioIndex: number | null; outcome: { timeout?: boolean };
+}
+
+const label = (c: Completed) => (c.phase === 'setup' ? `setup step ${c.step} (${c.op})` : `step ${c.scenarioIndex} (${c.op})`);
+
+/** Each step's outcome is the one the scenario expects under the run's preset. */
+export const expectedOutcome: Checker = {
+  name: 'expected-outcome',
+  check(h) {
+    return h.events('orchestrator', 'step.completed')
+      .filter((e) => !(e.payload as Completed).asExpected)
+      .map((e) => {
+        const c = e.payload as Completed;
+        return { invariant: 'expected-outcome', message: `${label(c)} returned ${c.got}, the scenario expects ${c.expected}`, events: [e.seq] };
+      });
+  },
+};
+
+/** Every command gets a completion: no step hangs the run (DOMAIN.md §6 `liveness`). */
+export const liveness: Checker = {
+  name: 'liveness',
+  check(h) {
+    return h.events('orchestrator', 'step.completed')
+      .filter((e) => (e.payload as Completed).outcome.timeout)
+      .map((e) => ({ invariant: 'liveness', message: `${label(e.payload as Completed)} never completed`, events: h.chain(e) }));
+  },
+};

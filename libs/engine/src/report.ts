@@ -1,0 +1,55 @@
+import type { LogEntry, ResolvedPolicy } from '../../contracts/src/index.js';
+import { checkHistory, type Violation } from '../../checkers/src/index.js';
+import type { Outcome } from '../../domain/src/index.js';
+
+export interface StepOutcome {
+  step: number;
+  phase: 'setup' | 'scenario';
+  scenarioIndex: number | null;
+  op: string;
+  result: string;
+  ret: number;
+  value?: unknown;
+  expected: string | null;
+  asExpected: boolean;
+  seq: number;
+}
+
+/** The `--json` object of `run` (DESIGN.md §6). */
+export interface RunReport {
+  runId: string;
+  scenario: { name: string; file?: string };
+  policy: { preset: string; overrides: Record<string, unknown> };
+  engine: 'cluster' | 'embedded';
+  seed: number;
+  verdict: 'pass' | 'fail';
+  violations: Violation[];
+  checked: string[];
+  outcomes: StepOutcome[];
+  stats: { entries: number; inputs: number; commands: number; events: number; wallMs: number; [k: string]: number };
+  reproduce: string;
+}
+
+export function buildReport(args: {
+  runId: string; entries: LogEntry[]; scenario: { name: string; file?: string }; policy: ResolvedPolicy;
+  engine: 'cluster' | 'embedded'; seed: number; wallMs: number; reproduce: string; extraStats?: Record<string, number>;
+}): RunReport {
+  const { entries } = args;
+  const { checked, violations } = checkHistory(entries);
+  const outcomes: StepOutcome[] = entries
+    .filter((e) => e.kind === 'event' && e.component === 'orchestrator' && e.type === 'step.completed')
+    .map((e) => {
+      const p = e.payload as { step: number; phase: 'setup' | 'scenario'; scenarioIndex: number | null; op: string; got: string; expected: string | null; asExpected: boolean; outcome: Outcome };
+      return {
+        step: p.step, phase: p.phase, scenarioIndex: p.scenarioIndex, op: p.op, result: p.got, ret: p.outcome.ret,
+        ...(p.outcome.value !== undefined ? { value: p.outcome.value } : {}), expected: p.expected, asExpected: p.asExpected, seq: e.seq,
+      };
+    });
+  const count = (k: string) => entries.filter((e) => e.kind === k).length;
+  return {
+    runId: args.runId, scenario: args.scenario, policy: { preset: args.policy.preset, overrides: args.policy.overrides },
+    engine: args.engine, seed: args.seed, verdict: violations.length ? 'fail' : 'pass', violations, checked, outcomes,
+    stats: { entries: entries.length, inputs: count('input'), commands: count('command'), events: count('event'), wallMs: args.wallMs, ...args.extraStats },
+    reproduce: args.reproduce,
+  };
+}

@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { LANE, SCHEMA_VERSION, type Component, type Envelope, type NewLogEntry } from '../../contracts/src/index.js';
+import { DECIDERS, type Output } from '../../domain/src/index.js';
+
+/** A component's decider state plus what the runtime keeps beside it: its Lamport clock and id counter. */
+export interface ComponentRuntime {
+  lamport: number;
+  /** outputs produced so far: event ids are `<lane>.<n>`, deterministic in consumption order */
+  counter: number;
+  state: unknown;
+}
+
+export interface Processed {
+  next: ComponentRuntime;
+  /** the input entry first, then one entry per output */
+  entries: NewLogEntry[];
+  /** the outputs that are messages to other components, ready to deliver */
+  commands: Envelope[];
+}
+
+export function initialRuntime(component: Component): ComponentRuntime {
+  return { lamport: 0, counter: 0, state: DECIDERS[component].initialState() };
+}
+
+/** Short, stable hash of a state (its JSON): replay compares it after every input. */
+export function stateHash(state: unknown): string {
+  return createHash('sha1').update(JSON.stringify(state)).digest('hex').slice(0, 16);
+}
+
+function correlationOf(component: Component, input: Envelope, o: Output): string {
+  // the orchestrator starts each step: everything that step causes carries the step's correlation id
+  if (component === 'orchestrator' && o.kind === 'command' && typeof o.payload.step === 'number') return `${input.runId}/step-${o.payload.step}`;
+  return input.correlationId;
+}
+
+/**
+ * Consumes one input: decide, fold the outputs into the state, and turn them into log entries and
+ * envelopes. Pure: the same runtime state and input give the same result, in every engine.
+ */
+export function processInput(component: Component, rt: ComponentRuntime, input: Envelope, opts: { hash?: boolean } = {}): Processed {
+  const decider = DECIDERS[component];
+  const outputs = decider.decide(rt.state, input);
+  let state = rt.state;
+  for (const o of outputs) state = decider.evolve(state, o);
+  const lamport = Math.max(rt.lamport, input.lamport) + 1;
+  const entries: NewLogEntry[] = [{
+    runId: input.runId, eventId: `in:${input.id}`, kind: 'input', type: input.type, component,
+    causationId: input.id, correlationId: input.correlationId, lamport, payload: input,
+    ...(opts.hash === false ? {} : { stateHash: stateHash(state) }), schemaVersion: SCHEMA_VERSION,
+  }];
+  const commands: Envelope[] = [];
+  outputs.forEach((o, k) => {
+    const eventId = `${LANE[component]}.${rt.counter + k + 1}`;
+    const correlationId = correlationOf(component, input, o);
+    const l = lamport + k + 1;
+    entries.push({
+      runId: input.runId, eventId, kind: o.kind, type: o.type, component, ...(o.kind === 'command' ? { to: o.to } : {}),
+      causationId: input.id, correlationId, lamport: l, payload: o.payload, schemaVersion: SCHEMA_VERSION,
+    });
+    if (o.kind === 'command') {
+      commands.push({ runId: input.runId, id: eventId, type: o.type, from: component, to: o.to, causationId: input.id, correlationId, lamport: l, payload: o.payload });
+    }
+  });
+  return { next: { lamport: lamport + outputs.length, counter: rt.counter + outputs.length, state }, entries, commands };
+}
+
+/** The envelopes recorded as commands among a batch of entries (to re-send after a redelivery). */
+export function commandsOf(entries: Array<NewLogEntry & { seq?: number }>): Envelope[] {
+  return entries
+    .filter((e) => e.kind === 'command')
+    .map((e) => ({ runId: e.runId, id: e.eventId, type: e.type, from: e.component, to: e.to!, causationId: e.causationId, correlationId: e.correlationId, lamport: e.lamport, payload: e.payload }));
+}
+
+/** The envelope that starts a run: the CLI's request to the orchestrator. */
+export function runStartEnvelope(runId: string, payload: Record<string, unknown>): Envelope {
+  return { runId, id: 'cli.start', type: 'run.start', from: 'cli', to: 'orchestrator', causationId: null, correlationId: runId, lamport: 0, payload };
+}
+
+/** The orchestrator's own timer: a step that saw no completion in time. */
+export function stepTimeoutEnvelope(runId: string, step: number): Envelope {
+  return { runId, id: `orch.timeout-${step}`, type: 'step.timeout', from: 'orchestrator', to: 'orchestrator', causationId: null, correlationId: `${runId}/step-${step}`, lamport: 0, payload: { step } };
+}
