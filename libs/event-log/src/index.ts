@@ -1,0 +1,20 @@
+export type { RunLog, RunMeta, AppendResult } from './run-log.js';
+export { DEFAULT_PAGE_SIZE, hasAppendMany, type AppendBatch, type BatchRunLog } from './batch.js';
+export { DEFAULT_PREFIX, runKeys, runsIndexKey, assertRunId, type RunKeys } from './keys.js';
+export { APPEND_ONCE_LUA } from './append-once.lua.js';
+export { RedisRunLog, type RedisRunLogOptions } from './redis-run-log.js';
+export { MemoryRunLog, type MemoryRunLogOptions } from './memory-run-log.js';
+export { RunMetaSchema, ResolvedPolicySchema } from './run-meta.js';
+export {
+  writeNdjson,
+  readNdjson,
+  openNdjson,
+  exportRun,
+  importRun,
+  ExportHeaderSchema,
+  NdjsonError,
+  RunExistsError,
+  type ExportHeader,
+  type NdjsonReader,
+  type ImportOptions,
+} from './ndjson.js';

@@ -1,0 +1,51 @@
+/**
+ * Key names of a run's log (DESIGN.md §2.2). Every key of one run carries the run id as a Redis Cluster
+ * hash tag (`{runId}`), so the Lua append touches one slot. The run index is the one key outside it.
+ */
+export const DEFAULT_PREFIX = 'vsva';
+
+export interface RunKeys {
+  /** the log: a stream whose ids are `${seq}-0` */
+  log: string;
+  /** hash markerId -> "first,last" (the sequences recorded with that input) */
+  marks: string;
+  /** the run's sequence counter (last sequence handed out) */
+  seq: string;
+  /** dead letters: a stream of { reason, raw, ts } */
+  dlq: string;
+  /** the RunMeta as JSON */
+  meta: string;
+}
+
+/** A run id becomes a hash tag: braces in it would change the slot, and an empty one would not hash. */
+export function assertRunId(runId: string): void {
+  if (typeof runId !== 'string' || runId.length === 0) {
+    throw new TypeError(`run id must be a non-empty string, got ${JSON.stringify(runId)}`);
+  }
+  if (/[{}\s]/.test(runId)) {
+    throw new TypeError(`run id '${runId}' must not contain braces or whitespace (it is a Redis Cluster hash tag)`);
+  }
+}
+
+export function assertPrefix(prefix: string): void {
+  if (typeof prefix !== 'string' || prefix.length === 0 || /[{}\s]/.test(prefix)) {
+    throw new TypeError(`key prefix must be non-empty without braces or whitespace, got ${JSON.stringify(prefix)}`);
+  }
+}
+
+export function runKeys(runId: string, prefix: string = DEFAULT_PREFIX): RunKeys {
+  assertRunId(runId);
+  const base = `${prefix}:{${runId}}`;
+  return {
+    log: `${base}:log`,
+    marks: `${base}:marks`,
+    seq: `${base}:seq`,
+    dlq: `${base}:dlq`,
+    meta: `${base}:meta`,
+  };
+}
+
+/** Sorted set of run ids scored by startedAt (in its own slot: write it in a separate command). */
+export function runsIndexKey(prefix: string = DEFAULT_PREFIX): string {
+  return `${prefix}:runs`;
+}
