@@ -1,0 +1,48 @@
+import { COMPONENTS, type Component, type Envelope } from '../../contracts/src/index.js';
+import { BullMqClient, queueName } from '../../transport/src/index.js';
+import type { ClusterConfig } from './config.js';
+
+/** The pattern every component's data queue handles: one recorded input per job. */
+export const DELIVER = 'deliver';
+
+/**
+ * Sends envelopes to other components' data queues. The job id is the run and event id, so a
+ * command re-sent after a redelivery is deduplicated while the first job still exists (the log's
+ * marker covers the rest).
+ */
+export class Outbox {
+  private readonly clients = new Map<Component, BullMqClient>();
+
+  constructor(private readonly cfg: ClusterConfig, private readonly from: string) {}
+
+  client(to: Component): BullMqClient {
+    let c = this.clients.get(to);
+    if (!c) {
+      c = new BullMqClient({
+        url: this.cfg.redisUrl, prefix: this.cfg.prefix, queue: queueName(to), service: to,
+        replyQueue: `${queueName(to)}.reply.${this.from}.${process.pid}`,
+        jobIdOf: (_p, data) => {
+          const e = data as Envelope;
+          return `${e.runId}.${e.id}`;
+        },
+      });
+      this.clients.set(to, c);
+    }
+    return c;
+  }
+
+  async send(e: Envelope): Promise<void> {
+    await this.client(e.to).dispatchEvent({ pattern: DELIVER, data: e });
+  }
+
+  async sendAll(es: Envelope[]): Promise<void> {
+    for (const e of es) await this.send(e);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.clients.values()].map((c) => c.close()));
+    this.clients.clear();
+  }
+}
+
+export { COMPONENTS };

@@ -1,0 +1,35 @@
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown, type Type } from '@nestjs/common';
+import type { Component } from '../../contracts/src/index.js';
+import type { RedisRunLog } from '../../event-log/src/index.js';
+import { ComponentHost } from './component-host.js';
+import type { ClusterConfig } from './config.js';
+import { Outbox } from './outbox.js';
+import { CLUSTER_CONFIG, RUN_LOG } from './tokens.js';
+
+class ServiceLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(Outbox) private readonly outbox: Outbox, @Inject(RUN_LOG) private readonly log: RedisRunLog) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.outbox.close();
+    await this.log.close();
+  }
+}
+
+/** The providers every service shares: its run log, its outbox and the host of its decider. */
+@Module({})
+export class ServiceModule {
+  static for(component: Component, cfg: ClusterConfig, log: RedisRunLog, controllers: Type[], extra: Type[] = []): DynamicModule {
+    return {
+      module: ServiceModule,
+      controllers,
+      providers: [
+        { provide: CLUSTER_CONFIG, useValue: cfg },
+        { provide: RUN_LOG, useValue: log },
+        { provide: Outbox, useFactory: () => new Outbox(cfg, component) },
+        { provide: ComponentHost, useFactory: (outbox: Outbox) => new ComponentHost(component, log, outbox), inject: [Outbox] },
+        ServiceLifecycle,
+        ...extra,
+      ],
+      exports: [ComponentHost, Outbox, RUN_LOG, CLUSTER_CONFIG],
+    };
+  }
+}

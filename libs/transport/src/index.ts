@@ -1,0 +1,12 @@
+export { BullMqServer, BULLMQ_TRANSPORT, REPLY_JOB_NAME } from './bullmq-server.js';
+export type { BullMqServerOptions, BullMqServerQueue, MalformedJobInfo } from './bullmq-server.js';
+export { BullMqClient } from './bullmq-client.js';
+export type { BullMqClientOptions } from './bullmq-client.js';
+export { BullMqContext } from './bullmq-context.js';
+export { ClientClosedError, RemoteError, RequestTimeoutError, TransportConfigError, TransportError } from './errors.js';
+export { jobPacketSchema, replyPacketSchema, describeIssues, isRequest, parseJobPacket } from './job-packet.js';
+export type { JobPacket, ReplyPacket, RequestJobPacket } from './job-packet.js';
+export { toBullJobId } from './job-id.js';
+export { queueName, serviceQueues, assertQueueName, CHANNEL_CONCURRENCY } from './queue-names.js';
+export type { QueueChannel } from './queue-names.js';
+export { toWireError, fromWireError } from './wire-error.js';
