@@ -1,7 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { PRESETS } from '../../../libs/contracts/src/index.js';
-import { downCommand, statusCommand, upCommand } from './commands/cluster.js';
-import { runCommand } from './commands/run.js';
 import { CliError } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -37,13 +35,16 @@ Examples:
   vsva-sim run scenarios/seed-null-iommu-device.yaml --policy v2 --json             # -EINVAL, pass
   vsva-sim run scenarios/seed-null-iommu-device.yaml --policy v2 --set vfio.iommu_device_null_check=false`)
   .action(async (file: string, opts) => {
+    const { runCommand } = await import('./commands/run.js');
     process.exitCode = await runCommand(file, opts);
   });
 
 program.command('up').description('start Redis (unless REDIS_URL) and the five services in the background').action(async () => {
+  const { upCommand } = await import('./commands/cluster.js');
   process.exitCode = await upCommand();
 });
 program.command('down').description('stop what `up` started').action(async () => {
+  const { downCommand } = await import('./commands/cluster.js');
   process.exitCode = await downCommand();
 });
 program
@@ -51,6 +52,7 @@ program
   .description("health of each service of the local cluster (exit 3 when one is down)")
   .option('--json', 'one JSON object on stdout')
   .action(async (opts) => {
+    const { statusCommand } = await import('./commands/cluster.js');
     process.exitCode = await statusCommand(!!opts.json);
   });
 

@@ -2,14 +2,12 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { firstValueFrom } from 'rxjs';
 import { PolicyError, resolvePolicy, type LogEntry, type ResolvedPolicy } from '../../../../libs/contracts/src/index.js';
-import { clusterHealth, resolveRedis, spawnServices, stopServices, waitHealthy, type ClusterConfig, type RunRequest } from '../../../../libs/cluster/src/index.js';
+import type { ClusterConfig, RunRequest } from '../../../../libs/cluster/src/index.js';
 import { COMPONENTS } from '../../../../libs/contracts/src/index.js';
 import { runEmbedded } from '../../../../libs/engine/src/embedded.js';
 import { buildReport, type RunReport } from '../../../../libs/engine/src/report.js';
 import { timelineHeader, timelineLine } from '../../../../libs/engine/src/timeline.js';
-import { RedisRunLog } from '../../../../libs/event-log/src/index.js';
 import { loadScenario, ScenarioError, type Scenario } from '../../../../libs/scenario/src/index.js';
-import { BullMqClient, queueName } from '../../../../libs/transport/src/index.js';
 import { readClusterState, STATE_DIR } from '../cluster-state.js';
 import { infra, usage } from '../errors.js';
 import { formatReport } from '../format.js';
@@ -78,16 +76,26 @@ export function runEmbeddedCommand(file: string, scenario: Scenario, policy: Res
 /** Uses the cluster `vsva-sim up` started when it is healthy; else starts one for this run and stops it after. */
 export async function runClusterCommand(file: string, scenario: Scenario, policy: ResolvedPolicy, o: RunOptions): Promise<RunReport> {
   const t0 = Date.now();
+  // the cluster stack (Nest, BullMQ) loads only when a cluster run needs it
+  const { clusterHealth, resolveRedis, spawnServices, stopServices, waitHealthy } = await import('../../../../libs/cluster/src/index.js');
+  const { RedisRunLog } = await import('../../../../libs/event-log/src/index.js');
+  const { BullMqClient, queueName } = await import('../../../../libs/transport/src/index.js');
+  // attach to healthy services: the cluster `vsva-sim up` started, or one on REDIS_URL (docker compose)
   const state = readClusterState();
+  const envUrl = process.env.VSVA_REDIS_URL ?? process.env.REDIS_URL;
+  const candidates = [
+    ...(state ? [{ redisUrl: state.redisUrl, prefix: state.prefix }] : []),
+    ...(envUrl ? [{ redisUrl: envUrl, prefix: process.env.VSVA_PREFIX ?? 'vsva' }] : []),
+  ];
   let cfg: ClusterConfig | undefined;
   let cleanup = async () => {};
   let startMs = 0;
-  if (state) {
-    const c = { redisUrl: state.redisUrl, prefix: state.prefix };
+  for (const c of candidates) {
     const h = await clusterHealth(c).catch(() => null);
     if (h && COMPONENTS.every((k) => h[k])) {
       cfg = c;
-      say(`cluster: using the running cluster (redis ${c.redisUrl}, prefix ${c.prefix})`);
+      say(`cluster: using the running services (redis ${c.redisUrl}, prefix ${c.prefix})`);
+      break;
     }
   }
   if (!cfg) {
