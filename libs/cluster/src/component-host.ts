@@ -41,7 +41,9 @@ export class ComponentHost extends EventEmitter {
     }
     const rt = await this.runtimeFor(input.runId);
     const p = processInput(this.component, rt, input);
-    const res = await this.log.appendOnce(input.runId, `${this.component}|${input.id}`, p.entries);
+    // wall-clock time of the decision: for people reading the log; replay and diff ignore it
+    const ts = Date.now();
+    const res = await this.log.appendOnce(input.runId, `${this.component}|${input.id}`, p.entries.map((e) => ({ ...e, ts })));
     if (res.fresh) {
       this.runs.set(input.runId, p.next);
       this.stats.inputs++;
