@@ -25,6 +25,7 @@ program
   .option('--seed <n>', 'seed of the embedded scheduler (recorded in every run)', int('--seed'), 1)
   .option('--json', 'print the report as one JSON object on stdout (human output stays on stderr)')
   .option('-q, --quiet', 'no timeline')
+  .option('--export <file>', "also write the run's log as NDJSON (replay and diff read it without Redis)")
   .option('--timeout <ms>', 'give up on the whole run after this long (cluster)', int('--timeout'), 120_000)
   .option('--step-timeout <ms>', 'a step with no completion after this long is recorded as timed out (cluster)', int('--step-timeout'), 15_000)
   .addHelpText('after', `
@@ -37,6 +38,53 @@ Examples:
   .action(async (file: string, opts) => {
     const { runCommand } = await import('./commands/run.js');
     process.exitCode = await runCommand(file, opts);
+  });
+
+program
+  .command('replay')
+  .description('re-fold a recorded run over the same deciders and compare every output and state hash with the record')
+  .argument('<run>', 'a run id (looked up in the cluster\'s Redis) or an exported .ndjson file (no Redis needed)')
+  .option('--json', 'one JSON object on stdout')
+  .addHelpText('after', '\nExit codes: 0 identical, 1 diverged (the first divergence is shown), 2 bad file, 3 no Redis.')
+  .action(async (run: string, opts) => {
+    const { replayCommand } = await import('./commands/replay.js');
+    process.exitCode = await replayCommand(run, !!opts.json);
+  });
+
+program
+  .command('export')
+  .description("write a run's log as NDJSON: a header line (schema, version, scenario, policy, seed), then one entry per line")
+  .argument('<run-id>', 'a run id in the cluster\'s Redis')
+  .requiredOption('-o, --out <file>', 'the file to write')
+  .action(async (runId: string, opts) => {
+    const { exportCommand } = await import('./commands/export-import.js');
+    process.exitCode = await exportCommand(runId, opts.out);
+  });
+
+program
+  .command('import')
+  .description('load an NDJSON export into the cluster\'s Redis under its run id')
+  .argument('<file>', 'an exported .ndjson file')
+  .option('--replace', 'overwrite a run with the same id')
+  .action(async (file: string, opts) => {
+    const { importCommand } = await import('./commands/export-import.js');
+    process.exitCode = await importCommand(file, !!opts.replace);
+  });
+
+program
+  .command('diff')
+  .description('where two runs first diverge (run ids and timestamps aside), and a summary of what differs after')
+  .argument('<a>', 'a run id or an exported .ndjson file')
+  .argument('<b>', 'a run id or an exported .ndjson file')
+  .option('--json', 'one JSON object on stdout')
+  .addHelpText('after', `
+Example: the seed scenario under v1 and v2
+  vsva-sim run scenarios/seed-null-iommu-device.yaml --policy v1 --engine embedded --export v1.ndjson
+  vsva-sim run scenarios/seed-null-iommu-device.yaml --policy v2 --engine embedded --export v2.ndjson
+  vsva-sim diff v1.ndjson v2.ndjson`)
+  .action(async (a: string, b: string, opts) => {
+    const { diffCommand } = await import('./commands/diff.js');
+    process.exitCode = await diffCommand(a, b, !!opts.json);
   });
 
 program.command('up').description('start Redis (unless REDIS_URL) and the five services in the background').action(async () => {

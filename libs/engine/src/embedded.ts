@@ -14,6 +14,11 @@ export interface EmbeddedRunOptions {
   maxDeliveries?: number;
   /** hash every state after each input (replay checks it); default true */
   hash?: boolean;
+  /**
+   * Deliver in this order (ids of input envelopes, e.g. a cluster run's recorded consumption order)
+   * instead of drawing from the PRNG: the same scenario and schedule give the same log in both engines.
+   */
+  schedule?: string[];
 }
 
 export interface EmbeddedRun {
@@ -42,7 +47,18 @@ export function runEmbedded(o: EmbeddedRunOptions): EmbeddedRun {
   const max = o.maxDeliveries ?? 1_000_000;
   let deliveries = 0;
   for (;;) {
+    if (o.schedule && deliveries >= o.schedule.length) break;
     const ready = [...channels.keys()].filter((k) => channels.get(k)!.length).sort();
+    if (o.schedule) {
+      const id = o.schedule[deliveries]!;
+      let key = ready.find((k) => channels.get(k)![0]!.id === id);
+      if (!key && id.startsWith('orch.timeout-')) {
+        send(stepTimeoutEnvelope(o.runId, Number(id.slice('orch.timeout-'.length))));
+        key = 'orchestrator>orchestrator';
+      }
+      if (!key) throw new Error(`schedule diverged at delivery ${deliveries + 1}: ${id} is at the head of no channel`);
+      ready.splice(0, ready.length, key);
+    }
     if (!ready.length) {
       const orch = rts.orchestrator.state as { finished: boolean; cursor: number; plan: unknown[] };
       if (orch.finished || !orch.plan.length) break;

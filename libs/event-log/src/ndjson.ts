@@ -78,8 +78,11 @@ export async function writeNdjson(
   entries: AsyncIterable<LogEntry[]> | LogEntry[],
   out: string,
   version: string,
+  /** `exportedAt: null` leaves the export time out, so that a deterministic run exports byte-identical files */
+  opts: { exportedAt?: number | null } = {},
 ): Promise<ExportHeader> {
   const tmp = `${out}.${process.pid}.tmp`;
+  const exportedAt = opts.exportedAt === null ? undefined : (opts.exportedAt ?? Date.now());
   const makeHeader = (count: number): ExportHeader => ({
     format: 'vsva-sim-log',
     schemaVersion: SCHEMA_VERSION,
@@ -90,7 +93,7 @@ export async function writeNdjson(
     seed: meta.seed,
     engine: meta.engine,
     entries: count,
-    exportedAt: Date.now(),
+    ...(exportedAt === undefined ? {} : { exportedAt }),
     startedAt: meta.startedAt,
     status: meta.status,
   });

@@ -11,6 +11,7 @@ import { loadScenario, ScenarioError, type Scenario } from '../../../../libs/sce
 import { readClusterState, STATE_DIR } from '../cluster-state.js';
 import { infra, usage } from '../errors.js';
 import { formatReport } from '../format.js';
+import { VERSION } from '../version.js';
 
 export interface RunOptions {
   policy: string;
@@ -21,6 +22,7 @@ export interface RunOptions {
   quiet?: boolean;
   timeout: number;
   stepTimeout: number;
+  export?: string;
 }
 
 /** Human output goes to stderr, always: stdout carries only the `--json` object. */
@@ -63,10 +65,17 @@ function printTimeline(o: RunOptions): (es: LogEntry[]) => void {
   return (es) => es.forEach((e) => say(timelineLine(e)));
 }
 
-export function runEmbeddedCommand(file: string, scenario: Scenario, policy: ResolvedPolicy, o: RunOptions): RunReport {
+export async function runEmbeddedCommand(file: string, scenario: Scenario, policy: ResolvedPolicy, o: RunOptions): Promise<RunReport> {
   const t0 = Date.now();
-  const runId = `emb-${scenario.name}-${policy.preset}-s${o.seed}`;
+  // a function of (scenario, policy, seed, version): so is its id, and so is its export, byte for byte
+  const runId = `emb-${scenario.name}-${policy.preset}${Object.keys(policy.overrides).length ? '-set' : ''}-s${o.seed}`;
   const run = runEmbedded({ runId, scenario, policy, seed: o.seed, onEntries: printTimeline(o) });
+  if (o.export) {
+    const { writeNdjson } = await import('../../../../libs/event-log/src/ndjson.js');
+    const meta = { runId, scenario: { name: scenario.name, file }, policy, seed: o.seed, engine: 'embedded' as const, startedAt: 0, status: 'finished' as const };
+    await writeNdjson(meta, run.entries, o.export, VERSION, { exportedAt: null });
+    say(`exported ${run.entries.length} entries to ${o.export}`);
+  }
   return buildReport({
     runId, entries: run.entries, scenario: { name: scenario.name, file }, policy, engine: 'embedded', seed: o.seed,
     wallMs: Date.now() - t0, reproduce: reproduceCommand(file, o, 'embedded'), extraStats: { deliveries: run.deliveries },
@@ -147,6 +156,11 @@ export async function runClusterCommand(file: string, scenario: Scenario, policy
     await tail;
     print(await log.read(runId, last + 1));
     report.stats.clusterStartMs = startMs;
+    if (o.export) {
+      const { exportRun } = await import('../../../../libs/event-log/src/index.js');
+      await exportRun(log, runId, o.export, VERSION);
+      say(`exported ${report.stats.entries} entries to ${o.export}`);
+    }
     report.stats.wallMs = Date.now() - t0;
     return report;
   } finally {
@@ -165,7 +179,7 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
     engine = process.env.REDIS_URL || process.env.VSVA_REDIS_URL || up ? 'cluster' : 'embedded';
     say(`engine auto: ${engine === 'cluster' ? 'Redis is configured, using the cluster' : 'no REDIS_URL and no running cluster, using the embedded engine (--engine cluster starts one)'}`);
   }
-  const report = engine === 'cluster' ? await runClusterCommand(file, scenario, policy, o) : runEmbeddedCommand(file, scenario, policy, o);
+  const report = engine === 'cluster' ? await runClusterCommand(file, scenario, policy, o) : await runEmbeddedCommand(file, scenario, policy, o);
   say(formatReport(report));
   if (o.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   return report.verdict === 'pass' ? 0 : 1;

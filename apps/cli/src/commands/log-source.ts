@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs';
+import type { LogEntry } from '../../../../libs/contracts/src/index.js';
+import type { RedisRunLog } from '../../../../libs/event-log/src/index.js';
+import { readClusterState } from '../cluster-state.js';
+import { infra, usage } from '../errors.js';
+
+/** A recorded run, from an exported file or from Redis: `replay`, `diff` and `export` read through it. */
+export interface RunSource {
+  label: string;
+  runId: string;
+  pages(): AsyncIterable<LogEntry[]>;
+  all(): Promise<LogEntry[]>;
+  close(): Promise<void>;
+}
+
+/** The Redis a run id is looked up in: the cluster `vsva-sim up` started, else REDIS_URL. */
+export async function openClusterLog(): Promise<{ log: RedisRunLog; url: string; prefix: string }> {
+  const state = readClusterState();
+  const url = state?.redisUrl ?? process.env.VSVA_REDIS_URL ?? process.env.REDIS_URL;
+  const prefix = state?.prefix ?? process.env.VSVA_PREFIX ?? 'vsva';
+  if (!url) throw infra('no Redis to look the run up in: start a cluster (vsva-sim up), set REDIS_URL, or pass an exported .ndjson file');
+  const { RedisRunLog } = await import('../../../../libs/event-log/src/index.js');
+  const { waitForRedis } = await import('../../../../libs/redis/src/private-server.js');
+  await waitForRedis(url, 3000).catch((e: Error) => {
+    throw infra(e.message);
+  });
+  return { log: RedisRunLog.fromUrl(url, { prefix }), url, prefix };
+}
+
+export async function openRunSource(arg: string): Promise<RunSource> {
+  const ev = await import('../../../../libs/event-log/src/ndjson.js');
+  if (arg.endsWith('.ndjson') || existsSync(arg)) {
+    if (!existsSync(arg)) throw usage(`${arg}: no such file`);
+    const reader = await ev.openNdjson(arg).catch((e: Error) => {
+      throw e instanceof ev.NdjsonError ? usage(e.message) : e;
+    });
+    return {
+      label: arg,
+      runId: reader.header.runId,
+      pages: () => wrapPages(reader.pages, ev.NdjsonError),
+      all: async () => (await ev.readNdjson(arg).catch((e: Error) => { throw e instanceof ev.NdjsonError ? usage(e.message) : e; })).entries,
+      close: async () => {},
+    };
+  }
+  const { log } = await openClusterLog();
+  if (!(await log.getRunMeta(arg)) && (await log.length(arg)) === 0) {
+    await log.close();
+    throw usage(`no run '${arg}' in Redis (vsva-sim status shows where it looks); pass a run id from a report, or an exported .ndjson file`);
+  }
+  return { label: arg, runId: arg, pages: () => log.readPages(arg), all: () => log.read(arg), close: () => log.close() };
+}
+
+/** Turns a malformed line met while streaming into a usage error (exit 2). */
+async function* wrapPages(pages: AsyncIterable<LogEntry[]>, Err: new (...a: never[]) => Error): AsyncIterable<LogEntry[]> {
+  try {
+    yield* pages;
+  } catch (e) {
+    throw e instanceof Err ? usage((e as Error).message) : e;
+  }
+}
