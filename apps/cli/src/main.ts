@@ -87,6 +87,19 @@ Example: the seed scenario under v1 and v2
     process.exitCode = await diffCommand(a, b, !!opts.json);
   });
 
+program
+  .command('corpus')
+  .description('run every scenario of a folder under the policies it declares (its bug\'s buggy and fixed presets, its verdicts) and check each behaves as declared')
+  .argument('[dir]', 'the scenario folder', 'scenarios')
+  .addOption(new Option('--engine <engine>', 'as for run').choices(['auto', 'cluster', 'embedded']).default('auto'))
+  .option('--json', 'one JSON object on stdout: ok, and per scenario file, bug, invariant, buggy and fixed (verdict, violations), ok')
+  .option('--timeout <ms>', 'give up on one run after this long (cluster)', int('--timeout'), 120_000)
+  .addHelpText('after', '\nExit codes: 0 every scenario as declared, 1 one is not, 2 a bad scenario file, 3 infrastructure.')
+  .action(async (dir: string, opts) => {
+    const { corpusCommand } = await import('./commands/corpus.js');
+    process.exitCode = await corpusCommand(dir, opts);
+  });
+
 program.command('up').description('start Redis (unless REDIS_URL) and the five services in the background').action(async () => {
   const { upCommand } = await import('./commands/cluster.js');
   process.exitCode = await upCommand();

@@ -1,15 +1,12 @@
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { firstValueFrom } from 'rxjs';
 import { PolicyError, resolvePolicy, type LogEntry, type ResolvedPolicy } from '../../../../libs/contracts/src/index.js';
-import type { ClusterConfig, RunRequest } from '../../../../libs/cluster/src/index.js';
-import { COMPONENTS } from '../../../../libs/contracts/src/index.js';
+import type { RunRequest } from '../../../../libs/cluster/src/index.js';
+import { openClusterSession } from '../cluster-session.js';
 import { runEmbedded } from '../../../../libs/engine/src/embedded.js';
 import { buildReport, type RunReport } from '../../../../libs/engine/src/report.js';
 import { timelineHeader, timelineLine } from '../../../../libs/engine/src/timeline.js';
 import { loadScenario, ScenarioError, type Scenario } from '../../../../libs/scenario/src/index.js';
-import { readClusterState, STATE_DIR } from '../cluster-state.js';
-import { infra, usage } from '../errors.js';
+import { readClusterState } from '../cluster-state.js';
+import { usage } from '../errors.js';
 import { formatReport } from '../format.js';
 import { VERSION } from '../version.js';
 
@@ -82,92 +79,24 @@ export async function runEmbeddedCommand(file: string, scenario: Scenario, polic
   });
 }
 
-/** Uses the cluster `vsva-sim up` started when it is healthy; else starts one for this run and stops it after. */
+/** One scenario in the cluster engine: attach to (or start) the cluster, run, stop what was started. */
 export async function runClusterCommand(file: string, scenario: Scenario, policy: ResolvedPolicy, o: RunOptions): Promise<RunReport> {
   const t0 = Date.now();
-  // the cluster stack (Nest, BullMQ) loads only when a cluster run needs it
-  const { clusterHealth, resolveRedis, spawnServices, stopServices, waitHealthy } = await import('../../../../libs/cluster/src/index.js');
-  const { RedisRunLog } = await import('../../../../libs/event-log/src/index.js');
-  const { BullMqClient, queueName } = await import('../../../../libs/transport/src/index.js');
-  // attach to healthy services: the cluster `vsva-sim up` started, or one on REDIS_URL (docker compose)
-  const state = readClusterState();
-  const envUrl = process.env.VSVA_REDIS_URL ?? process.env.REDIS_URL;
-  const candidates = [
-    ...(state ? [{ redisUrl: state.redisUrl, prefix: state.prefix }] : []),
-    ...(envUrl ? [{ redisUrl: envUrl, prefix: process.env.VSVA_PREFIX ?? 'vsva' }] : []),
-  ];
-  let cfg: ClusterConfig | undefined;
-  let cleanup = async () => {};
-  let startMs = 0;
-  for (const c of candidates) {
-    const h = await clusterHealth(c).catch(() => null);
-    if (h && COMPONENTS.every((k) => h[k])) {
-      cfg = c;
-      say(`cluster: using the running services (redis ${c.redisUrl}, prefix ${c.prefix})`);
-      break;
-    }
-  }
-  if (!cfg) {
-    const dataDir = join(STATE_DIR, `redis-${process.pid}`);
-    let redis;
-    try {
-      redis = await resolveRedis(dataDir);
-    } catch (e) {
-      throw infra(`no Redis: ${(e as Error).message}. Set REDIS_URL, or put redis-server on PATH.`);
-    }
-    say(redis.private ? `redis: private redis-server at ${redis.url}, append-only file in ${redis.private.dir}` : `redis: ${redis.url} (REDIS_URL)`);
-    cfg = { redisUrl: redis.url, prefix: process.env.VSVA_PREFIX ?? 'vsva' };
-    const ts = Date.now();
-    const services = spawnServices(cfg, COMPONENTS, { logDir: join(STATE_DIR, 'logs') });
-    cleanup = async () => {
-      await stopServices(services);
-      await redis.private?.stop();
-    };
-    try {
-      await waitHealthy(cfg, COMPONENTS, 30_000, services);
-    } catch (e) {
-      await cleanup();
-      throw infra(`the cluster did not start: ${(e as Error).message}`);
-    }
-    startMs = Date.now() - ts;
-    say(`cluster: ${services.length} services up in ${startMs} ms (${services.map((s) => `${s.component}:${s.pid}`).join(' ')})`);
-  }
-  const runId = `run-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  const log = RedisRunLog.fromUrl(cfg.redisUrl, { prefix: cfg.prefix });
-  const client = new BullMqClient({ url: cfg.redisUrl, prefix: cfg.prefix, queue: queueName('orchestrator', 'ctl'), service: 'orchestrator', timeoutMs: o.timeout });
-  const print = printTimeline(o);
-  let last = 0;
-  let tailing = true;
-  const tail = (async () => {
-    while (tailing) {
-      const es = await log.read(runId, last + 1).catch(() => []);
-      if (es.length) {
-        print(es);
-        last = es[es.length - 1]!.seq;
-      } else await new Promise((r) => setTimeout(r, 25));
-    }
-  })();
+  const session = await openClusterSession(o.timeout);
   try {
+    const runId = session.newRunId();
     const req: RunRequest = { runId, scenario, file, policy, seed: o.seed, stepTimeoutMs: o.stepTimeout, reproduce: reproduceCommand(file, o, 'cluster') };
-    const report = await firstValueFrom(client.send<RunReport>('run.start', req)).catch((e: Error) => {
-      throw infra(`run ${runId} did not complete: ${e.message}`);
-    });
-    tailing = false;
-    await tail;
-    print(await log.read(runId, last + 1));
-    report.stats.clusterStartMs = startMs;
+    const report = await session.run(req, printTimeline(o));
+    report.stats.clusterStartMs = session.startMs;
+    report.stats.wallMs = Date.now() - t0;
     if (o.export) {
       const { exportRun } = await import('../../../../libs/event-log/src/index.js');
-      await exportRun(log, runId, o.export, VERSION);
+      await exportRun(session.log, runId, o.export, VERSION);
       say(`exported ${report.stats.entries} entries to ${o.export}`);
     }
-    report.stats.wallMs = Date.now() - t0;
     return report;
   } finally {
-    tailing = false;
-    await client.close();
-    await log.close();
-    await cleanup();
+    await session.close();
   }
 }
 

@@ -1,0 +1,112 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolvePolicy, type ResolvedPolicy } from '../../../../libs/contracts/src/index.js';
+import type { RunReport } from '../../../../libs/engine/src/report.js';
+import type { Violation } from '../../../../libs/checkers/src/index.js';
+import { loadScenario, ScenarioError, type Scenario } from '../../../../libs/scenario/src/index.js';
+import { openClusterSession, type ClusterSession } from '../cluster-session.js';
+import { readClusterState } from '../cluster-state.js';
+import { usage } from '../errors.js';
+import { runEmbeddedCommand, type RunOptions } from './run.js';
+
+const say = (s: string) => process.stderr.write(`${s}\n`);
+
+interface Side {
+  preset: string;
+  set?: Record<string, unknown>;
+  verdict: 'pass' | 'fail';
+  violations: Violation[];
+  runId: string;
+}
+export interface CorpusRow {
+  file: string;
+  bug: { id: number; title: string; ref: string } | null;
+  invariant: string | null;
+  buggy: Side | null;
+  fixed: Side | null;
+  /** runs declared by `verdicts:` beyond the bug's two */
+  runs: Array<Side & { expected: 'pass' | 'fail' }>;
+  ok: boolean;
+}
+
+/** What a scenario declares: its bug's buggy and fixed presets (with overrides), and `verdicts:`. */
+function declared(sc: Scenario): Array<{ role: 'buggy' | 'fixed' | 'verdict'; preset: string; set: Record<string, string | number | boolean>; expected: 'pass' | 'fail' }> {
+  const out: ReturnType<typeof declared> = [];
+  const bug = sc.bug as (Scenario['bug'] & { buggySet?: Record<string, string | number | boolean>; fixedSet?: Record<string, string | number | boolean> }) | undefined;
+  if (bug) {
+    out.push({ role: 'buggy', preset: bug.buggy, set: bug.buggySet ?? {}, expected: 'fail' });
+    out.push({ role: 'fixed', preset: bug.fixed, set: bug.fixedSet ?? {}, expected: 'pass' });
+  }
+  for (const [preset, expected] of Object.entries(sc.verdicts ?? {})) {
+    if (bug && ((preset === bug.buggy && !Object.keys(bug.buggySet ?? {}).length) || (preset === bug.fixed && !Object.keys(bug.fixedSet ?? {}).length))) continue;
+    out.push({ role: 'verdict', preset, set: {}, expected: expected! });
+  }
+  if (!out.length) out.push({ role: 'verdict', preset: 'mainline', set: {}, expected: 'pass' });
+  return out;
+}
+
+function files(dir: string): string[] {
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw usage(`${dir}: not a folder of scenarios`);
+  return readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort().map((f) => join(dir, f));
+}
+
+/** Runs every scenario under its declared policies; exit 0 when each behaves as declared. */
+export async function corpusCommand(dir: string, o: { engine: 'auto' | 'cluster' | 'embedded'; json?: boolean; timeout: number }): Promise<number> {
+  const scenarios = files(dir).map((file) => {
+    try {
+      return { file, sc: loadScenario(file) };
+    } catch (e) {
+      throw e instanceof ScenarioError ? usage(e.message) : e;
+    }
+  });
+  let engine = o.engine;
+  if (engine === 'auto') engine = process.env.REDIS_URL || process.env.VSVA_REDIS_URL || readClusterState() ? 'cluster' : 'embedded';
+  const session: ClusterSession | undefined = engine === 'cluster' ? await openClusterSession(o.timeout) : undefined;
+  const rows: CorpusRow[] = [];
+  try {
+    const total = scenarios.reduce((n, s) => n + declared(s.sc).length, 0);
+    let done = 0;
+    for (const { file, sc } of scenarios) {
+      const row: CorpusRow = { file, bug: sc.bug ? { id: sc.bug.id, title: sc.bug.title, ref: sc.bug.ref } : null, invariant: sc.bug?.invariant ?? null, buggy: null, fixed: null, runs: [], ok: true };
+      for (const d of declared(sc)) {
+        const policy: ResolvedPolicy = resolvePolicy(d.preset, d.set);
+        const report = await runOne(session, file, sc, policy, o.timeout);
+        const side: Side = { preset: d.preset, ...(Object.keys(d.set).length ? { set: d.set } : {}), verdict: report.verdict, violations: report.violations, runId: report.runId };
+        const asDeclared = d.role === 'buggy'
+          ? report.verdict === 'fail' && report.violations.some((v) => v.invariant === sc.bug!.invariant)
+          : report.verdict === d.expected;
+        row.ok &&= asDeclared;
+        if (d.role === 'buggy') row.buggy = side;
+        else if (d.role === 'fixed') row.fixed = side;
+        else row.runs.push({ ...side, expected: d.expected });
+        say(`[${++done}/${total}] ${sc.name} under ${d.preset}${Object.keys(d.set).length ? '+set' : ''}: ${report.verdict}${asDeclared ? '' : '  NOT AS DECLARED'}`);
+      }
+      rows.push(row);
+    }
+  } finally {
+    await session?.close();
+  }
+  printTable(rows, engine);
+  const ok = rows.every((r) => r.ok);
+  if (o.json) process.stdout.write(`${JSON.stringify({ ok, engine, scenarios: rows })}\n`);
+  return ok ? 0 : 1;
+}
+
+async function runOne(session: ClusterSession | undefined, file: string, sc: Scenario, policy: ResolvedPolicy, timeout: number): Promise<RunReport> {
+  const opts: RunOptions = { policy: policy.preset, set: [], engine: 'embedded', seed: 1, quiet: true, timeout, stepTimeout: 15_000 };
+  if (!session) return runEmbeddedCommand(file, sc, policy, opts);
+  const runId = session.newRunId();
+  return session.run({ runId, scenario: sc, file, policy, seed: 1, reproduce: `npx vsva-sim run ${file} --policy ${policy.preset} --engine cluster` });
+}
+
+function printTable(rows: CorpusRow[], engine: string): void {
+  const v = (s: Side | null) => (s ? `${s.verdict} (${s.preset})` : '—');
+  say('');
+  say(`corpus (${engine} engine): ${rows.length} scenarios`);
+  say(`${'scenario'.padEnd(44)} ${'invariant'.padEnd(22)} ${'buggy'.padEnd(14)} ${'fixed'.padEnd(14)} as declared`);
+  for (const r of rows) {
+    const name = r.file.split('/').pop()!.replace(/\.ya?ml$/, '');
+    const extra = r.runs.length ? `  ${r.runs.map((x) => `${x.preset}:${x.verdict}`).join(' ')}` : '';
+    say(`${name.padEnd(44)} ${(r.invariant ?? '—').padEnd(22)} ${v(r.buggy).padEnd(14)} ${v(r.fixed).padEnd(14)} ${r.ok ? 'yes' : 'NO'}${extra}`);
+  }
+}
