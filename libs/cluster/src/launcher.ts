@@ -15,8 +15,14 @@ function packageRoot(): string {
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
   return dir;
 }
-/** Where the compiled services live (`npm run build`): dist/apps/<service>/src/main.js. */
-export const serviceEntry = (c: Component) => join(packageRoot(), 'dist', 'apps', c, 'src', 'main.js');
+/**
+ * Where a compiled service lives (`npm run build`): its bundle dist/services/<service>.mjs (starts
+ * ~4x faster), else tsc's dist/apps/<service>/src/main.js.
+ */
+export function serviceEntry(c: Component): string {
+  const bundle = join(packageRoot(), 'dist', 'services', `${c}.mjs`);
+  return existsSync(bundle) ? bundle : join(packageRoot(), 'dist', 'apps', c, 'src', 'main.js');
+}
 
 export interface ResolvedRedis {
   url: string;
