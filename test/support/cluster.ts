@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { COMPONENTS } from '../../libs/contracts/src/index.js';
+import { COMPONENTS, type Component } from '../../libs/contracts/src/index.js';
 import { spawnServices, stopServices, waitHealthy, type ClusterConfig, type StartedService } from '../../libs/cluster/src/index.js';
 import { testPrefix } from './redis.js';
 
@@ -10,6 +10,8 @@ export interface TestCluster {
   cfg: ClusterConfig;
   services: StartedService[];
   logDir: string;
+  /** what the services' environment adds (kept for restartService) */
+  env?: NodeJS.ProcessEnv;
   stop(): Promise<void>;
 }
 
@@ -28,17 +30,49 @@ export async function deletePrefix(url: string, prefix: string): Promise<void> {
   }
 }
 
+export interface TestClusterOptions {
+  /** added to the services' environment, e.g. short VSVA_LOCK_MS / VSVA_STALLED_MS for crash tests */
+  env?: NodeJS.ProcessEnv;
+}
+
 /** The five services as separate processes on the test Redis, under a prefix of their own. */
-export async function startTestCluster(redisUrl: string, name: string): Promise<TestCluster> {
+export async function startTestCluster(redisUrl: string, name: string, opts: TestClusterOptions = {}): Promise<TestCluster> {
   const cfg = { redisUrl, prefix: testPrefix(name) };
   const logDir = mkdtempSync(join(tmpdir(), `vsva-${name}-logs-`));
-  const services = spawnServices(cfg, COMPONENTS, { logDir });
-  await waitHealthy(cfg, COMPONENTS, 45_000, services);
-  return {
-    cfg, services, logDir,
+  const services = spawnServices(cfg, COMPONENTS, { logDir, env: opts.env });
+  const cluster: TestCluster = {
+    cfg, services, logDir, env: opts.env,
     async stop() {
-      await stopServices(services);
+      // the services of the moment: restartService replaces entries
+      await stopServices(cluster.services);
       await deletePrefix(redisUrl, cfg.prefix);
     },
   };
+  try {
+    await waitHealthy(cfg, COMPONENTS, 45_000, services);
+  } catch (e) {
+    await stopServices(services);
+    throw e;
+  }
+  return cluster;
+}
+
+/** SIGKILL one service of a test cluster (no shutdown hooks, jobs left mid-flight) and wait for it to die. */
+export async function killService(c: TestCluster, component: Component): Promise<StartedService> {
+  const s = c.services.find((x) => x.component === component);
+  if (!s) throw new Error(`no ${component} in the test cluster`);
+  if (s.child.exitCode === null && s.child.signalCode === null) {
+    const exited = new Promise<void>((r) => s.child.once('exit', () => r()));
+    s.child.kill('SIGKILL');
+    await exited;
+  }
+  return s;
+}
+
+/** Starts a service again with the cluster's config and environment (its log appends to the same file). */
+export async function restartService(c: TestCluster, component: Component): Promise<StartedService> {
+  const [fresh] = spawnServices(c.cfg, [component], { logDir: c.logDir, env: c.env });
+  c.services = c.services.map((s) => (s.component === component ? fresh! : s));
+  await waitHealthy(c.cfg, [component], 45_000, [fresh!]);
+  return fresh!;
 }

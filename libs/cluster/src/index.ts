@@ -7,3 +7,7 @@ export * from './bootstrap.js';
 export * from './run-coordinator.js';
 export * from './tokens.js';
 export * from './launcher.js';
+export * from './recovery-config.js';
+export * from './rebuild.js';
+export * from './requeue-orphans.js';
+export * from './run-watch.js';

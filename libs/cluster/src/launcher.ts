@@ -80,8 +80,8 @@ export interface StartedService {
   logFile: string;
 }
 
-/** Starts services as separate Node processes; their output goes to `<logDir>/<service>.log`. */
-export function spawnServices(cfg: ClusterConfig, components: readonly Component[], opts: { logDir: string; detached?: boolean }): StartedService[] {
+/** Starts services as separate Node processes; their output goes to `<logDir>/<service>.log`; `env` adds to this process's (e.g. VSVA_LOCK_MS). */
+export function spawnServices(cfg: ClusterConfig, components: readonly Component[], opts: { logDir: string; detached?: boolean; env?: NodeJS.ProcessEnv }): StartedService[] {
   mkdirSync(opts.logDir, { recursive: true });
   const missing = components.map(serviceEntry).filter((f) => !existsSync(f));
   if (missing.length) throw new Error(`${missing[0]} is missing: run 'npm run build' first`);
@@ -89,7 +89,7 @@ export function spawnServices(cfg: ClusterConfig, components: readonly Component
     const logFile = join(opts.logDir, `${component}.log`);
     const fd = openSync(logFile, 'a');
     const child = spawn(process.execPath, [serviceEntry(component)], {
-      env: { ...process.env, VSVA_REDIS_URL: cfg.redisUrl, VSVA_PREFIX: cfg.prefix },
+      env: { ...process.env, ...opts.env, VSVA_REDIS_URL: cfg.redisUrl, VSVA_PREFIX: cfg.prefix },
       stdio: ['ignore', fd, fd],
       detached: opts.detached ?? false,
     });

@@ -6,6 +6,7 @@ import type { RunLog } from '../../event-log/src/index.js';
 import type { Scenario } from '../../scenario/src/schema.js';
 import { ComponentHost } from './component-host.js';
 import { Outbox } from './outbox.js';
+import { RunWatch } from './run-watch.js';
 import { RUN_LOG } from './tokens.js';
 
 export interface RunRequest {
@@ -23,44 +24,43 @@ export interface RunRequest {
  * The orchestrator's side of a run in the cluster: it starts the run through its own data queue,
  * arms a timer per step (the timeout becomes a recorded input), and when the log says the run
  * finished, checks the history and answers with the report.
+ *
+ * Idempotent, because BullMQ redelivers the `run.start` request of an orchestrator that died to its
+ * successor: the run is not started again (the start is sent only if the log has not consumed it,
+ * and its marker dedupes a second one anyway), the log is read to catch up with what happened
+ * meanwhile (the step in flight gets its timer again; a `run.finished` already recorded ends the wait
+ * at once), and the caller gets the report from whichever process answers.
  */
 @Injectable()
 export class RunCoordinator {
+  /** how often the log is read besides the host's live entries */
+  static readonly POLL_MS = 500;
+
   constructor(@Inject(ComponentHost) private readonly host: ComponentHost, @Inject(RUN_LOG) private readonly log: RunLog, @Inject(Outbox) private readonly outbox: Outbox) {}
 
   async start(req: RunRequest): Promise<RunReport> {
-    const t0 = Date.now();
-    const meta = { runId: req.runId, scenario: { name: req.scenario.name, file: req.file }, policy: req.policy, seed: req.seed, engine: 'cluster' as const, startedAt: t0 };
-    await this.log.putRunMeta({ ...meta, status: 'running' });
-    const timers = new Map<number, NodeJS.Timeout>();
-    const stepMs = req.stepTimeoutMs ?? 15_000;
-    let onEntries: (es: LogEntry[]) => void = () => {};
-    const finished = new Promise<void>((resolve) => {
-      onEntries = (es) => {
-        for (const e of es) {
-          if (e.runId !== req.runId || e.kind !== 'event' || e.component !== 'orchestrator') continue;
-          const step = (e.payload as { step?: number }).step;
-          if (e.type === 'step.started' && step !== undefined) {
-            timers.set(step, setTimeout(() => void this.outbox.send(stepTimeoutEnvelope(req.runId, step)), stepMs));
-          } else if (e.type === 'step.completed' && step !== undefined) {
-            clearTimeout(timers.get(step));
-            timers.delete(step);
-          } else if (e.type === 'run.finished') resolve();
-        }
-      };
-      this.host.on('entries', onEntries);
-    });
+    const prior = await this.log.getRunMeta(req.runId);
+    const startedAt = prior?.startedAt ?? Date.now();
+    const meta = { runId: req.runId, scenario: { name: req.scenario.name, file: req.file }, policy: req.policy, seed: req.seed, engine: 'cluster' as const, startedAt };
+    if (!prior) await this.log.putRunMeta({ ...meta, status: 'running' });
+    const timeout = (step: number) =>
+      void this.outbox.send(stepTimeoutEnvelope(req.runId, step)).catch((err: Error) => this.host.emit('warning', `step ${step} of run ${req.runId}: timeout not sent: ${err.message}`));
+    const watch = new RunWatch(req.runId, req.stepTimeoutMs ?? 15_000, timeout);
+    const onEntries = (es: LogEntry[]) => watch.take(es);
+    this.host.on('entries', onEntries);
     try {
-      await this.outbox.send(runStartEnvelope(req.runId, { scenario: req.scenario, policy: req.policy, seed: req.seed }));
-      await finished;
+      // listening first, then reading: nothing recorded in between is missed
+      await watch.readLog(this.log);
+      if (!watch.started) await this.outbox.send(runStartEnvelope(req.runId, { scenario: req.scenario, policy: req.policy, seed: req.seed }));
+      await watch.untilFinished(this.log, RunCoordinator.POLL_MS);
     } finally {
       this.host.off('entries', onEntries);
-      for (const t of timers.values()) clearTimeout(t);
+      watch.stop();
     }
     const entries = await this.settled(req.runId);
     await this.log.putRunMeta({ ...meta, status: 'finished' });
     this.host.forget(req.runId);
-    return buildReport({ runId: req.runId, entries, scenario: meta.scenario, policy: req.policy, engine: 'cluster', seed: req.seed, wallMs: Date.now() - t0, reproduce: req.reproduce });
+    return buildReport({ runId: req.runId, entries, scenario: meta.scenario, policy: req.policy, engine: 'cluster', seed: req.seed, wallMs: Date.now() - startedAt, reproduce: req.reproduce });
   }
 
   /** The history once every recorded command has been consumed (unwinds may land after run.finished). */

@@ -1,7 +1,7 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown, type Type } from '@nestjs/common';
 import type { Component } from '../../contracts/src/index.js';
 import type { RedisRunLog } from '../../event-log/src/index.js';
-import { ComponentHost } from './component-host.js';
+import { ComponentHost, type ComponentHostOptions } from './component-host.js';
 import type { ClusterConfig } from './config.js';
 import { Outbox } from './outbox.js';
 import { CLUSTER_CONFIG, RUN_LOG } from './tokens.js';
@@ -17,7 +17,7 @@ class ServiceLifecycle implements OnApplicationShutdown {
 /** The providers every service shares: its run log, its outbox and the host of its decider. */
 @Module({})
 export class ServiceModule {
-  static for(component: Component, cfg: ClusterConfig, log: RedisRunLog, controllers: Type[], extra: Type[] = []): DynamicModule {
+  static for(component: Component, cfg: ClusterConfig, log: RedisRunLog, controllers: Type[], extra: Type[] = [], hostOptions: ComponentHostOptions = {}): DynamicModule {
     return {
       module: ServiceModule,
       controllers,
@@ -25,7 +25,7 @@ export class ServiceModule {
         { provide: CLUSTER_CONFIG, useValue: cfg },
         { provide: RUN_LOG, useValue: log },
         { provide: Outbox, useFactory: () => new Outbox(cfg, component) },
-        { provide: ComponentHost, useFactory: (outbox: Outbox) => new ComponentHost(component, log, outbox), inject: [Outbox] },
+        { provide: ComponentHost, useFactory: (outbox: Outbox) => new ComponentHost(component, log, outbox, hostOptions), inject: [Outbox] },
         ServiceLifecycle,
         ...extra,
       ],

@@ -18,3 +18,4 @@ export {
   type NdjsonReader,
   type ImportOptions,
 } from './ndjson.js';
+export { RedisSnapshotStore, snapshotKey, type Snapshot, type SnapshotStore } from './snapshots.js';

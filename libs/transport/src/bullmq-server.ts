@@ -8,7 +8,7 @@ import {
   type ReadPacket,
   type WritePacket,
 } from '@nestjs/microservices';
-import { Worker, type Job } from 'bullmq';
+import { Worker, type Job, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { finalize, isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
 import { BullMqContext } from './bullmq-context.js';
@@ -30,6 +30,14 @@ export interface BullMqServerQueue {
   concurrency?: number;
 }
 
+/**
+ * BullMQ Worker settings passed through to every Worker (the transport sets connection, prefix and
+ * concurrency itself). Crash recovery lives here: a job whose worker died is redelivered once its lock
+ * (`lockDuration`) lapses and a stalled check (`stalledInterval`) sees it; BullMQ's defaults (30 s each,
+ * and failing a job stalled more than once) are meant for long jobs, not for a simulator's short ones.
+ */
+export type BullMqWorkerOptions = Omit<WorkerOptions, 'connection' | 'prefix' | 'concurrency' | 'autorun'>;
+
 /** Where a malformed job came from, for a dead-letter record. */
 export interface MalformedJobInfo {
   queue: string;
@@ -50,6 +58,8 @@ export interface BullMqServerOptions {
   onMalformed?: (reason: string, raw: unknown, info: MalformedJobInfo) => Promise<void> | void;
   /** false: no informational logs (errors are always logged) */
   logger?: boolean;
+  /** lock, stalled-check and other Worker settings; BullMQ's defaults when absent */
+  workerOptions?: BullMqWorkerOptions;
   serializer?: ConsumerSerializer;
   deserializer?: ConsumerDeserializer;
 }
@@ -98,7 +108,7 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
       this.connection = connection;
       this.replies = new ReplyQueues(connection, prefix, (err) => this.logger.error(`reply queue: ${err.message}`));
       this.workers = this.options.queues.map(({ name, concurrency = 1 }) => {
-        const worker = new Worker(name, (job: Job) => this.process(name, job), { connection, prefix, concurrency });
+        const worker = new Worker(name, (job: Job) => this.process(name, job), { ...this.options.workerOptions, connection, prefix, concurrency });
         worker.on('error', (err: Error) => this.logger.error(`worker '${name}': ${err.message}`));
         worker.on('failed', (job: Job | undefined, err: Error) =>
           this.logger.error(`queue '${name}' job '${job?.id ?? '?'}' (${job?.name ?? '?'}) failed: ${err.message}`),

@@ -1,0 +1,80 @@
+import type { LogEntry } from '../../contracts/src/index.js';
+import type { RunLog } from '../../event-log/src/index.js';
+
+/**
+ * Follows the orchestrator's recorded events of one run: arms a timer for each step that started and
+ * has not completed, and resolves `finished` at `run.finished`. It takes entries from two sources that
+ * overlap and arrive in any order (the host's live entries, and the log read from where it last read,
+ * which is what a restarted orchestrator needs: the run may have moved on, or ended, while it was
+ * down). Taking an entry twice changes nothing, and no timer is armed for a step already completed,
+ * since a late timeout would be a recorded input that an undisturbed run does not have.
+ */
+export class RunWatch {
+  readonly finished: Promise<void>;
+  /** the orchestrator consumed the run's start (it is in the log) */
+  started = false;
+  private done = false;
+  private resolve!: () => void;
+  private readonly timers = new Map<number, NodeJS.Timeout>();
+  private readonly completed = new Set<number>();
+  private readSeq = 0;
+
+  constructor(private readonly runId: string, private readonly stepMs: number, private readonly onTimeout: (step: number) => void) {
+    this.finished = new Promise((r) => (this.resolve = r));
+  }
+
+  take(entries: readonly LogEntry[]): void {
+    for (const e of entries) {
+      if (e.runId !== this.runId || e.component !== 'orchestrator') continue;
+      if (e.kind === 'input' && e.type === 'run.start') this.started = true;
+      if (e.kind !== 'event') continue;
+      const step = (e.payload as { step?: number }).step;
+      if (e.type === 'step.started' && step !== undefined) this.arm(step);
+      else if (e.type === 'step.completed' && step !== undefined) this.complete(step);
+      else if (e.type === 'run.finished') this.finish();
+    }
+  }
+
+  /** Reads the log from where this watch last read it (a restart's catch-up, and a backstop after). */
+  async readLog(log: RunLog, pageSize = 1000): Promise<void> {
+    for (;;) {
+      const page = await log.read(this.runId, this.readSeq + 1, this.readSeq + pageSize);
+      this.take(page);
+      if (page.length) this.readSeq = page[page.length - 1]!.seq;
+      if (page.length < pageSize) return;
+    }
+  }
+
+  /** Until `run.finished`: the log read every `pollMs` besides the live entries. */
+  async untilFinished(log: RunLog, pollMs: number): Promise<void> {
+    while (!this.done) {
+      await Promise.race([this.finished, new Promise((r) => setTimeout(r, pollMs))]);
+      if (!this.done) await this.readLog(log);
+    }
+  }
+
+  stop(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private arm(step: number): void {
+    if (this.done || this.completed.has(step) || this.timers.has(step)) return;
+    this.timers.set(step, setTimeout(() => {
+      this.timers.delete(step);
+      if (!this.done && !this.completed.has(step)) this.onTimeout(step);
+    }, this.stepMs));
+  }
+
+  private complete(step: number): void {
+    this.completed.add(step);
+    clearTimeout(this.timers.get(step));
+    this.timers.delete(step);
+  }
+
+  private finish(): void {
+    this.done = true;
+    this.stop();
+    this.resolve();
+  }
+}
