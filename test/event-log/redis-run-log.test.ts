@@ -1,3 +1,4 @@
+import { snapshotKey } from '../../libs/event-log/src/snapshots.js';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RedisRunLog, runKeys, runsIndexKey } from '../../libs/event-log/src/index.js';
@@ -50,6 +51,8 @@ describe('RedisRunLog storage', () => {
     expect(await keysUnder(redis, `${prefix}*`)).toEqual(
       [k.log, k.marks, k.meta, k.seq, runsIndexKey(prefix)].sort(),
     );
+    // a component's snapshot lives beside the log and goes with it
+    await redis.set(snapshotKey(runId, 'vfio-type1', prefix), '{}');
     await log.deleteRun(runId);
     expect(await keysUnder(redis, `${prefix}*`)).toEqual([]);
   });

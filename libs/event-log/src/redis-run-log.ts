@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { LogEntry, NewLogEntry } from '../../contracts/src/index.js';
+import { COMPONENTS, type LogEntry, type NewLogEntry } from '../../contracts/src/index.js';
 import { APPEND_ONCE_LUA } from './append-once.lua.js';
 import { DEFAULT_PAGE_SIZE, type AppendBatch, type BatchRunLog } from './batch.js';
+import { snapshotKey } from './snapshots.js';
 import {
   assertMarker,
   assertPageSize,
@@ -214,7 +215,9 @@ export class RedisRunLog implements BatchRunLog {
 
   async deleteRun(runId: string): Promise<void> {
     const k = this.keys(runId);
-    await this.redis.del(k.log, k.marks, k.seq, k.dlq, k.meta);
+    // snapshots are derived data beside the log (snapshots.ts): one per component that took one
+    const snaps = COMPONENTS.map((c) => snapshotKey(runId, c, this.prefix));
+    await this.redis.del(k.log, k.marks, k.seq, k.dlq, k.meta, ...snaps);
     await this.redis.zrem(runsIndexKey(this.prefix), runId);
   }
 }

@@ -86,7 +86,7 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
     dir,
     pid: child.pid!,
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((res) => child.once('exit', () => res()));
       child.kill('SIGTERM');
       await Promise.race([exited, new Promise((res) => setTimeout(res, 3000))]);
