@@ -241,6 +241,17 @@ describe('BullMqServer in process (NestFactory.createMicroservice)', () => {
     expect(after.slice(before.length)).toEqual(ids.map((eventId) => ({ eventId })));
   });
 
+  it('an event whose handler throws is delivered again with eventAttempts, and only then', async () => {
+    const retrying = client({ queue, service: 'inproc', eventAttempts: 4, retryDelayMs: 20 });
+    await emit(retrying, 'note-flaky', { key: 'k1', failures: 2 });
+    const seen = await until(async () => (await send<Array<{ key?: string; tries?: number }>>(c, 'notes', {})).find((n) => n.key === 'k1'));
+    expect(seen.tries).toBe(3);
+    // without attempts, the first failure is final: the job ends failed and nothing is recorded
+    await emit(c, 'note-flaky', { key: 'k2', failures: 1 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await send<Array<{ key?: string }>>(c, 'notes', {})).some((n) => n.key === 'k2')).toBe(false);
+  });
+
   it('dispatchEvent is public and awaitable, and connects by itself', async () => {
     const fresh = client({ queue, service: 'inproc' });
     await fresh.dispatchEvent({ pattern: 'note', data: { direct: true } });

@@ -21,6 +21,9 @@ export class Outbox {
       c = new BullMqClient({
         url: this.cfg.redisUrl, prefix: this.cfg.prefix, queue: queueName(to), service: to,
         replyQueue: `${queueName(to)}.reply.${this.from}.${process.pid}`,
+        // a delivery whose handler threw (Redis briefly away, say) is tried again: the host is idempotent
+        eventAttempts: 8,
+        retryDelayMs: 250,
         jobIdOf: (_p, data) => {
           const e = data as Envelope;
           return `${e.runId}.${e.id}`;

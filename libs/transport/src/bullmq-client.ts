@@ -35,6 +35,12 @@ export interface BullMqClientOptions {
   jobIdOf?: (pattern: string, data: unknown) => string | undefined;
   /** BullMQ's removeOnComplete for the jobs this client adds; default keep the last 10_000 */
   removeOnComplete?: number | boolean;
+  /**
+   * Events only: how often a job whose handler threw is tried again (exponential backoff from
+   * `retryDelayMs`). Safe where the handler is idempotent, as the component host is. Default 1 (no retry).
+   */
+  eventAttempts?: number;
+  retryDelayMs?: number;
   serializer?: ProducerSerializer;
   deserializer?: ProducerDeserializer;
 }
@@ -176,7 +182,9 @@ export class BullMqClient extends ClientProxy {
     if (!queue) throw new ClientClosedError(pattern, this.options.service);
     const jobId = toBullJobId(this.options.jobIdOf?.(pattern, packet.data));
     const event: JobPacket = { ...packet, pattern };
-    await queue.add(pattern, this.serializer.serialize(event), { ...this.jobOptions(), jobId });
+    const attempts = this.options.eventAttempts ?? 1;
+    const retry = attempts > 1 ? { attempts, backoff: { type: 'exponential' as const, delay: this.options.retryDelayMs ?? 200 } } : {};
+    await queue.add(pattern, this.serializer.serialize(event), { ...this.jobOptions(), ...retry, jobId });
     return undefined as T;
   }
 
