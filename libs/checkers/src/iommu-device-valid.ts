@@ -33,6 +33,14 @@ export const iommuDeviceValid: Checker = {
         out.push({ invariant: 'iommu-device-valid', message: `${what}: ${p.dev} is not attached to domain ${p.domain}`, events: cite });
       }
     }
+    // an odd or mixed mdev group silently demoted to external_domain: IOMMU-backed devices with no IOMMU domain (bug #18)
+    for (const e of h.events('vfio-type1', 'group.attached')) {
+      const p = e.payload as { vm: string; group: string; where: string; why?: string; iommuDevices?: Array<string | null> };
+      const backed = (p.iommuDevices ?? []).filter((d) => d !== null);
+      if (p.where === 'external_domain' && backed.length) {
+        out.push({ invariant: 'iommu-device-valid', message: `group ${p.group} of VM ${p.vm} (${p.why}) holds IOMMU-backed ${[...new Set(backed)].join(', ')} yet was attached to external_domain with no IOMMU domain: attach should fail loudly`, events: h.chain(e) });
+      }
+    }
     return out;
   },
 };

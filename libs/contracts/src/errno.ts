@@ -1,7 +1,6 @@
 // The kernel's errnos the model returns, name and number (include/uapi/asm-generic/errno*.h,
 // include/linux/errno.h for the kernel-internal ENOTSUPP).
 export const ERRNO = {
-  EPERM: 1,
   ENOENT: 2,
   EIO: 5,
   EFAULT: 14,
@@ -10,7 +9,6 @@ export const ERRNO = {
   EINVAL: 22,
   ENOSPC: 28,
   ERANGE: 34,
-  EAGAIN: 11,
   EACCES: 13,
   EOPNOTSUPP: 95,
   /** kernel-internal (include/linux/errno.h); must never reach userspace (bug table #14) */

@@ -45,12 +45,13 @@ export const POLICIES = {
     schema: z.enum(['EFAULT', 'EINVAL', 'ENOTSUPP', 'EOPNOTSUPP']),
     presets: allPresets<'EFAULT' | 'EINVAL' | 'ENOTSUPP' | 'EOPNOTSUPP'>('EINVAL', { v1: 'EFAULT', v6: 'ENOTSUPP', v7: 'ENOTSUPP', v8: 'ENOTSUPP', mainline: 'EOPNOTSUPP' }),
   } satisfies PolicyDef<'EFAULT' | 'EINVAL' | 'ENOTSUPP' | 'EOPNOTSUPP'>,
-  'vfio.cache_invld_ignores_errors': {
-    description: 'CACHE_INVLD walks every device and ignores per-device errors, returning 0 (v2+); v1 stopped at and returned the first error',
-    source: 'v1 7/8 and Alex review (bug #3); v2+ vfio_cache_inv_fn',
-    schema: z.boolean(),
-    presets: allPresets(true, { v1: false }),
-  } satisfies PolicyDef<boolean>,
+  'vfio.cache_invld_errors': {
+    description:
+      'what CACHE_INVLD does when one device of the container fails: v1 stops and returns the first error; v2-v8 ignore per-device errors and return 0 (bug #3: success while a device kept stale entries); mainline takes the iommufd successor (stop at the first failure, return it, report how many were processed)',
+    source: 'v1 7/8 and Alex Williamson (20200402142428.2901432e@w520.home); v2+ vfio_cache_inv_fn; iommufd IOMMU_HWPT_INVALIDATE entry_num',
+    schema: z.enum(['stop', 'ignore', 'report']),
+    presets: allPresets<'stop' | 'ignore' | 'report'>('ignore', { v1: 'stop', mainline: 'report' }),
+  } satisfies PolicyDef<'stop' | 'ignore' | 'report'>,
   'vtd.bind_checks_pasid_ownership': {
     description: 'intel_svm_bind_gpasid checks that the host PASID belongs to the domain\'s IOASID set (ioasid_find): -ENOENT if unallocated, -EACCES if another VM owns it',
     source: 'vSVA v7 09/16 "Check ownership for guest PASID" [V]; absent before v7',
@@ -64,11 +65,103 @@ export const POLICIES = {
     presets: allPresets(true, { v1: false, v2: false, v3: false, v4: false, v5: false }),
   } satisfies PolicyDef<boolean>,
   'vfio.pasid_quota': {
-    description: 'per-vfio_mm PASID quota (module parameter pasid_quota, VFIO_DEFAULT_PASID_QUOTA)',
+    description: 'per-vfio_mm PASID quota (module parameter pasid_quota, VFIO_DEFAULT_PASID_QUOTA); the host PASID space is shared by every VM and host SVA (bug #13)',
     source: 'vfio_pasid.c',
     schema: z.number().int().positive(),
     presets: allPresets(1000),
   } satisfies PolicyDef<number>,
+  'vfio.bind_unwind': {
+    description:
+      'how BIND_PGTBL undoes a bind that failed on some device: v1 walks every device again with for_each_dev and unbinds each (also a binding this call did not make, e.g. the one that made it fail with -EBUSY); v2+ unbinds only what this call bound (bug #2)',
+    source: 'Alex Williamson on v1 6/8 (20200402135700.0da30021@w520.home); v2+ unwind, v6 singleton + infallible unbind [M for the exact revision]',
+    schema: z.enum(['for_each_dev', 'bound_only']),
+    presets: allPresets<'for_each_dev' | 'bound_only'>('bound_only', { v1: 'for_each_dev' }),
+  } satisfies PolicyDef<'for_each_dev' | 'bound_only'>,
+  'vtd.aux_shared_gpasid_bind': {
+    description:
+      'intel_svm_bind_gpasid on a (dev, PASID) already bound through another aux domain of the same parent: "users" counts the binds (users++, one PASID entry, the first domain\'s second-level table) or the bind fails with -EBUSY (bug #6)',
+    source: 'd315e9e684d1 (-EBUSY) [V]; the revisions before it [M]',
+    schema: z.enum(['users', 'EBUSY']),
+    presets: allPresets<'users' | 'EBUSY'>('EBUSY', { v1: 'users', v2: 'users', v3: 'users', v4: 'users', v5: 'users', v6: 'users' }),
+  } satisfies PolicyDef<'users' | 'EBUSY'>,
+  'vtd.unsupported_inval': {
+    description:
+      'what intel_iommu_sva_invalidate returns for a cache type x granularity it rejects (any PASID-cache request, DEV_IOTLB other than ADDR, IOTLB DOMAIN): the loop breaks with ret = 0, success (bug #5), or -EINVAL',
+    source: 'intel_iommu_sva_invalidate (v5.8-v5.15) [V]; Kevin Tian on V10 08/11 (28 Mar 2020); every preset keeps the quirk, the fix is an override',
+    schema: z.enum(['success', 'EINVAL']),
+    presets: allPresets<'success' | 'EINVAL'>('success'),
+  } satisfies PolicyDef<'success' | 'EINVAL'>,
+  'vtd.devtlb_pasid_full_range': {
+    description:
+      'a PASID-granular devTLB flush (PASID granularity, or the fall-through from a PASID-selective IOTLB flush with ATS) uses addr 0 and S=1 (the whole range), not the addr/size of the user\'s request (bug #9)',
+    source: '"iommu/vt-d: Fix devTLB flush for vSVA" (Fixes 6ee1b77ba3ac) [V]; revision it reached [M]',
+    schema: z.boolean(),
+    presets: allPresets(false, { v8: true, mainline: true }),
+  } satisfies PolicyDef<boolean>,
+  'vtd.bind_sets_sdev_sid': {
+    description: 'intel_svm_bind_gpasid sets sdev->sid to the device\'s requester id; without it prq_event_thread never matches sdev->sid == req->rid and the devTLB flush goes to sid 0 (bug #7)',
+    source: '"iommu/vt-d: Fix sid not set issue in intel_svm_bind_gpasid()" (v5.10) [V]',
+    schema: z.boolean(),
+    presets: allPresets(false, { v8: true, mainline: true }),
+  } satisfies PolicyDef<boolean>,
+  'vtd.prq_respond_on_pdp': {
+    description: 'prq_event_thread answers a bad page request when LPIG or PDP is set; the bug checked LPIG only, so a PDP request got no response (bug #8)',
+    source: '"iommu/vt-d: Fix a bug for PDP check in prq_event_thread" (v5.10) [V]',
+    schema: z.boolean(),
+    presets: allPresets(false, { v8: true, mainline: true }),
+  } satisfies PolicyDef<boolean>,
+  'vtd.drain_prq': {
+    description:
+      'unbind (and free) drains the page-request queue for the PASID after the entry is cleared and the caches flushed: wait for the PRQ thread, then [wait(FENCE), PIOTLB, devTLB] with WAIT_DRAIN (bug #10)',
+    source: '66ac4db36f4c "iommu/vt-d: Add page request draining support" (v5.8) [V]; series revisions before it [M]',
+    schema: z.boolean(),
+    presets: allPresets(true, { v1: false, v2: false }),
+  } satisfies PolicyDef<boolean>,
+  'vfio.pasid_free_unbinds': {
+    description:
+      'VFIO_IOMMU_PASID_REQUEST(FREE) of a PASID that is still bound first tears it down (IOASID notifier -> intel_svm_free_async_fn: unbind, drain, drop) before the PASID leaves the set; without it the PASID is freed while bound (bug #11)',
+    source: 'vmm->pasid_lock (v2+); IOASID notifier + free_async_fn (dev tree) [V]; the revision it reached [M]',
+    schema: z.boolean(),
+    presets: allPresets(false, { v8: true, mainline: true }),
+  } satisfies PolicyDef<boolean>,
+  'vtd.fpd_on_teardown': {
+    description: 'intel_pasid_tear_down_entry(fault_ignore) sets FPD in the cleared entry at unbind, so DMA still in flight makes no non-recoverable fault records (bug #15)',
+    source: '"iommu/vt-d: Disable non-recoverable fault processing before unbind" [V]; revision [M]',
+    schema: z.boolean(),
+    presets: allPresets(false, { v8: true, mainline: true }),
+  } satisfies PolicyDef<boolean>,
+  'vtd.devtlb_skip_absent': {
+    description:
+      'a devTLB invalidation to a device that is gone (surprise removal) is skipped instead of waiting: without it the ITE aborts the wait and qi_submit_sync retries forever (bug #16)',
+    source: '80a9b50c0b9e, 4fc82cd907ac (v6.9) [V]',
+    schema: z.boolean(),
+    presets: allPresets(false, { mainline: true }),
+  } satisfies PolicyDef<boolean>,
+  'vfio.mixed_group': {
+    description:
+      'attach_group of an mdev group that mixes IOMMU-backed and non-IOMMU devices, or parents: silently placed in external_domain (attach returns 0, NESTING_OP fails later with -EOPNOTSUPP) or rejected at attach with -EINVAL (bug #18)',
+    source: 'vfio_iommu_type1_attach_group [V]; the loud failure is the review\'s ask (no revision did it)',
+    schema: z.enum(['external_domain', 'EINVAL']),
+    presets: allPresets<'external_domain' | 'EINVAL'>('external_domain', { mainline: 'EINVAL' }),
+  } satisfies PolicyDef<'external_domain' | 'EINVAL'>,
+  'vtd.psi_misaligned': {
+    description: 'a page-selective (ADDR) invalidation whose address is not aligned to its size: -ERANGE (v5.8) or a warning and the flush goes on',
+    source: 'intel_iommu_sva_invalidate v5.8 [V]; later softened to a warning [M]',
+    schema: z.enum(['ERANGE', 'warn']),
+    presets: allPresets<'ERANGE' | 'warn'>('ERANGE', { v8: 'warn', mainline: 'warn' }),
+  } satisfies PolicyDef<'ERANGE' | 'warn'>,
+  'mdev.unpin_on_dma_unmap': {
+    description: 'the non-IOMMU vendor driver unpins the pages of a range when its VFIO_IOMMU_NOTIFY_DMA_UNMAP notifier fires; without it VFIO retries and hits BUG_ON(++retries > 10) (bug #17)',
+    source: 'vfio_iommu_type1 unmap notify/retry [V]; a vendor-driver bug, no revision of the series (fixed is the default)',
+    schema: z.boolean(),
+    presets: allPresets(true),
+  } satisfies PolicyDef<boolean>,
+  'vtd.sdev_iommu_before_alloc': {
+    description: 'the development tree assigned sdev->iommu = iommu in the !svm branch of intel_svm_bind_gpasid while sdev was still NULL: the first bind of a PASID dereferences NULL (bug #19)',
+    source: 'luxis1999/linux-vsva drivers/iommu/intel/svm.c @031c5ee2 [V]; never in a posted revision or mainline, so only an override turns it on',
+    schema: z.boolean(),
+    presets: allPresets(false),
+  } satisfies PolicyDef<boolean>,
 } as const;
 
 export type PolicyName = keyof typeof POLICIES;

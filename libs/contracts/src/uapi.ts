@@ -77,3 +77,61 @@ export const PGTT_FL_ONLY = 1;
 export const PGTT_SL_ONLY = 2;
 export const PGTT_NESTED = 3;
 export const PGTT_PT = 4;
+
+/** offsetofend(struct iommu_cache_invalidate_info, granu): the version-1 size [M: exact layout] */
+export const CACHE_INVALIDATE_INFO_MINSZ = 56;
+/** offsetofend(struct vfio_iommu_type1_nesting_op, flags) */
+export const NESTING_OP_MINSZ = 8;
+export const IOMMU_CACHE_INV_TYPE_NR = 3;
+
+/** PASID-entry PGTT values accepted by QEMU's vtd_pasid_cache_sync for a bind (FL or PT) */
+export const PASID_ENTRY_PGTTS = [PGTT_FL_ONLY, PGTT_SL_ONLY, PGTT_NESTED, PGTT_PT] as const;
+
+/** QI descriptor types (VT-d 3.x 6.5.2) */
+export const QI_TYPE = { CC: 1, IOTLB: 2, DIOTLB: 3, IEC: 4, IWD: 5, EIOTLB: 6, PC: 7, DEIOTLB: 8, PGRP_RESP: 9, PSTRM_RESP: 0xa } as const;
+export const QI_GRAN_NONG_PASID = 2;
+export const QI_GRAN_PSI_PASID = 3;
+/** page group response codes */
+export const QI_RESP_SUCCESS = 0;
+export const QI_RESP_INVALID = 1;
+export const QI_RESP_FAILURE = 0xf;
+
+/** scalable-mode fault reasons (QEMU's VTDFaultReason) */
+export const FAULT_REASON = {
+  PASID_DIR_ACCESS: 0x50, PASID_DIR_P: 0x51, PASID_TABLE_ACCESS: 0x58, PASID_ENTRY_P: 0x59, PASID_ENTRY_INV: 0x5b,
+  FS_ACCESS: 0x70, FS_ENTRY_P: 0x71, FS_NON_CANONICAL: 0x80,
+  /** second-stage fault during a nested walk [M: code] */
+  SS_ENTRY_P: 0x7, WRITE: 5, READ: 6,
+} as const;
+
+/** struct page_req_dsc, the fields the model carries */
+export interface PageRequest {
+  rid: string;
+  pasid_present: boolean;
+  pasid: number;
+  addr: number;
+  rd_req: boolean;
+  wr_req: boolean;
+  exe_req: boolean;
+  pm_req: boolean;
+  lpig: boolean;
+  prg_index: number;
+  priv_data_present: boolean;
+}
+
+/** struct iommu_page_response (what the guest answers a reported page request with) */
+export const IOMMU_PAGE_RESP_PASID_VALID = 1 << 0;
+export const IOMMU_PAGE_RESP_SUCCESS = 0;
+export const IOMMU_PAGE_RESP_INVALID = 1;
+export const IOMMU_PAGE_RESP_FAILURE = 2;
+export interface PageResponse {
+  argsz: number;
+  version: number;
+  flags: number;
+  pasid: number;
+  grpid: number;
+  code: number;
+}
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 4096;

@@ -35,6 +35,8 @@ export interface Ret {
   value?: unknown;
   /** the host driver function that dereferenced a NULL or freed object */
   oops?: string;
+  /** what else the callee reports (e.g. how many entries it processed) */
+  detail?: Record<string, unknown>;
 }
 
 /**

@@ -1,15 +1,11 @@
 import type { PolicyValues, Preset } from '../../contracts/src/index.js';
+import type { Scenario } from '../../scenario/src/schema.js';
 
 /** What every component learns when a run opens (the first entries of the run carry it). */
 export interface Topology {
-  host: {
-    caching_mode: boolean;
-    ecap: { nest: boolean; srs: boolean; eafs: boolean; pasid: boolean; prs: boolean; pds: boolean };
-    cap_5lp: boolean;
-    la57: boolean;
-  };
-  parents: Array<{ id: string; kind: 'iommu-backed' | 'non-iommu'; rid?: string; ats: boolean; pri: boolean }>;
-  vms: Array<{ id: string; nesting: boolean; mdevs: Array<{ id: string; parent: string; group?: string }> }>;
+  host: Scenario['host'];
+  parents: Scenario['parents'];
+  vms: Scenario['vms'];
 }
 
 export interface RunOpen {
@@ -20,3 +16,17 @@ export interface RunOpen {
 
 /** 20-bit PASID space (PASID_MAX 0x100000). */
 export const PASID_MAX = 0x100000;
+
+/** Where a VM's RAM sits in host physical memory, in pages: VMs never overlap (dma-isolation reads it). */
+export const VM_SPAN_PAGES = 1 << 20;
+export function vmBase(topo: { vms: Array<{ id: string }> }, vm: string): number {
+  const i = topo.vms.findIndex((v) => v.id === vm);
+  return (i + 1) * VM_SPAN_PAGES;
+}
+/** The VM whose RAM holds host page `hpa`, or null (host memory). */
+export function vmOfHpa(topo: { vms: Array<{ id: string }> }, hpa: number): string | null {
+  const i = Math.floor(hpa / VM_SPAN_PAGES) - 1;
+  return topo.vms[i]?.id ?? null;
+}
+
+export const pageOf = (addr: number): number => Math.floor(addr / 4096);

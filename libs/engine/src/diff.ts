@@ -14,15 +14,21 @@ export interface RunDiff {
   lengths: { a: number; b: number };
 }
 
-/** Entries that carry the run's configuration (policy, seed): compared without their payload. */
-const CONFIG = new Set(['run.start', 'run.started', 'run.open', 'vfio.configured', 'host.configured']);
+/**
+ * The entries that carry the run's configuration (policy, seed, topology): the run's start and
+ * everything a `run.open` caused. They are compared without their payload.
+ */
+function configEntries(es: LogEntry[]): Set<LogEntry> {
+  const opens = new Set(es.filter((e) => e.kind === 'command' && e.type === 'run.open').map((e) => e.eventId));
+  return new Set(es.filter((e) => e.type === 'run.start' || e.type === 'run.started' || (e.causationId !== null && opens.has(e.causationId)) || opens.has(e.eventId)));
+}
 
 /** An entry as text without what always differs between runs: its run id and its timestamp. */
-function norm(e: LogEntry): string {
+function norm(e: LogEntry, config: Set<LogEntry>): string {
   const { ts: _ts, runId, ...rest } = e;
   // state hashes hold the policy too: diff compares behaviour (replay is what compares states)
   const { stateHash: _h, ...behaviour } = rest;
-  if (CONFIG.has(e.type)) return JSON.stringify({ ...behaviour, payload: null }).split(runId).join('<run>');
+  if (config.has(e)) return JSON.stringify({ ...behaviour, payload: null }).split(runId).join('<run>');
   return JSON.stringify(behaviour).split(runId).join('<run>');
 }
 
@@ -48,8 +54,9 @@ function tally(es: LogEntry[]): Map<string, number> {
 
 /** Where two runs (say one scenario under v1 and under v2) first diverge, and what differs after. */
 export function diffRuns(a: LogEntry[], b: LogEntry[]): RunDiff {
+  const [ca, cb] = [configEntries(a), configEntries(b)];
   let i = 0;
-  while (i < a.length && i < b.length && norm(a[i]!) === norm(b[i]!)) i++;
+  while (i < a.length && i < b.length && norm(a[i]!, ca) === norm(b[i]!, cb)) i++;
   const identical = i === a.length && i === b.length;
   const oa = outcomes(a), ob = outcomes(b);
   const steps = [...new Set([...oa.keys(), ...ob.keys()])].sort((x, y) => x - y);

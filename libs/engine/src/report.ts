@@ -4,7 +4,7 @@ import type { Outcome } from '../../domain/src/index.js';
 
 export interface StepOutcome {
   step: number;
-  phase: 'setup' | 'scenario';
+  phase: 'setup' | 'scenario' | 'workload';
   scenarioIndex: number | null;
   op: string;
   result: string;
@@ -39,7 +39,7 @@ export function buildReport(args: {
   const outcomes: StepOutcome[] = entries
     .filter((e) => e.kind === 'event' && e.component === 'orchestrator' && e.type === 'step.completed')
     .map((e) => {
-      const p = e.payload as { step: number; phase: 'setup' | 'scenario'; scenarioIndex: number | null; op: string; got: string; expected: string | null; asExpected: boolean; outcome: Outcome };
+      const p = e.payload as { step: number; phase: StepOutcome['phase']; scenarioIndex: number | null; op: string; got: string; expected: string | null; asExpected: boolean; outcome: Outcome };
       return {
         step: p.step, phase: p.phase, scenarioIndex: p.scenarioIndex, op: p.op, result: p.got, ret: p.outcome.ret,
         ...(p.outcome.value !== undefined ? { value: p.outcome.value } : {}), expected: p.expected, asExpected: p.asExpected, seq: e.seq,

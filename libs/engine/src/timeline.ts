@@ -9,7 +9,8 @@ function brief(e: LogEntry): string {
   const parts: string[] = [];
   for (const k of ['vm', 'op', 'mdev', 'dev', 'domain', 'pasid', 'hpasid', 'group', 'where', 'fn', 'errno', 'why', 'got', 'expected', 'reason']) {
     if (k in p && p[k] !== undefined && typeof p[k] !== 'object') parts.push(`${k}=${p[k]}`);
-    else if (k in p && p[k] === null) parts.push(`${k}=NULL`);
+    // a NULL device is news; an absent expectation is not
+    else if (k in p && p[k] === null && k !== 'expected') parts.push(`${k}=NULL`);
   }
   if (typeof p.ret === 'number') parts.push(`ret=${formatRet(p.ret)}`);
   if (p.oops) parts.push(`OOPS in ${p.oops}`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ERRNO, PRESETS } from '../../contracts/src/index.js';
+import { ERRNO, POLICIES, PRESETS } from '../../contracts/src/index.js';
 
 /** A small id: letters, digits, dash, underscore; used in log entries and timelines. */
 const Id = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'an id: a letter, then up to 31 letters, digits, - or _');
@@ -41,6 +41,10 @@ export const HostSchema = z
     /** cap_5lp: 5-level first-stage paging (57-bit) */
     cap_5lp: z.boolean().default(false),
     la57: z.boolean().default(false),
+    /** width of the host PASID space (PASID_MAX = 1 << pasid_bits), shared by every VM and host SVA */
+    pasid_bits: z.number().int().min(2).max(20).default(20),
+    /** auto: the PRQ interrupt thread runs as soon as a request lands; manual: it runs on a prq_irq step or when a drain waits for it */
+    prq_irq: z.enum(['auto', 'manual']).default('auto'),
   })
   .strict()
   .prefault({});
@@ -54,6 +58,10 @@ export const ParentSchema = z
     rid: z.string().regex(/^[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/, 'a PCI bus:device.function like "6a:01.0"').optional(),
     ats: z.boolean().default(true),
     pri: z.boolean().default(true),
+    /** the device's PASID width (pci_max_pasids = 1 << pasid_bits); intel_svm_bind_gpasid wants 20 */
+    pasid_bits: z.number().int().min(0).max(20).default(20),
+    /** IOMMU_DEV_FEAT_AUX: mdevs aux-attach with a default PASID each; false: iommu_attach_device (vfio-mdev-pci) */
+    aux: z.boolean().default(true),
   })
   .strict();
 
@@ -72,14 +80,28 @@ export const VmSchema = z
     /** VFIO_TYPE1_NESTING_IOMMU container (else plain type1v2) */
     nesting: z.boolean().default(true),
     mdevs: z.array(MdevSchema).min(1, 'a VM needs at least one mdev'),
+    /** guest RAM in 4K pages, mapped by QEMU (VFIO_IOMMU_MAP_DMA) at GPA 0 */
+    ram_pages: z.number().int().positive().max(1 << 20).default(4096),
+    /** what the guest's IOMMU driver does with a reported page request: map the page and respond, or leave it pending */
+    page_requests: z.enum(['respond', 'ignore']).default('respond'),
   })
   .strict();
 
 const StepBase = { expect: Expect.optional(), note: z.string().optional() };
 const VmRef = { vm: Id };
+const Var = z.string().regex(/^[A-Za-z_]\w*$/, 'a variable name');
+/** a byte address or size; JSON-safe */
+const Addr = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const U32 = z.number().int().min(-(2 ** 31)).max(2 ** 32 - 1);
+/** device steps may run in the background: the orchestrator sends them and goes on without waiting */
+const Background = { background: z.boolean().default(false) };
 
 export const StepSchema = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('pasid_alloc'), ...VmRef, ...StepBase, min: z.number().int().nonnegative().optional(), max: z.number().int().nonnegative().optional(), as: z.string().regex(/^[A-Za-z_]\w*$/).optional() }).strict(),
+  z.object({
+    op: z.literal('pasid_alloc'), ...VmRef, ...StepBase, min: z.number().int().nonnegative().optional(), max: z.number().int().nonnegative().optional(), as: Var.optional(),
+    /** VCMD ALLOC_PASID this many times (stops at the first failure); `as` binds the last PASID */
+    count: z.number().int().positive().max(4096).default(1),
+  }).strict(),
   z.object({ op: z.literal('pasid_free'), ...VmRef, ...StepBase, pasid: NumOrVar }).strict(),
   z.object({
     op: z.literal('bind'), ...VmRef, ...StepBase,
@@ -104,8 +126,74 @@ export const StepSchema = z.discriminatedUnion('op', [
     /** the parent driver drops an mdev's IOMMU device after attach (fault model, see the scenario's `models`) */
     op: z.literal('mdev_clear_iommu_device'), ...StepBase, mdev: Id,
   }).strict(),
+  z.object({
+    /** the VMM calls VFIO_IOMMU_PASID_REQUEST itself with these fields (untrusted input) */
+    op: z.literal('ioctl_pasid_request'), ...VmRef, ...StepBase,
+    argsz: U32.default(16), flags: U32.default(1), min: z.number().int().default(1), max: z.number().int().default(0xfffff), as: Var.optional(),
+  }).strict(),
+  z.object({
+    /** the VMM calls NESTING_OP(BIND_PGTBL or UNBIND_PGTBL) itself with this iommu_gpasid_bind_data */
+    op: z.enum(['ioctl_bind', 'ioctl_unbind']), ...VmRef, ...StepBase,
+    op_argsz: U32.default(16),
+    argsz: U32.default(64), version: U32.default(1), format: U32.default(1), flags: U32.default(1),
+    gpgd: z.number().int().default(0x1000), hpasid: NumOrVar, gpasid: NumOrVar.optional(), addr_width: U32.default(48),
+    vtd_flags: U32.default(0), pat: U32.default(0), emt: U32.default(0),
+  }).strict(),
+  z.object({
+    /** the VMM calls NESTING_OP(CACHE_INVLD) itself with this iommu_cache_invalidate_info */
+    op: z.literal('ioctl_invalidate'), ...VmRef, ...StepBase,
+    op_argsz: U32.default(16),
+    argsz: U32.default(56), version: U32.default(1),
+    /** bits: IOTLB 1, DEV_IOTLB 2, PASID 4 */
+    cache: U32.default(1),
+    /** DOMAIN 0, PASID 1, ADDR 2 */
+    granularity: U32.default(1),
+    flags: U32.default(1), pasid: NumOrVar.default(0), addr: Addr.default(0), granule_size: Addr.default(4096), nb_granules: Addr.default(1),
+  }).strict(),
+  z.object({
+    /** the guest CPU writes a first-level PTE (va -> gpa) into the table rooted at gpgd */
+    op: z.literal('guest_map'), ...VmRef, ...StepBase, gpgd: Addr, va: Addr, gpa: Addr, write: z.boolean().default(true), pages: z.number().int().positive().max(4096).default(1),
+  }).strict(),
+  z.object({ op: z.literal('guest_unmap'), ...VmRef, ...StepBase, gpgd: Addr, va: Addr, pages: z.number().int().positive().max(4096).default(1) }).strict(),
+  z.object({
+    /** the device issues a DMA tagged with (its parent's RID, pasid) at va */
+    op: z.literal('dma'), ...StepBase, ...Background, mdev: Id, pasid: NumOrVar, va: Addr, write: z.boolean().default(false),
+  }).strict(),
+  z.object({
+    /** the device issues a page request (PRI); lpig/pdp as in page_req_dsc */
+    op: z.literal('page_request'), ...StepBase, ...Background, mdev: Id, pasid: NumOrVar, va: Addr,
+    write: z.boolean().default(false), lpig: z.boolean().default(true), pdp: z.boolean().default(false),
+    pasid_present: z.boolean().default(true), pm_req: z.boolean().default(false), exe_req: z.boolean().default(false),
+    prg: z.number().int().min(0).max(511).optional(),
+  }).strict(),
+  z.object({ op: z.literal('prq_irq'), ...StepBase }).strict(),
+  z.object({
+    /** the vendor driver pins guest pages (vfio_pin_pages) for a non-IOMMU mdev's DMA */
+    op: z.literal('pin_pages'), ...StepBase, mdev: Id, gpa: Addr, pages: z.number().int().positive().max(512).default(1),
+  }).strict(),
+  z.object({ op: z.literal('dma_unmap'), ...VmRef, ...StepBase, gpa: Addr, size: Addr }).strict(),
+  z.object({ op: z.literal('vm_teardown'), ...VmRef, ...StepBase }).strict(),
+  z.object({ op: z.literal('mdev_remove'), ...StepBase, mdev: Id }).strict(),
+  z.object({ op: z.literal('device_remove'), ...StepBase, parent: Id }).strict(),
+  /** wait until every background op sent so far has completed (the guest stops its devices' work queues) */
+  z.object({ op: z.literal('quiesce'), ...StepBase }).strict(),
 ]);
 export type Step = z.infer<typeof StepSchema>;
+
+export const WorkloadSchema = z
+  .object({
+    mdev: Id,
+    pasid: NumOrVar,
+    op: z.enum(['dma', 'page_request']),
+    /** first va; successive ops walk `pages` pages from it */
+    va: Addr,
+    pages: z.number().int().positive().max(4096).default(4),
+    write: z.boolean().default(false),
+    /** index of the scenario step after which it starts */
+    from: z.number().int().nonnegative().default(0),
+    count: z.number().int().positive().max(10_000).default(8),
+  })
+  .strict();
 
 export const ScenarioSchema = z
   .object({
@@ -120,8 +208,11 @@ export const ScenarioSchema = z
         title: z.string(),
         ref: z.string(),
         invariant: z.string(),
-        buggy: z.string(),
-        fixed: z.string(),
+        buggy: z.enum(PRESETS),
+        fixed: z.enum(PRESETS),
+        /** policy overrides on top of the buggy / fixed preset (policy name -> value) */
+        buggySet: z.record(z.string(), z.union([z.boolean(), z.number(), z.string()])).optional(),
+        fixedSet: z.record(z.string(), z.union([z.boolean(), z.number(), z.string()])).optional(),
       })
       .strict()
       .optional(),
@@ -131,6 +222,8 @@ export const ScenarioSchema = z
     parents: z.array(ParentSchema).min(1),
     vms: z.array(VmSchema).min(1),
     steps: z.array(StepSchema),
+    /** background device activity: each entry issues one op after each scenario step from `from`, `count` times */
+    workload: z.array(WorkloadSchema).default([]),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -156,7 +249,23 @@ export const ScenarioSchema = z
       if ('pasid' in st && typeof st.pasid === 'string' && !bound.has(st.pasid.slice(1))) {
         ctx.addIssue({ code: 'custom', path: ['steps', i, 'pasid'], message: `${st.pasid} is not bound by an earlier step's 'as:'` });
       }
-      if (st.op === 'pasid_alloc' && st.as) bound.add(st.as);
+      if ('parent' in st && !parents.has(st.parent)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'parent'], message: `no parent '${st.parent}'` });
+      if ('hpasid' in st && typeof st.hpasid === 'string' && !bound.has(st.hpasid.slice(1))) {
+        ctx.addIssue({ code: 'custom', path: ['steps', i, 'hpasid'], message: `${st.hpasid} is not bound by an earlier step's 'as:'` });
+      }
+      if ((st.op === 'pasid_alloc' || st.op === 'ioctl_pasid_request') && st.as) bound.add(st.as);
     });
+    s.workload.forEach((w, i) => {
+      if (!mdevs.has(w.mdev)) ctx.addIssue({ code: 'custom', path: ['workload', i, 'mdev'], message: `no mdev '${w.mdev}'` });
+      if (typeof w.pasid === 'string' && !bound.has(w.pasid.slice(1))) ctx.addIssue({ code: 'custom', path: ['workload', i, 'pasid'], message: `${w.pasid} is not bound by a step's 'as:'` });
+      if (w.from > s.steps.length) ctx.addIssue({ code: 'custom', path: ['workload', i, 'from'], message: `from ${w.from} is past the last step (${s.steps.length})` });
+    });
+    if (s.bug) {
+      for (const k of ['buggySet', 'fixedSet'] as const) {
+        for (const name of Object.keys(s.bug[k] ?? {})) {
+          if (!(name in POLICIES)) ctx.addIssue({ code: 'custom', path: ['bug', k, name], message: `unknown policy '${name}'` });
+        }
+      }
+    }
   });
 export type Scenario = z.infer<typeof ScenarioSchema>;

@@ -1,17 +1,19 @@
 import type { Component } from '../../../contracts/src/index.js';
 import type { Scenario, Step } from '../../../scenario/src/schema.js';
 
-/** One step of a run: the topology's setup first, then the scenario's steps. */
+/** One step of a run: the topology's setup first, then the scenario's steps (with the workload woven in). */
 export interface PlannedStep {
   index: number;
-  phase: 'setup' | 'scenario';
-  /** index in the scenario file's `steps`, for reports */
+  phase: 'setup' | 'scenario' | 'workload';
+  /** index in the scenario file's `steps` (or `workload`), for reports */
   scenarioIndex?: number;
   op: string;
   target: Component;
   args: Record<string, unknown>;
   expect?: Step['expect'];
   as?: string;
+  /** sent without waiting for its completion (device activity beside the guest's control path) */
+  background?: boolean;
 }
 
 const TARGET: Record<string, Component> = {
@@ -20,16 +22,49 @@ const TARGET: Record<string, Component> = {
   bind: 'guest-viommu',
   unbind: 'guest-viommu',
   iotlb_invalidate: 'guest-viommu',
+  ioctl_pasid_request: 'guest-viommu',
+  ioctl_bind: 'guest-viommu',
+  ioctl_unbind: 'guest-viommu',
+  ioctl_invalidate: 'guest-viommu',
+  guest_map: 'host-vtd',
+  guest_unmap: 'host-vtd',
+  prq_irq: 'host-vtd',
   mdev_create: 'mdev-parent',
   mdev_clear_iommu_device: 'mdev-parent',
+  dma: 'mdev-parent',
+  page_request: 'mdev-parent',
+  pin_pages: 'mdev-parent',
+  mdev_remove: 'mdev-parent',
+  device_remove: 'mdev-parent',
   vfio_set_iommu: 'vfio-type1',
   vfio_attach_group: 'vfio-type1',
+  dma_unmap: 'vfio-type1',
+  vm_teardown: 'vfio-type1',
+  quiesce: 'orchestrator',
 };
 
 export function targetOf(op: string): Component {
   const t = TARGET[op];
   if (!t) throw new Error(`no component handles step op '${op}'`);
   return t;
+}
+
+/** The workload's ops, each placed before the scenario step it runs beside (index = steps.length: at the end). */
+function workloadAt(sc: Scenario): Map<number, Omit<PlannedStep, 'index'>[]> {
+  const at = new Map<number, Omit<PlannedStep, 'index'>[]>();
+  const pagesPer = 4096;
+  sc.workload.forEach((w, wi) => {
+    for (let k = 0; k < w.count; k++) {
+      const pos = Math.min(w.from + k, sc.steps.length);
+      const va = w.va + (k % w.pages) * pagesPer;
+      const args: Record<string, unknown> = { mdev: w.mdev, pasid: w.pasid, va, write: w.write };
+      if (w.op === 'page_request') Object.assign(args, { lpig: true, pdp: false, pasid_present: true, pm_req: false, exe_req: false });
+      const list = at.get(pos) ?? [];
+      list.push({ phase: 'workload', scenarioIndex: wi, op: w.op, target: targetOf(w.op), args, background: true });
+      at.set(pos, list);
+    }
+  });
+  return at;
 }
 
 /**
@@ -53,11 +88,14 @@ export function planRun(sc: Scenario): PlannedStep[] {
       steps.push({ phase: 'setup', op: 'vfio_attach_group', target: 'vfio-type1', args: { vm: vm.id, group, mdevs } });
     }
   }
+  const work = workloadAt(sc);
   sc.steps.forEach((st, i) => {
-    const { op, expect, note: _note, ...rest } = st as Step & { as?: string };
+    steps.push(...(work.get(i) ?? []));
+    const { op, expect, note: _note, background, ...rest } = st as Step & { as?: string; background?: boolean };
     const as = 'as' in rest ? (rest.as as string | undefined) : undefined;
     if ('as' in rest) delete (rest as Record<string, unknown>).as;
-    steps.push({ phase: 'scenario', scenarioIndex: i, op, target: targetOf(op), args: rest, expect, as });
+    steps.push({ phase: 'scenario', scenarioIndex: i, op, target: targetOf(op), args: rest, expect, as, ...(background ? { background: true } : {}) });
   });
+  steps.push(...(work.get(sc.steps.length) ?? []));
   return steps.map((s, index) => ({ ...s, index }));
 }

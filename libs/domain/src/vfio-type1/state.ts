@@ -14,11 +14,18 @@ export interface Container {
   nesting_info: boolean;
   /** vfio_mm: the PASIDs this VM's mm owns */
   vmm: { pasids: number[] } | null;
+  /** guest RAM pages QEMU mapped (VFIO_IOMMU_MAP_DMA at GPA 0), minus what was unmapped since */
+  ram_pages: number;
+  unmapped: Array<[number, number]>;
+  /** vfio_pfn list: pinned GPA page -> ref_count, per mdev (external domain only) */
+  pins: Record<string, Record<number, number>>;
+  /** mdevs whose vendor driver registered the VFIO_IOMMU_NOTIFY_DMA_UNMAP notifier */
+  notifiers: Record<string, true>;
 }
 
 /** Who asked, so the reply can find its way back once the walk ends. */
 export interface Caller {
-  to: 'guest-viommu' | 'orchestrator';
+  to: 'guest-viommu' | 'orchestrator' | 'mdev-parent';
   type: string;
   re: string;
   tag: unknown;
@@ -28,19 +35,34 @@ export interface Caller {
 
 export type NestKind = 'bind' | 'unbind' | 'inval';
 
+export interface WalkDev {
+  domain: number;
+  group: string;
+  dev: string;
+  mdev_group: boolean;
+}
+
 /** A for_each_dev walk in progress: one device at a time, as vfio_iommu_for_each_dev does. */
 export interface NestWalk {
   kind: 'nest';
   op: NestKind;
   vm: string;
   caller: Caller;
-  devs: Array<{ domain: number; group: string; dev: string; mdev_group: boolean }>;
+  devs: WalkDev[];
   i: number;
   stage: 'resolve' | 'host';
   iommuDevice?: string | null;
-  bound: Array<{ domain: number; dev: string }>;
+  bound: Array<{ domain: number; dev: string; mdev: string }>;
   data: Record<string, unknown>;
   firstErr: number;
+  /** devices whose call succeeded (iommufd's entry_num) */
+  done: number;
+  /** the v1 unwind: a second for_each_dev walk of unbinds that stops at the first error */
+  unwinding?: { ret: number };
+  /** a FREE that tears the PASID down first (IOASID notifier): free these after the walk */
+  thenFree?: number[];
+  /** the unbinds of a VM teardown (§2.7): detach and release after them */
+  teardown?: boolean;
 }
 
 export interface AttachWalk {
@@ -49,8 +71,8 @@ export interface AttachWalk {
   caller: Caller;
   group: string;
   devices: string[];
-  resolved: Array<string | null>;
-  stage: 'resolve' | 'domain' | 'aux';
+  resolved: Array<{ iommuDevice: string | null; parent: string | null; aux: boolean }>;
+  stage: 'resolve' | 'domain' | 'attach';
   domain?: number;
   did?: number;
   i: number;
@@ -60,13 +82,26 @@ export interface AllocWait {
   kind: 'alloc';
   vm: string;
   caller: Caller;
+  range: [number, number];
 }
 
-export type VfioOp = NestWalk | AttachWalk | AllocWait;
+export interface UnmapWait {
+  kind: 'unmap';
+  vm: string;
+  caller: Caller;
+  range: [number, number];
+  retries: number;
+}
+
+export type VfioOp = NestWalk | AttachWalk | AllocWait | UnmapWait;
 
 export interface VfioState {
   policy?: PolicyValues;
+  /** guest RAM pages of each VM (QEMU maps it all at GPA 0) */
+  ram?: Record<string, number>;
   containers: Record<string, Container>;
   /** continuations keyed by the tag of the request they wait on */
   ops: Record<string, VfioOp>;
 }
+
+export const VFIO_UNMAP_RETRIES = 10;

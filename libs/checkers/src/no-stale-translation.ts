@@ -1,0 +1,93 @@
+import type { LogEntry } from '../../contracts/src/index.js';
+import { payload, sorted, type Checker, type Violation } from './types.js';
+
+interface Entry { p: boolean; vm?: string; table: number; pgtt: number; seq: number }
+interface Done { seq: number; all: boolean; first: number; last: number }
+
+/**
+ * After an invalidation or unbind completes (the guest's wait descriptor status write with success),
+ * no cache (IOTLB, PASID cache, device TLB) answers with the translation it replaced (DOMAIN.md §6;
+ * bugs #3, #5, #9). The truth is folded from the log: PASID entries and the guest's PTE writes.
+ */
+export const noStaleTranslation: Checker = {
+  name: 'no-stale-translation',
+  check(h) {
+    const out: Violation[] = [];
+    const vms = new Map<string, { base: number; ram: number }>();
+    const entries = new Map<string, Entry>();
+    const lastVm = new Map<string, { vm: string; table: number }>();
+    const pte = new Map<string, { gpa: number; seq: number }>();
+    const pteChanged = new Map<string, number>();
+    const completions = new Map<string, Done[]>();
+    const truth = (rid: string, pasid: number, page: number): number | 'fault' => {
+      const e = entries.get(`${rid}|${pasid}`);
+      if (!e || !e.p || !e.vm) return 'fault';
+      const ram = vms.get(e.vm);
+      if (!ram) return 'fault';
+      const gpa = e.pgtt === 3 ? pte.get(`${e.vm}|${e.table}|${page}`)?.gpa : page;
+      return gpa === undefined || gpa >= ram.ram ? 'fault' : ram.base + gpa;
+    };
+    const observe = (obs: LogEntry, rid: string, pasid: number, page: number, hpa: number, source: string) => {
+      const t = truth(rid, pasid, page);
+      if (t === hpa) return;
+      const key = `${rid}|${pasid}`;
+      const binder = lastVm.get(key);
+      if (!binder) return;
+      const changed = Math.max(entries.get(key)?.seq ?? 0, pteChanged.get(`${binder.vm}|${binder.table}|${page}`) ?? 0);
+      const list = completions.get(`${binder.vm}|${pasid}`) ?? [];
+      for (let i = list.length - 1; i >= 0 && list[i]!.seq > changed; i--) {
+        const d = list[i]!;
+        if (!d.all && (page < d.first || page > d.last)) continue;
+        out.push({
+          invariant: 'no-stale-translation',
+          message: `${source} answered (${rid}, PASID ${pasid}, page 0x${page.toString(16)}) with HPA page 0x${hpa.toString(16)} after VM ${binder.vm}'s invalidation completed; the tables say ${t === 'fault' ? 'no translation' : `0x${t.toString(16)}`}`,
+          events: sorted([obs.seq, changed || undefined, d.seq]),
+        });
+        return;
+      }
+    };
+    for (const e of h.entries) {
+      if (e.kind !== 'event') continue;
+      const p = payload<Record<string, unknown>>(e);
+      if (e.component === 'host-vtd') {
+        switch (e.type) {
+          case 'host.configured':
+            for (const [vm, r] of Object.entries(p.vms as Record<string, { base: number; ram: number }>)) vms.set(vm, r);
+            break;
+          case 'pasid_entry.set': {
+            const en = p.entry as { p: boolean; vm?: string; flptr: number; pgtt: number };
+            const key = `${p.dev}|${p.pasid}`;
+            entries.set(key, { p: en.p, vm: en.vm, table: Math.floor(en.flptr / 4096), pgtt: en.pgtt, seq: e.seq });
+            if (en.vm) lastVm.set(key, { vm: en.vm, table: Math.floor(en.flptr / 4096) });
+            break;
+          }
+          case 'pasid_entry.cleared':
+            entries.set(`${p.dev}|${p.pasid}`, { p: false, table: 0, pgtt: 0, seq: e.seq });
+            break;
+          case 'mem.pte_written':
+          case 'mem.pte_cleared':
+            for (let i = 0; i < (p.pages as number); i++) {
+              const k = `${p.vm}|${p.table}|${(p.page as number) + i}`;
+              if (e.type === 'mem.pte_written') pte.set(k, { gpa: (p.gpa as number) + i, seq: e.seq });
+              else pte.delete(k);
+              pteChanged.set(k, e.seq);
+            }
+            break;
+          case 'translation.done':
+            if (p.source === 'iotlb') observe(e, p.rid as string, p.pasid as number, p.page as number, p.hpa as number, 'the IOTLB');
+            break;
+        }
+      } else if (e.component === 'mdev-parent' && e.type === 'dma.completed' && p.source === 'devtlb') {
+        observe(e, p.rid as string, p.pasid as number, p.page as number, p.hpa as number, 'the device TLB');
+      } else if (e.component === 'guest-viommu' && e.type === 'wait_descriptor.completed' && p.status === 'done' && (p.op === 'inval' || p.op === 'unbind') && typeof p.pasid === 'number') {
+        const scope = p.scope as { granularity: string; addr: number; pages: number } | undefined;
+        const all = p.op === 'unbind' || !scope || scope.granularity !== 'addr';
+        const first = scope ? Math.floor(scope.addr / 4096) : 0;
+        const d: Done = { seq: e.seq, all, first, last: first + Math.max(1, scope?.pages ?? 1) - 1 };
+        const k = `${p.vm}|${p.pasid}`;
+        (completions.get(k) ?? completions.set(k, []).get(k)!).push(d);
+      }
+    }
+    return out;
+  },
+};

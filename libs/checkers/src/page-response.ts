@@ -1,0 +1,43 @@
+import { payload, sorted, type Checker, type Violation } from './types.js';
+
+/**
+ * Every page request with LPIG or PDP set gets exactly one response, routed to the right device and
+ * PASID; a request of a (RID, PASID) bound in guest mode goes to its VM, not answered INVALID by
+ * the host (DOMAIN.md §6; bugs #7, #8). A request left pending by a guest that ignores faults, or
+ * whose PASID was torn down or device removed after it was issued, is not the host's to answer.
+ */
+export const pageResponse: Checker = {
+  name: 'page-response',
+  check(h) {
+    const out: Violation[] = [];
+    const open = new Map<string, { seq: number; rid: string; pasid: number; prg: number }>();
+    const excused = new Set<string>();
+    const bound = new Set<string>();
+    for (const e of h.entries) {
+      if (e.kind !== 'event') continue;
+      const p = payload<{ rid: string; pasid: number; prg: number; needsResponse?: boolean; matched?: boolean; by?: string; dev?: string; hpasid?: number; why?: string; code?: string }>(e);
+      const key = `${p.rid}:${p.pasid}:${p.prg}`;
+      if (e.component === 'mdev-parent') {
+        if (e.type === 'page_request.issued' && p.needsResponse) open.set(key, { seq: e.seq, rid: p.rid, pasid: p.pasid, prg: p.prg });
+        else if (e.type === 'page_response.received') {
+          if (!p.matched) out.push({ invariant: 'page-response', message: `device ${p.rid} got a response for PRG ${p.prg} of PASID ${p.pasid} that it has no outstanding request for`, events: h.chain(e) });
+          open.delete(key);
+        } else if (e.type === 'device.removed') for (const k of open.keys()) if (k.startsWith(`${(e.payload as { rid: string }).rid}:`)) excused.add(k);
+      } else if (e.component === 'guest-viommu' && e.type === 'guest_fault.pending') excused.add(key);
+      else if (e.component === 'host-vtd') {
+        if (e.type === 'svm.bound') bound.add(`${p.dev}:${p.hpasid}`);
+        else if (e.type === 'svm.unbound') {
+          bound.delete(`${p.dev}:${p.hpasid}`);
+          for (const k of open.keys()) if (k.startsWith(`${p.dev}:${p.hpasid}:`)) excused.add(k);
+        } else if (e.type === 'page_response.sent' && p.by === 'prq_event_thread' && (p.why === 'unknown PASID' || p.why?.startsWith('no sdev')) && bound.has(`${p.rid}:${p.pasid}`)) {
+          out.push({ invariant: 'page-response', message: `page request PRG ${p.prg} of (${p.rid}, PASID ${p.pasid}) is bound in guest mode, yet the host answered it INVALID (${p.why}) instead of reporting it to the VM`, events: sorted([...h.chain(e), open.get(key)?.seq]) });
+        }
+      }
+    }
+    for (const [key, r] of open) {
+      if (excused.has(key)) continue;
+      out.push({ invariant: 'page-response', message: `page request PRG ${r.prg} of (${r.rid}, PASID ${r.pasid}) with LPIG/PDP never got a response`, events: [r.seq] });
+    }
+    return out;
+  },
+};

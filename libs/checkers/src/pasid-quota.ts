@@ -1,0 +1,37 @@
+import { payload, sorted, type Checker, type Violation } from './types.js';
+
+/**
+ * One VM cannot make another's PASID allocation fail (DOMAIN.md §6, bug #13): an allocation that
+ * failed because the shared host PASID space was exhausted, while the VM was under its own quota and
+ * other VMs held PASIDs, is a violation. Failures at the VM's own quota are its own business.
+ */
+export const pasidQuota: Checker = {
+  name: 'pasid-quota',
+  check(h) {
+    const out: Violation[] = [];
+    const quota = Number(h.policy()['vfio.pasid_quota'] ?? 1000);
+    const held = new Map<string, Set<number>>();
+    const lastAlloc = new Map<string, number>();
+    for (const e of h.entries) {
+      if (e.kind !== 'event' || e.component !== 'vfio-type1') continue;
+      const p = payload<{ vm: string; pasid?: number; space?: boolean; range?: [number, number] }>(e);
+      if (e.type === 'pasid.allocated') {
+        (held.get(p.vm) ?? held.set(p.vm, new Set()).get(p.vm)!).add(p.pasid!);
+        lastAlloc.set(p.vm, e.seq);
+      } else if (e.type === 'pasid.freed') held.get(p.vm)?.delete(p.pasid!);
+      else if (e.type === 'pasid_request.rejected' && p.space && p.range && p.range[0] <= 1 && p.range[1] >= 0xfffff) {
+        // only a request for any PASID at all: a VM asking for a narrow range may find it taken
+        const mine = held.get(p.vm)?.size ?? 0;
+        const others = [...held.entries()].filter(([vm, s]) => vm !== p.vm && s.size > 0);
+        if (mine < quota && others.length) {
+          out.push({
+            invariant: 'pasid-quota',
+            message: `VM ${p.vm} holds ${mine} of its quota of ${quota} PASIDs, yet its allocation failed: the shared PASID space is held by ${others.map(([vm, s]) => `${vm} (${s.size})`).join(', ')}`,
+            events: sorted([e.seq, ...h.chain(e), ...others.map(([vm]) => lastAlloc.get(vm))]),
+          });
+        }
+      }
+    }
+    return out;
+  },
+};

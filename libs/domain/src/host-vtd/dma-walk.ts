@@ -1,0 +1,54 @@
+import { FAULT_REASON, PGTT_NESTED, PGTT_SL_ONLY } from '../../../contracts/src/index.js';
+import { evt, type Output } from '../decider.js';
+import { pageOf } from '../topology.js';
+import { iotlbKey, memKey, type HostVtdState, type PasidEntry } from './state.js';
+
+export type Translation =
+  | { ok: true; hpa: number; w: boolean; gpa: number; vm: string; did: number; source: 'iotlb' | 'walk'; outs: Output[] }
+  | { ok: false; reason: number; level: 'context' | 'pasid' | 'first-stage' | 'second-stage'; fpd: boolean; vm: string | null; outs: Output[] };
+
+/**
+ * A DMA request with PASID through the nested walk (DOMAIN.md §2.5): PASID entry (from the PASID
+ * cache if it holds one), IOTLB by DID + PASID + page, else the guest's first-level table from FLPTR
+ * and the host's second level (the VM's RAM mapping). A cached answer is returned as cached, stale or not.
+ */
+export function translate(s: HostVtdState, rid: string, pasid: number, va: number, write: boolean): Translation {
+  const outs: Output[] = [];
+  const page = pageOf(va);
+  if (!s.devices[rid]) return { ok: false, reason: 2, level: 'context', fpd: false, vm: null, outs };
+  let entry: PasidEntry | undefined = s.pasidCache[pasid]?.[rid];
+  const fromCache = !!entry;
+  if (!entry) {
+    entry = s.pasidTable[rid]?.[pasid];
+    if (entry?.p) outs.push(evt('pasid_cache.filled', { rid, pasid, did: entry.did, entry }));
+  }
+  if (!entry || !entry.p) return { ok: false, reason: FAULT_REASON.PASID_ENTRY_P, level: 'pasid', fpd: !!entry?.fpd, vm: entry?.vm ?? null, outs };
+  if ((entry.pgtt !== PGTT_NESTED && entry.pgtt !== PGTT_SL_ONLY) || !entry.vm) return { ok: false, reason: FAULT_REASON.PASID_ENTRY_INV, level: 'pasid', fpd: entry.fpd, vm: entry.vm ?? null, outs };
+  const vm = entry.vm;
+  const cached = s.iotlb[iotlbKey(entry.did, pasid)]?.[page];
+  if (cached) {
+    if (write && !cached.w) return { ok: false, reason: FAULT_REASON.WRITE, level: 'first-stage', fpd: entry.fpd, vm, outs };
+    return { ok: true, hpa: cached.hpa, w: cached.w, gpa: cached.gpa, vm: cached.vm, did: entry.did, source: 'iotlb', outs };
+  }
+  let gpa = page;
+  let w = true;
+  if (entry.pgtt === PGTT_NESTED) {
+    const pte = s.mem[memKey(vm, pageOf(entry.flptr))]?.[page];
+    if (!pte) return { ok: false, reason: FAULT_REASON.FS_ENTRY_P, level: 'first-stage', fpd: entry.fpd, vm, outs };
+    if (write && !pte.w) return { ok: false, reason: FAULT_REASON.WRITE, level: 'first-stage', fpd: entry.fpd, vm, outs };
+    gpa = pte.gpa;
+    w = pte.w;
+  }
+  const ram = s.vms[vm];
+  // every first-level pointer and the final GPA go through the host second level (the VM's RAM)
+  if (!ram || gpa >= ram.ram) return { ok: false, reason: FAULT_REASON.SS_ENTRY_P, level: 'second-stage', fpd: entry.fpd, vm, outs };
+  const hpa = ram.base + gpa;
+  outs.push(evt('iotlb.filled', { did: entry.did, pasid, page, hpa, w, gpa, vm }));
+  return { ok: true, hpa, w, gpa, vm, did: entry.did, source: 'walk', outs: fromCache ? outs : outs };
+}
+
+/** The event that records a translation's answer: what the checkers compare with the tables. */
+export function translationEvent(rid: string, pasid: number, va: number, write: boolean, t: Translation, via: 'ats' | 'untranslated'): Output {
+  if (t.ok) return evt('translation.done', { rid, pasid, va, page: pageOf(va), write, hpa: t.hpa, w: t.w, gpa: t.gpa, vm: t.vm, did: t.did, source: t.source, via });
+  return evt('translation.fault', { rid, pasid, va, page: pageOf(va), write, reason: t.reason, level: t.level, fpd: t.fpd, vm: t.vm, via });
+}

@@ -1,0 +1,76 @@
+import {
+  ERRNO, IOMMU_PAGE_RESP_PASID_VALID, QI_RESP_INVALID, type Envelope, type ErrnoName, type PageRequest, type PageResponse,
+} from '../../../contracts/src/index.js';
+import { cmd, evt, reply, type Output } from '../decider.js';
+import { faultKey, type HostVtdState } from './state.js';
+
+type Queued = PageRequest & { mdev: string };
+
+const canonical = (addr: number) => Number.isInteger(addr) && addr >= 0 && addr < 2 ** 47;
+
+/** prq_event_thread's verdict on one descriptor (DOMAIN.md §2.6.1-2). */
+function handleOne(s: HostVtdState, req: Queued): Output[] {
+  let why: string | null = null;
+  if (!req.pasid_present) why = 'no PASID';
+  else if (!canonical(req.addr)) why = 'non-canonical address';
+  else if (req.pm_req && (req.rd_req || req.wr_req)) why = 'privileged-mode request with read/write';
+  else if (req.exe_req && req.rd_req) why = 'execute request with read';
+  const svm = why ? undefined : s.svm[req.pasid];
+  if (!why && !svm) why = 'unknown PASID';
+  // the loop matches sdev->sid against the descriptor's RID (bug #7: sid never set)
+  const sdev = svm && Object.values(svm.devs).find((d) => d.sid === req.rid);
+  if (!why && !sdev) why = `no sdev with sid ${req.rid} for PASID ${req.pasid}`;
+  if (!why && svm!.guestMode) {
+    const needsResponse = req.lpig || req.priv_data_present;
+    return [
+      evt('page_request.reported', { vm: svm!.vm, rid: req.rid, mdev: req.mdev, pasid: req.pasid, addr: req.addr, prg: req.prg_index, lpig: req.lpig, pdp: req.priv_data_present, write: req.wr_req, needsResponse }),
+      cmd('guest-viommu', 'iommu_report_device_fault', { vm: svm!.vm, rid: req.rid, pasid: req.pasid, addr: req.addr, prg: req.prg_index, write: req.wr_req, lpig: req.lpig, pdp: req.priv_data_present }),
+    ];
+  }
+  // bad_req: a response only when LPIG, or PDP (bug #8 checked LPIG only)
+  if (req.lpig || (req.priv_data_present && s.policy!['vtd.prq_respond_on_pdp'])) {
+    return [
+      evt('page_response.sent', { rid: req.rid, pasid: req.pasid, prg: req.prg_index, code: 'INVALID', by: 'prq_event_thread', why }),
+      cmd('mdev-parent', 'page_group_response', { rid: req.rid, pasid: req.pasid, prg: req.prg_index, code: QI_RESP_INVALID }),
+    ];
+  }
+  return [evt('page_request.dropped', { rid: req.rid, pasid: req.pasid, prg: req.prg_index, lpig: req.lpig, pdp: req.priv_data_present, why })];
+}
+
+/** One pass of the PRQ thread over the queue: head -> tail, then PQH = tail. */
+export function runPrqThread(s: HostVtdState, ring: Queued[], why: string): Output[] {
+  if (!ring.length) return [];
+  return [...ring.flatMap((r) => handleOne(s, r)), evt('prq.pass_done', { handled: ring.length, why })];
+}
+
+/** A page request lands in the PRQ; the thread runs at once unless the interrupt is held (host.prq_irq manual). */
+export function pageRequest(s: HostVtdState, input: Envelope): Output[] {
+  const p = input.payload as { req: PageRequest; mdev: string };
+  const req: Queued = { ...p.req, mdev: p.mdev };
+  const queued = evt('prq.queued', { req, rid: req.rid, pasid: req.pasid, prg: req.prg_index, mdev: p.mdev });
+  if (s.host?.prq_irq === 'manual') return [queued];
+  return [queued, ...runPrqThread(s, [...s.prq, req], 'PPR interrupt')];
+}
+
+/** intel_svm_page_response behind iommu_page_response (DOMAIN.md §2.6.4). */
+export function pageResponse(s: HostVtdState, input: Envelope): Output[] {
+  const p = input.payload as { vm: string; rid: string; msg: PageResponse };
+  const no = (errno: ErrnoName, why: string) => [evt('page_response.rejected', { vm: p.vm, rid: p.rid, errno, why, pasid: p.msg?.pasid ?? null }), reply(input, { ret: -ERRNO[errno] })];
+  if (!s.devices[p.rid]) return no('ENODEV', 'not PCI, or no IOMMU');
+  const m = p.msg;
+  if (!m || typeof m !== 'object' || m.version !== 1 || !Number.isInteger(m.flags) || m.flags & ~IOMMU_PAGE_RESP_PASID_VALID) return no('EINVAL', 'bad iommu_page_response (version or flags)');
+  if (!(m.flags & IOMMU_PAGE_RESP_PASID_VALID) || !Number.isInteger(m.pasid) || m.pasid <= 0 || m.pasid >= s.pasidMax) return no('EINVAL', 'PASID not valid, 0, or >= PASID_MAX');
+  if (!Number.isInteger(m.grpid) || ![0, 1, 2].includes(m.code)) return no('EINVAL', 'bad grpid or code');
+  const pending = s.pendingFaults[faultKey(p.rid, m.pasid, m.grpid)];
+  if (!pending) return no('EINVAL', 'no pending fault for this group');
+  const svm = s.svm[m.pasid];
+  if (!svm || !svm.devs[p.rid]) return no('ENODEV', 'no svm or sdev');
+  // guest-mode svm: current->mm must be the binder's mm
+  if (svm.guestMode && svm.vm !== p.vm) return no('ENODEV', `current->mm (VM ${p.vm}) is not the svm's mm (VM ${svm.vm})`);
+  const out: Output[] = [evt('fault.responded', { vm: p.vm, rid: p.rid, pasid: m.pasid, prg: m.grpid })];
+  if (pending.needsResponse) {
+    out.push(evt('page_response.sent', { rid: p.rid, pasid: m.pasid, prg: m.grpid, code: ['SUCCESS', 'INVALID', 'FAILURE'][m.code], by: 'guest', vm: p.vm }));
+    out.push(cmd('mdev-parent', 'page_group_response', { rid: p.rid, pasid: m.pasid, prg: m.grpid, code: m.code === 0 ? 0 : m.code === 1 ? QI_RESP_INVALID : 0xf }));
+  }
+  return [...out, reply(input, { ret: 0 })];
+}

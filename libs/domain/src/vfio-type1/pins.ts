@@ -1,0 +1,68 @@
+import { ERRNO, type Envelope } from '../../../contracts/src/index.js';
+import { cmd, evt, type Output, type Ret } from '../decider.js';
+import { answer, callerOf, park } from './common.js';
+import { VFIO_UNMAP_RETRIES, type Container, type UnmapWait, type VfioState } from './state.js';
+
+const mapped = (c: Container, page: number) => page >= 0 && page < c.ram_pages && !c.unmapped.some(([a, b]) => page >= a && page < b);
+
+/** Pins of any mdev inside [a, b): mdev -> pages. */
+function pinsIn(c: Container, a: number, b: number): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const [mdev, pages] of Object.entries(c.pins)) {
+    const hit = Object.keys(pages).map(Number).filter((p) => p >= a && p < b);
+    if (hit.length) out[mdev] = hit;
+  }
+  return out;
+}
+
+/** vfio_iommu_type1_pin_pages (DOMAIN.md §3, non-IOMMU path). */
+export function pinPages(s: VfioState, input: Envelope): Output[] {
+  const p = input.payload as { vm: string; mdev: string; pages: number[]; base: number };
+  const c = s.containers[p.vm];
+  const no = (errno: keyof typeof ERRNO, why: string) => [evt('pin_pages.rejected', { vm: p.vm, mdev: p.mdev, errno, why }), answer(callerOf(input), { ret: -ERRNO[errno] })];
+  if (!c) return no('ENODEV', 'no container');
+  if (!c.v2) return no('EACCES', 'not a v2 container');
+  if (!c.notifiers[p.mdev]) return no('EINVAL', 'no VFIO_IOMMU_NOTIFY_DMA_UNMAP notifier registered');
+  const bad = p.pages.find((g) => !mapped(c, g));
+  if (bad !== undefined) return no('EINVAL', `IOVA page ${bad} is not mapped`);
+  return [evt('pages.pinned', { vm: p.vm, mdev: p.mdev, pages: p.pages }), answer(callerOf(input), { ret: p.pages.length, value: p.pages.map((g) => p.base + g) })];
+}
+
+export function unpinPages(s: VfioState, input: Envelope): Output[] {
+  const p = input.payload as { vm: string; mdev: string; pages: number[] };
+  const c = s.containers[p.vm];
+  if (!c) return [];
+  const pins = c.pins[p.mdev] ?? {};
+  const pages = p.pages.filter((g) => pins[g]);
+  return pages.length ? [evt('pages.unpinned', { vm: p.vm, mdev: p.mdev, pages })] : [];
+}
+
+/** VFIO_IOMMU_UNMAP_DMA: notify the vendor drivers that pinned inside, retry, BUG_ON after 10 (§3). */
+export function dmaUnmap(s: VfioState, input: Envelope): Output[] {
+  const p = input.payload as { vm: string; gpa: number; size: number };
+  const c = s.containers[p.vm];
+  const caller = callerOf(input);
+  if (!c) return [answer(caller, { ret: -ERRNO.ENODEV })];
+  const a = Math.floor(p.gpa / 4096), b = Math.ceil((p.gpa + p.size) / 4096);
+  if (b <= a) return [answer(caller, { ret: -ERRNO.EINVAL })];
+  return unmapRound(s, input, { kind: 'unmap', vm: p.vm, caller, range: [a, b], retries: 0 });
+}
+
+function unmapRound(s: VfioState, input: Envelope, w: UnmapWait): Output[] {
+  const c = s.containers[w.vm]!;
+  const pinned = pinsIn(c, w.range[0], w.range[1]);
+  const mdevs = Object.keys(pinned);
+  if (!mdevs.length) return [evt('dma.unmapped', { vm: w.vm, range: w.range }), answer(w.caller, { ret: 0 })];
+  if (w.retries > VFIO_UNMAP_RETRIES) {
+    // BUG_ON(++retries > 10): the vendor driver never unpinned (bug #17)
+    return [evt('unmap.bug_on', { vm: w.vm, range: w.range, pinned, retries: w.retries }), answer(w.caller, { ret: -ERRNO.EFAULT, oops: 'vfio_dma_do_unmap' })];
+  }
+  return [
+    park(input, w),
+    ...mdevs.map((mdev, k) => cmd('mdev-parent', 'vfio_dma_unmap_notify', { vm: w.vm, mdev, iova: w.range[0] * 4096, size: (w.range[1] - w.range[0]) * 4096, tag: input.id, last: k === mdevs.length - 1, noreply: k !== mdevs.length - 1 })),
+  ];
+}
+
+export function unmapReply(s: VfioState, input: Envelope, w: UnmapWait, _r: Ret): Output[] {
+  return [evt('dma_unmap.retry', { vm: w.vm, round: w.retries + 1 }), ...unmapRound(s, input, { ...w, retries: w.retries + 1 })];
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { SCHEMA_VERSION, type LogEntry } from '../../libs/contracts/src/index.js';
+import { checkHistory, History } from '../../libs/checkers/src/index.js';
+import { run } from '../domain/support.js';
+
+let seq = 0;
+const ev = (component: LogEntry['component'], type: string, payload: Record<string, unknown>, correlationId = 'c'): LogEntry => ({
+  runId: 'r', seq: ++seq, eventId: `e${seq}`, kind: 'event', type, component, causationId: `in${seq}`, correlationId, lamport: seq, payload, schemaVersion: SCHEMA_VERSION,
+});
+
+describe('History', () => {
+  it('finds an output\'s input and an input\'s sender by index', () => {
+    const r = run('scenarios/seed-null-iommu-device.yaml', 'v1');
+    const h = new History(r.entries);
+    const oops = h.events('host-vtd', 'oops')[0]!;
+    const input = h.inputOf(oops)!;
+    expect(input).toMatchObject({ kind: 'input', component: 'host-vtd', type: 'iommu_sva_bind_gpasid' });
+    expect(h.senderOf(input)).toMatchObject({ kind: 'command', component: 'vfio-type1', type: 'iommu_sva_bind_gpasid' });
+    expect(h.chain(oops)).toEqual(expect.arrayContaining([oops.seq, input.seq, h.senderOf(input)!.seq]));
+  });
+
+  it('reports every invariant of DOMAIN.md §6 it checks', () => {
+    const { checked } = checkHistory([]);
+    expect(checked).toEqual(expect.arrayContaining([
+      'no-host-oops', 'iommu-device-valid', 'dma-isolation', 'no-stale-translation', 'invalidation-order', 'pasid-ownership', 'pasid-quota',
+      'drain-before-reuse', 'page-response', 'uapi-errno', 'bind-atomic', 'pins-within-mappings', 'liveness',
+    ]));
+  });
+});
+
+describe('checkers on hand-made histories', () => {
+  it('pasid-quota: a VM failing at its own quota is not starved; failing at the shared space under quota is', () => {
+    const base = [ev('orchestrator', 'run.started', { policy: { values: { 'vfio.pasid_quota': 2 } } }), ev('vfio-type1', 'pasid.allocated', { vm: 'vm1', pasid: 3 }), ev('vfio-type1', 'pasid.allocated', { vm: 'vm1', pasid: 4 })];
+    const own = ev('vfio-type1', 'pasid_request.rejected', { vm: 'vm1', why: 'vfio_mm PASID quota reached' });
+    expect(checkHistory([...base, own]).violations).toEqual([]);
+    const starved = ev('vfio-type1', 'pasid_request.rejected', { vm: 'vm2', space: true, range: [1, 0xfffff] });
+    const v = checkHistory([...base, starved]).violations.filter((x) => x.invariant === 'pasid-quota');
+    expect(v).toHaveLength(1);
+    expect(v[0]!.events).toEqual(expect.arrayContaining([starved.seq, base[2]!.seq]));
+  });
+
+  it('page-response: an unanswered LPIG request is a violation unless its PASID was torn down after it', () => {
+    const issued = ev('mdev-parent', 'page_request.issued', { rid: '6a:01.0', pasid: 3, prg: 0, needsResponse: true });
+    expect(checkHistory([issued]).violations.map((v) => v.invariant)).toEqual(['page-response']);
+    const torn = ev('host-vtd', 'svm.unbound', { dev: '6a:01.0', hpasid: 3 });
+    expect(checkHistory([issued, torn]).violations).toEqual([]);
+    const answered = ev('mdev-parent', 'page_response.received', { rid: '6a:01.0', pasid: 3, prg: 0, matched: true });
+    expect(checkHistory([issued, answered]).violations).toEqual([]);
+  });
+
+  it('uapi-errno: 524 to userspace, and success for a refused invalidation of the same operation', () => {
+    const leak: LogEntry = { ...ev('vfio-type1', 'VFIO_IOMMU_PASID_REQUEST.ret', { ret: -524 }), kind: 'command', to: 'guest-viommu' };
+    expect(checkHistory([leak]).violations.map((v) => v.message)).toEqual([expect.stringMatching(/-524 \(-ENOTSUPP\)/)]);
+    const refused = ev('host-vtd', 'sva_invalidate.unsupported', { cache: 'PASID', granularity: 'PASID', kind: 'unsupported' }, 'step-7');
+    const ok: LogEntry = { ...ev('vfio-type1', 'VFIO_IOMMU_NESTING_OP.ret', { ret: 0 }, 'step-7'), kind: 'command', to: 'guest-viommu' };
+    const v = checkHistory([refused, ok]).violations;
+    expect(v.map((x) => x.invariant)).toEqual(['uapi-errno']);
+    expect(v[0]!.events).toEqual([refused.seq, ok.seq]);
+    const otherOp: LogEntry = { ...ok, correlationId: 'step-8' };
+    expect(checkHistory([refused, otherOp]).violations).toEqual([]);
+  });
+
+  it('drain-before-reuse: a free while bound, and a free with a page request still on its way', () => {
+    const freedBound = ev('host-vtd', 'ioasid.freed', { set: 'vm1', pasid: 3, bound: ['6a:01.0'] });
+    expect(checkHistory([freedBound]).violations.map((v) => v.invariant)).toEqual(['drain-before-reuse']);
+    const issued = ev('mdev-parent', 'page_request.issued', { rid: '6a:01.0', pasid: 4, prg: 1, needsResponse: false });
+    const freed = ev('host-vtd', 'ioasid.freed', { set: 'vm1', pasid: 4, bound: [] });
+    expect(checkHistory([issued, freed]).violations.map((v) => v.invariant)).toEqual(['drain-before-reuse']);
+    const handled = ev('host-vtd', 'page_request.reported', { rid: '6a:01.0', pasid: 4, prg: 1 });
+    expect(checkHistory([issued, handled, freed]).violations).toEqual([]);
+  });
+});
