@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -85,5 +85,28 @@ describe('vsva-sim run', () => {
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(Object.values(s.services).every((h) => h !== null)).toBe(true);
+  });
+});
+
+describe('vsva-sim corpus', () => {
+  it('runs every scenario under its declared policies and reports each as declared (embedded)', () => {
+    const r = cli(['corpus', '--engine', 'embedded', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.ok).toBe(true);
+    const seed = out.scenarios.find((s: { file: string }) => s.file.endsWith('seed-null-iommu-device.yaml'));
+    expect(seed).toMatchObject({ invariant: 'no-host-oops', ok: true, buggy: { preset: 'v1', verdict: 'fail' }, fixed: { preset: 'v2', verdict: 'pass' } });
+    expect(seed.buggy.violations.some((v: { invariant: string }) => v.invariant === 'no-host-oops')).toBe(true);
+    for (const s of out.scenarios) expect(Object.keys(s)).toEqual(expect.arrayContaining(['file', 'bug', 'invariant', 'buggy', 'fixed', 'ok']));
+    expect(r.stderr).toMatch(/seed-null-iommu-device\s+no-host-oops\s+yes\s+fail \(v1\) → pass \(v2\)/);
+  });
+
+  it('exits 1 when a scenario does not behave as declared', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vsva-corpus-'));
+    const text = readFileSync('scenarios/seed-null-iommu-device.yaml', 'utf8').replace('fixed: v2', 'fixed: v1');
+    writeFileSync(join(dir, 'wrong.yaml'), text);
+    const r = cli(['corpus', dir, '--engine', 'embedded', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).scenarios[0]).toMatchObject({ ok: false, fixed: { verdict: 'fail' } });
   });
 });

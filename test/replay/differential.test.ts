@@ -1,6 +1,6 @@
 import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { resolvePolicy, type Envelope, type LogEntry } from '../../libs/contracts/src/index.js';
+import type { Envelope, LogEntry } from '../../libs/contracts/src/index.js';
 import type { RunReport } from '../../libs/engine/src/report.js';
 import { runEmbedded } from '../../libs/engine/src/embedded.js';
 import { replayEntries } from '../../libs/engine/src/replay.js';
@@ -25,12 +25,12 @@ afterAll(async () => {
 });
 
 const stripTs = (es: LogEntry[]) => es.map(({ ts: _ts, ...e }) => e);
-const cases = corpus().flatMap((c) => c.presets.map((preset) => ({ ...c, preset })));
+const cases = corpus().flatMap((c) => c.policies.map((p) => ({ ...c, ...p })));
 
 describe('cluster and embedded engines agree on the whole corpus', () => {
-  it.each(cases.map((c) => [`${c.scenario.name} under ${c.preset}`, c] as const))('%s', async (_name, c) => {
-    const runId = `diff-${c.scenario.name}-${c.preset}`;
-    const policy = resolvePolicy(c.preset);
+  it.each(cases.map((c) => [`${c.scenario.name} under ${c.label}`, c] as const))('%s', async (_name, c) => {
+    const runId = `diff-${c.scenario.name}-${c.label.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+    const policy = c.policy;
     const report = await firstValueFrom(client.send<RunReport>('run.start', { runId, scenario: c.scenario, file: c.file, policy, seed: 1, reproduce: 'test' }));
     const recorded = await log.read(runId);
     expect(recorded.length).toBe(report.stats.entries);

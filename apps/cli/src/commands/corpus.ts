@@ -100,13 +100,14 @@ async function runOne(session: ClusterSession | undefined, file: string, sc: Sce
 }
 
 function printTable(rows: CorpusRow[], engine: string): void {
-  const v = (s: Side | null) => (s ? `${s.verdict} (${s.preset})` : '—');
+  const v = (s: Side | null) => (s ? `${s.verdict} (${s.preset}${s.set ? ` + ${Object.entries(s.set).map(([k, x]) => `${k}=${x}`).join(', ')}` : ''})` : '—');
   say('');
   say(`corpus (${engine} engine): ${rows.length} scenarios`);
-  say(`${'scenario'.padEnd(44)} ${'invariant'.padEnd(22)} ${'buggy'.padEnd(14)} ${'fixed'.padEnd(14)} as declared`);
+  say(`${'scenario'.padEnd(40)} ${'invariant'.padEnd(21)} ${'as declared'.padEnd(12)} buggy → fixed`);
   for (const r of rows) {
     const name = r.file.split('/').pop()!.replace(/\.ya?ml$/, '');
     const extra = r.runs.length ? `  ${r.runs.map((x) => `${x.preset}:${x.verdict}`).join(' ')}` : '';
-    say(`${name.padEnd(44)} ${(r.invariant ?? '—').padEnd(22)} ${v(r.buggy).padEnd(14)} ${v(r.fixed).padEnd(14)} ${r.ok ? 'yes' : 'NO'}${extra}`);
+    const sides = r.buggy || r.fixed ? `${v(r.buggy)} → ${v(r.fixed)}` : '';
+    say(`${name.padEnd(40)} ${(r.invariant ?? '—').padEnd(21)} ${(r.ok ? 'yes' : 'NO').padEnd(12)} ${sides}${extra}`);
   }
 }
