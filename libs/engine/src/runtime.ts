@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { LANE, SCHEMA_VERSION, type Component, type Envelope, type NewLogEntry } from '../../contracts/src/index.js';
 import { DECIDERS, type Output } from '../../domain/src/index.js';
+import { stateHash } from './state-hash.js';
 
 /** A component's decider state plus what the runtime keeps beside it: its Lamport clock and id counter. */
 export interface ComponentRuntime {
@@ -22,10 +22,7 @@ export function initialRuntime(component: Component): ComponentRuntime {
   return { lamport: 0, counter: 0, state: DECIDERS[component].initialState() };
 }
 
-/** Short, stable hash of a state (its JSON): replay compares it after every input. */
-export function stateHash(state: unknown): string {
-  return createHash('sha1').update(JSON.stringify(state)).digest('hex').slice(0, 16);
-}
+export { stateHash };
 
 function correlationOf(component: Component, input: Envelope, o: Output): string {
   // the orchestrator starts each step: everything that step causes carries the step's correlation id
