@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstValueFrom } from 'rxjs';
@@ -21,7 +21,10 @@ function packageRoot(): string {
  */
 export function serviceEntry(c: Component): string {
   const bundle = join(packageRoot(), 'dist', 'services', `${c}.mjs`);
-  return existsSync(bundle) ? bundle : join(packageRoot(), 'dist', 'apps', c, 'src', 'main.js');
+  const plain = join(packageRoot(), 'dist', 'apps', c, 'src', 'main.js');
+  // tsc rewrites every output: a bundle older than its entry was built from older code
+  const fresh = existsSync(bundle) && (!existsSync(plain) || statSync(bundle).mtimeMs >= statSync(plain).mtimeMs);
+  return fresh ? bundle : plain;
 }
 
 export interface ResolvedRedis {
