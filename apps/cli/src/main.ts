@@ -117,6 +117,34 @@ program
     process.exitCode = await statusCommand(!!opts.json);
   });
 
+program
+  .command('bench')
+  .description('measure the cluster against its peers in one run: raw BullMQ, raw Redis Streams, a bare reducer (each figure beside its peer, with the ratio)')
+  .option('--quick', 'smaller sizes, scale at 1 and 8 VMs, one trial: finishes within a minute (the full run: within ten)')
+  .option('--json', 'print one JSON object on stdout: machine, config and figures (each with name, value, unit, peer, ratio, goal)')
+  .option('--out <file>', 'also write the JSON object to this file')
+  .addHelpText('after', `
+Figures, each the median of repeated trials (spread shown) beside its peer, measured on the same Redis:
+  hop-throughput      cluster hops/s under concurrent runs (log append included)   vs raw BullMQ one-way
+  hop-latency-p50/99  one request/reply between two services through the transport  vs raw BullMQ ping-pong
+  log-append          idempotent append (appendMany), entries/s                        vs raw pipelined XADD
+  replay              replay of an exported run (100,000 entries), entries/s           vs raw XRANGE + JSON.parse
+  embedded            embedded engine, entries/s                                       vs a bare immutable reducer
+  scale-*             hop throughput, CPU and Redis memory per entry at 1, 16, 64, 256 VMs
+
+Redis: REDIS_URL if set, else a private redis-server (append-only, appendfsync always, as the product
+starts it). Keys go under a prefix of the bench's own (VSVA_BENCH_PREFIX, else vsvabench-<pid>-<random>)
+and are deleted after. The five services are started for the bench and stopped after; a running
+cluster (vsva-sim up) is not used. Build first (npm run build).
+
+Examples:
+  vsva-sim bench --quick
+  vsva-sim bench --json --out bench.json`)
+  .action(async (opts) => {
+    const { benchCommand } = await import('./commands/bench.js');
+    process.exitCode = await benchCommand(opts);
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

@@ -1,0 +1,98 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DEFAULT_RECOVERY, workerOptionsOf } from '../../cluster/src/index.js';
+import { COMPONENTS, type Component, type Envelope } from '../../contracts/src/index.js';
+import { commandStats, commandsPer, redisCpuSeconds } from './bench-redis.js';
+import { jobDataOf, type BenchContext } from './context.js';
+import { forkPeer, type PeerProcess } from './peer-process.js';
+import { centralRate } from './stats.js';
+
+/** The job options the transport's client uses for deliveries (BullMqClient.jobOptions). */
+export const TRANSPORT_JOB_OPTIONS = { removeOnComplete: 10_000, removeOnFail: 10_000 };
+export const PRODUCER_BULK = 500;
+
+export interface OnewayPeer {
+  queues: Record<Component, string>;
+  workers: PeerProcess[];
+  connection: Redis;
+  producers: Record<Component, Queue>;
+  close(): Promise<void>;
+}
+
+/**
+ * Raw BullMQ one-way, shaped like the cluster's data path: one queue per service, each consumed by
+ * one Worker in its own process with concurrency 1 and the services' Worker settings (lock 5 s,
+ * stalled check 2 s); the processor only notes the time. No Nest, no validation, no log.
+ */
+export async function startOnewayPeer(ctx: BenchContext): Promise<OnewayPeer> {
+  const queues = Object.fromEntries(COMPONENTS.map((c) => [c, `peer-oneway-${c}`])) as Record<Component, string>;
+  const workers = await Promise.all(COMPONENTS.map((c) => forkPeer({
+    mode: 'oneway', url: ctx.redis.url, prefix: ctx.redis.prefix, queue: queues[c], concurrency: 1, workerOptions: workerOptionsOf(DEFAULT_RECOVERY),
+  })));
+  const connection = new Redis(ctx.redis.url, { maxRetriesPerRequest: null });
+  const producers = Object.fromEntries(COMPONENTS.map((c) => [c, new Queue(queues[c], { connection, prefix: ctx.redis.prefix })])) as Record<Component, Queue>;
+  return {
+    queues, workers, connection, producers,
+    async close() {
+      await Promise.all(workers.map((w) => w.stop()));
+      for (const q of Object.values(producers)) {
+        await q.obliterate({ force: true }).catch(() => {});
+        await q.close();
+      }
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
+}
+
+export interface OnewayTrial {
+  rate: number;
+  counted: number;
+  windowMs: number;
+  jobs: number;
+  /** jobs / (last processed - first added), ms clocks */
+  endToEndRate: number;
+  cpuUsPerJob: number;
+  redis: ReturnType<typeof commandsPer>;
+}
+
+/**
+ * One trial: `jobs` deliveries (the real envelopes of the workload, in the cluster's per-service mix)
+ * added with addBulk in chunks of 500 while the workers consume; the rate over the central 80% of
+ * the processing times (as for the cluster: ramp-up and the last queue draining alone left out).
+ */
+export async function onewayTrial(ctx: BenchContext, peer: OnewayPeer, o: { envelopes: Envelope[]; jobs: number }): Promise<OnewayTrial> {
+  // deterministic interleaving in the mix of the recorded inputs (the envelopes are those inputs)
+  const plan: Array<{ c: Component; data: ReturnType<typeof jobDataOf> }> = [];
+  for (let i = 0; i < o.jobs; i++) {
+    const e = o.envelopes[i % o.envelopes.length]!;
+    plan.push({ c: e.to, data: jobDataOf(e) });
+  }
+  const rcpu0 = await redisCpuSeconds(ctx.redis.admin);
+  const cs0 = await commandStats(ctx.redis.admin);
+  const t0 = Date.now();
+  for (let i = 0; i < plan.length; i += PRODUCER_BULK) {
+    const chunk = plan.slice(i, i + PRODUCER_BULK);
+    const by = new Map<Component, typeof chunk>();
+    for (const j of chunk) by.set(j.c, [...(by.get(j.c) ?? []), j]);
+    await Promise.all([...by].map(([c, js]) => peer.producers[c].addBulk(js.map((j) => ({ name: 'deliver', data: j.data, opts: TRANSPORT_JOB_OPTIONS })))));
+  }
+  // drained: nothing waiting or active on any queue
+  for (;;) {
+    const counts = await Promise.all(COMPONENTS.map((c) => peer.producers[c].getJobCounts('wait', 'active', 'prioritized', 'delayed')));
+    if (counts.every((k) => Object.values(k).every((v) => v === 0))) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const reports = await Promise.all(peer.workers.map((w) => w.report()));
+  const rcpu1 = await redisCpuSeconds(ctx.redis.admin);
+  const cs1 = await commandStats(ctx.redis.admin);
+  const ts = reports.flatMap((r) => r.ts);
+  if (ts.length < o.jobs) throw new Error(`raw BullMQ peer: ${ts.length} of ${o.jobs} jobs processed`);
+  const c = centralRate(ts);
+  const workerCpuUs = reports.reduce((a, r) => a + r.cpuUs, 0);
+  return {
+    rate: c.rate, counted: c.counted, windowMs: c.windowMs, jobs: ts.length,
+    endToEndRate: (ts.length / Math.max(1, Math.max(...ts) - t0)) * 1000,
+    cpuUsPerJob: (workerCpuUs + (rcpu1 - rcpu0) * 1e6) / ts.length,
+    redis: commandsPer(cs0, cs1, ts.length),
+  };
+}

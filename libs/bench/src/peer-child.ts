@@ -1,0 +1,83 @@
+/**
+ * The raw-BullMQ peers' other process (no Nest, no transport): forked by the bench with a JSON
+ * config as argv[2], talks to it over IPC.
+ *
+ * - `oneway`: one Worker on one queue; records the time each job is processed; on `report`, sends
+ *   the timestamps and its CPU use.
+ * - `pong`: one Worker on the ping queue; each job's processor adds a reply job (same id) to the
+ *   requester's reply queue, with a Queue on the Worker's connection (what the transport's server does).
+ */
+import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+
+export interface OnewayChildConfig {
+  mode: 'oneway';
+  url: string;
+  prefix: string;
+  queue: string;
+  concurrency: number;
+  workerOptions: Partial<WorkerOptions>;
+}
+
+export interface PongChildConfig {
+  mode: 'pong';
+  url: string;
+  prefix: string;
+  queue: string;
+  replyQueue: string;
+  concurrency: number;
+  workerOptions: Partial<WorkerOptions>;
+}
+
+export type PeerChildConfig = OnewayChildConfig | PongChildConfig;
+
+export type ChildMessage =
+  | { type: 'ready' }
+  | { type: 'progress'; done: number }
+  | { type: 'report'; ts: number[]; cpuUs: number }
+  | { type: 'error'; message: string };
+
+const send = (m: ChildMessage) => process.send?.(m);
+
+async function main(): Promise<void> {
+  const cfg = JSON.parse(process.argv[2]!) as PeerChildConfig;
+  const connection = new Redis(cfg.url, { maxRetriesPerRequest: null });
+  const ts: number[] = [];
+  let worker: Worker;
+  let replies: Queue | undefined;
+  if (cfg.mode === 'oneway') {
+    worker = new Worker(cfg.queue, async () => {
+      ts.push(Date.now());
+    }, { ...cfg.workerOptions, connection, prefix: cfg.prefix, concurrency: cfg.concurrency });
+  } else {
+    replies = new Queue(cfg.replyQueue, { connection, prefix: cfg.prefix });
+    const q = replies;
+    worker = new Worker(cfg.queue, async (job: Job) => {
+      const { id } = job.data as { id: string };
+      await q.add('reply', { id, response: { ok: true, pid: process.pid }, isDisposed: true }, { removeOnComplete: true, removeOnFail: 1000 });
+    }, { ...cfg.workerOptions, connection, prefix: cfg.prefix, concurrency: cfg.concurrency });
+  }
+  worker.on('error', (e: Error) => send({ type: 'error', message: e.message }));
+  await worker.waitUntilReady();
+  await replies?.waitUntilReady();
+  let cpu0 = process.cpuUsage();
+  process.on('message', async (m: { type: string }) => {
+    if (m.type === 'report') {
+      // since the last report: one trial's worth
+      const c = process.cpuUsage(cpu0);
+      cpu0 = process.cpuUsage();
+      send({ type: 'report', ts: ts.splice(0), cpuUs: c.user + c.system });
+    } else if (m.type === 'stop') {
+      await worker.close();
+      await replies?.close();
+      await connection.quit().catch(() => connection.disconnect());
+      process.exit(0);
+    }
+  });
+  send({ type: 'ready' });
+}
+
+main().catch((e: Error) => {
+  send({ type: 'error', message: e.stack ?? e.message });
+  process.exit(1);
+});
