@@ -71,7 +71,8 @@ export function runEmbedded(o: EmbeddedRunOptions): EmbeddedRun {
     const input = channels.get(key)!.shift()!;
     const r = processInput(input.to, rts[input.to], input, { hash: o.hash });
     rts[input.to] = r.next;
-    const batch = r.entries.map((e) => ({ ...e, seq: entries.length + 1 + r.entries.indexOf(e) }) as LogEntry);
+    const base = entries.length + 1;
+    const batch = r.entries.map((e, k) => ({ ...e, seq: base + k }) as LogEntry);
     entries.push(...batch);
     o.onEntries?.(batch);
     for (const c of r.commands) send(c);

@@ -89,7 +89,10 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((res) => child.once('exit', () => res()));
       child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((res) => setTimeout(res, 3000))]);
+      // bounded wait; the timer must not keep the process alive once redis has exited
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((res) => (timer = setTimeout(res, 3000)))]);
+      clearTimeout(timer);
     },
   };
 }
