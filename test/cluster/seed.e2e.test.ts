@@ -1,35 +1,29 @@
-import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { resolvePolicy, type Envelope, type LogEntry } from '../../libs/contracts/src/index.js';
 import type { RunReport } from '../../libs/engine/src/report.js';
-import { RedisRunLog } from '../../libs/event-log/src/index.js';
 import { loadScenario } from '../../libs/scenario/src/index.js';
-import { BullMqClient, queueName } from '../../libs/transport/src/index.js';
-import { startTestCluster, type TestCluster } from '../support/cluster.js';
+import { driveCluster, startTestCluster, type ClusterDriver, type TestCluster } from '../support/cluster.js';
 
 let cluster: TestCluster;
-let client: BullMqClient;
-let log: RedisRunLog;
+let driver: ClusterDriver;
 let n = 0;
 
 async function run(file: string, preset: string): Promise<{ report: RunReport; entries: LogEntry[] }> {
   const scenario = loadScenario(file);
   const runId = `e2e-${preset}-${++n}`;
-  const report = await firstValueFrom(client.send<RunReport>('run.start', { runId, scenario, file, policy: resolvePolicy(preset), seed: 1, reproduce: 'test' }));
-  return { report, entries: await log.read(runId) };
+  const report = await driver.run({ runId, scenario, file, policy: resolvePolicy(preset), seed: 1, reproduce: 'test' });
+  return { report, entries: await driver.log.read(runId) };
 }
 
 const payloadOf = (e: LogEntry) => (e.kind === 'input' ? (e.payload as Envelope).payload : e.payload) as Record<string, unknown>;
 
 beforeAll(async () => {
   cluster = await startTestCluster(inject('redisUrl'), 'e2e');
-  client = new BullMqClient({ url: cluster.cfg.redisUrl, prefix: cluster.cfg.prefix, queue: queueName('orchestrator', 'ctl'), service: 'orchestrator', timeoutMs: 60_000 });
-  log = RedisRunLog.fromUrl(cluster.cfg.redisUrl, { prefix: cluster.cfg.prefix });
+  driver = driveCluster(cluster);
 });
 
 afterAll(async () => {
-  await client?.close();
-  await log?.close();
+  await driver?.close();
   await cluster?.stop();
 });
 

@@ -1,26 +1,19 @@
-import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Envelope, LogEntry } from '../../libs/contracts/src/index.js';
-import type { RunReport } from '../../libs/engine/src/report.js';
 import { runEmbedded } from '../../libs/engine/src/embedded.js';
 import { replayEntries } from '../../libs/engine/src/replay.js';
-import { RedisRunLog } from '../../libs/event-log/src/index.js';
-import { BullMqClient, queueName } from '../../libs/transport/src/index.js';
-import { startTestCluster, type TestCluster } from '../support/cluster.js';
+import { driveCluster, startTestCluster, type ClusterDriver, type TestCluster } from '../support/cluster.js';
 import { corpus } from '../support/corpus.js';
 
 let cluster: TestCluster;
-let client: BullMqClient;
-let log: RedisRunLog;
+let driver: ClusterDriver;
 
 beforeAll(async () => {
   cluster = await startTestCluster(inject('redisUrl'), 'diff');
-  client = new BullMqClient({ url: cluster.cfg.redisUrl, prefix: cluster.cfg.prefix, queue: queueName('orchestrator', 'ctl'), service: 'orchestrator', timeoutMs: 60_000 });
-  log = RedisRunLog.fromUrl(cluster.cfg.redisUrl, { prefix: cluster.cfg.prefix });
+  driver = driveCluster(cluster);
 });
 afterAll(async () => {
-  await client?.close();
-  await log?.close();
+  await driver?.close();
   await cluster?.stop();
 });
 
@@ -31,8 +24,8 @@ describe('cluster and embedded engines agree on the whole corpus', () => {
   it.each(cases.map((c) => [`${c.scenario.name} under ${c.label}`, c] as const))('%s', async (_name, c) => {
     const runId = `diff-${c.scenario.name}-${c.label.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
     const policy = c.policy;
-    const report = await firstValueFrom(client.send<RunReport>('run.start', { runId, scenario: c.scenario, file: c.file, policy, seed: 1, reproduce: 'test' }));
-    const recorded = await log.read(runId);
+    const report = await driver.run({ runId, scenario: c.scenario, file: c.file, policy, seed: 1, reproduce: 'test' });
+    const recorded = await driver.log.read(runId);
     expect(recorded.length).toBe(report.stats.entries);
     // the cluster run re-folds to the same outputs and states
     expect(replayEntries(recorded)).toMatchObject({ identical: true });

@@ -1,3 +1,8 @@
+import { firstValueFrom } from 'rxjs';
+import type { RunRequest } from '../../libs/cluster/src/index.js';
+import type { RunReport } from '../../libs/engine/src/report.js';
+import { RedisRunLog } from '../../libs/event-log/src/index.js';
+import { BullMqClient, queueName } from '../../libs/transport/src/index.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,4 +80,25 @@ export async function restartService(c: TestCluster, component: Component): Prom
   c.services = c.services.map((s) => (s.component === component ? fresh! : s));
   await waitHealthy(c.cfg, [component], 45_000, [fresh!]);
   return fresh!;
+}
+
+/** What a test drives a cluster with: the orchestrator's control queue and the run log, closed together. */
+export interface ClusterDriver {
+  log: RedisRunLog;
+  /** asks the orchestrator to run a scenario to its end; resolves with the report */
+  run(req: RunRequest): Promise<RunReport>;
+  close(): Promise<void>;
+}
+
+export function driveCluster(c: TestCluster, timeoutMs = 60_000): ClusterDriver {
+  const client = new BullMqClient({ url: c.cfg.redisUrl, prefix: c.cfg.prefix, queue: queueName('orchestrator', 'ctl'), service: 'orchestrator', timeoutMs });
+  const log = RedisRunLog.fromUrl(c.cfg.redisUrl, { prefix: c.cfg.prefix });
+  return {
+    log,
+    run: (req) => firstValueFrom(client.send<RunReport>('run.start', req)),
+    async close() {
+      await client.close();
+      await log.close();
+    },
+  };
 }
