@@ -5,7 +5,7 @@ import { COMPONENTS, type LogEntry } from '../../../libs/contracts/src/index.js'
 import type { ClusterConfig, RunRequest } from '../../../libs/cluster/src/index.js';
 import type { RunReport } from '../../../libs/engine/src/report.js';
 import type { RedisRunLog } from '../../../libs/event-log/src/index.js';
-import { readClusterState, STATE_DIR } from './cluster-state.js';
+import { envRedis, knownClusters, STATE_DIR } from './cluster-state.js';
 import { infra } from './errors.js';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
@@ -32,16 +32,10 @@ export async function openClusterSession(timeoutMs: number): Promise<ClusterSess
   const { clusterHealth, resolveRedis, spawnServices, stopServices, waitHealthy } = await import('../../../libs/cluster/src/index.js');
   const { RedisRunLog } = await import('../../../libs/event-log/src/index.js');
   const { BullMqClient, queueName } = await import('../../../libs/transport/src/index.js');
-  const state = readClusterState();
-  const envUrl = process.env.VSVA_REDIS_URL ?? process.env.REDIS_URL;
-  const candidates = [
-    ...(state ? [{ redisUrl: state.redisUrl, prefix: state.prefix }] : []),
-    ...(envUrl ? [{ redisUrl: envUrl, prefix: process.env.VSVA_PREFIX ?? 'vsva' }] : []),
-  ];
   let cfg: ClusterConfig | undefined;
   let stop = async () => {};
   let startMs = 0;
-  for (const c of candidates) {
+  for (const c of knownClusters()) {
     const h = await clusterHealth(c).catch(() => null);
     if (h && COMPONENTS.every((k) => h[k])) {
       cfg = c;
@@ -57,7 +51,7 @@ export async function openClusterSession(timeoutMs: number): Promise<ClusterSess
       throw infra(`no Redis: ${(e as Error).message}. Set REDIS_URL, or put redis-server on PATH.`);
     }
     say(redis.private ? `redis: private redis-server at ${redis.url}, append-only file in ${redis.private.dir}` : `redis: ${redis.url} (REDIS_URL)`);
-    cfg = { redisUrl: redis.url, prefix: process.env.VSVA_PREFIX ?? 'vsva' };
+    cfg = { redisUrl: redis.url, prefix: envRedis().prefix };
     const ts = Date.now();
     const services = spawnServices(cfg, COMPONENTS, { logDir: join(STATE_DIR, 'logs') });
     stop = async () => {

@@ -37,3 +37,23 @@ export const pidAlive = (pid: number) => {
     return false;
   }
 };
+
+/** Redis named by the environment (an empty variable counts as unset) and the key/queue prefix. */
+export function envRedis(): { redisUrl?: string; prefix: string } {
+  return { redisUrl: process.env.VSVA_REDIS_URL || process.env.REDIS_URL || undefined, prefix: process.env.VSVA_PREFIX || 'vsva' };
+}
+
+/** Where a cluster may already be running: the one `vsva-sim up` started, then one on REDIS_URL. */
+export function knownClusters(): Array<{ redisUrl: string; prefix: string }> {
+  const state = readClusterState();
+  const env = envRedis();
+  return [
+    ...(state ? [{ redisUrl: state.redisUrl, prefix: state.prefix }] : []),
+    ...(env.redisUrl ? [{ redisUrl: env.redisUrl, prefix: env.prefix }] : []),
+  ];
+}
+
+/** `--engine auto`: the cluster when Redis is configured or a cluster is up, else the embedded engine. */
+export function autoEngine(): 'cluster' | 'embedded' {
+  return knownClusters().length ? 'cluster' : 'embedded';
+}

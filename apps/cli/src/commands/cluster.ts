@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { COMPONENTS } from '../../../../libs/contracts/src/index.js';
 import { clusterHealth, resolveRedis, spawnServices, waitHealthy } from '../../../../libs/cluster/src/index.js';
-import { clearClusterState, pidAlive, readClusterState, STATE_DIR, writeClusterState } from '../cluster-state.js';
+import { clearClusterState, envRedis, knownClusters, pidAlive, readClusterState, STATE_DIR, writeClusterState } from '../cluster-state.js';
 import { infra } from '../errors.js';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
@@ -18,7 +18,7 @@ export async function upCommand(): Promise<number> {
     throw infra(`no Redis: ${e.message}`);
   });
   if (redis.private) say(`redis: private redis-server at ${redis.url}, append-only file in ${redis.private.dir} (pid ${redis.private.pid})`);
-  const cfg = { redisUrl: redis.url, prefix: process.env.VSVA_PREFIX ?? 'vsva' };
+  const cfg = { redisUrl: redis.url, prefix: envRedis().prefix };
   const services = spawnServices(cfg, COMPONENTS, { logDir: join(STATE_DIR, 'logs'), detached: true });
   writeClusterState({
     redisUrl: cfg.redisUrl, prefix: cfg.prefix, startedAt: t0,
@@ -52,8 +52,7 @@ export async function downCommand(): Promise<number> {
 }
 
 export async function statusCommand(json: boolean): Promise<number> {
-  const s = readClusterState();
-  const cfg = s ? { redisUrl: s.redisUrl, prefix: s.prefix } : { redisUrl: process.env.VSVA_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: process.env.VSVA_PREFIX ?? 'vsva' };
+  const cfg = knownClusters()[0] ?? { redisUrl: 'redis://127.0.0.1:6379', prefix: envRedis().prefix };
   const h = await clusterHealth(cfg).catch((e: Error) => {
     throw infra(`cannot reach Redis at ${cfg.redisUrl}: ${e.message}`);
   });

@@ -5,7 +5,7 @@ import type { RunReport } from '../../../../libs/engine/src/report.js';
 import type { Violation } from '../../../../libs/checkers/src/index.js';
 import { loadScenario, ScenarioError, type Scenario } from '../../../../libs/scenario/src/index.js';
 import { openClusterSession, type ClusterSession } from '../cluster-session.js';
-import { readClusterState } from '../cluster-state.js';
+import { autoEngine } from '../cluster-state.js';
 import { usage } from '../errors.js';
 import { runEmbeddedCommand, type RunOptions } from './run.js';
 
@@ -60,7 +60,7 @@ export async function corpusCommand(dir: string, o: { engine: 'auto' | 'cluster'
     }
   });
   let engine = o.engine;
-  if (engine === 'auto') engine = process.env.REDIS_URL || process.env.VSVA_REDIS_URL || readClusterState() ? 'cluster' : 'embedded';
+  if (engine === 'auto') engine = autoEngine();
   const session: ClusterSession | undefined = engine === 'cluster' ? await openClusterSession(o.timeout) : undefined;
   const rows: CorpusRow[] = [];
   try {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { LogEntry } from '../../../../libs/contracts/src/index.js';
 import type { RedisRunLog } from '../../../../libs/event-log/src/index.js';
-import { readClusterState } from '../cluster-state.js';
+import { knownClusters } from '../cluster-state.js';
 import { infra, usage } from '../errors.js';
 
 /** A recorded run, from an exported file or from Redis: `replay`, `diff` and `export` read through it. */
@@ -15,12 +15,11 @@ export interface RunSource {
 
 /** The Redis a run id is looked up in: the cluster `vsva-sim up` started, else REDIS_URL. */
 export async function openClusterLog(): Promise<{ log: RedisRunLog; url: string; prefix: string }> {
-  const state = readClusterState();
-  const url = state?.redisUrl ?? process.env.VSVA_REDIS_URL ?? process.env.REDIS_URL;
-  const prefix = state?.prefix ?? process.env.VSVA_PREFIX ?? 'vsva';
-  if (!url) throw infra('no Redis to look the run up in: start a cluster (vsva-sim up), set REDIS_URL, or pass an exported .ndjson file');
+  const known = knownClusters()[0];
+  if (!known) throw infra('no Redis to look the run up in: start a cluster (vsva-sim up), set REDIS_URL, or pass an exported .ndjson file');
   const { RedisRunLog } = await import('../../../../libs/event-log/src/index.js');
   const { waitForRedis } = await import('../../../../libs/redis/src/private-server.js');
+  const { redisUrl: url, prefix } = known;
   await waitForRedis(url, 3000).catch((e: Error) => {
     throw infra(e.message);
   });

@@ -5,7 +5,7 @@ import { runEmbedded } from '../../../../libs/engine/src/embedded.js';
 import { buildReport, type RunReport } from '../../../../libs/engine/src/report.js';
 import { timelineHeader, timelineLine } from '../../../../libs/engine/src/timeline.js';
 import { loadScenario, ScenarioError, type Scenario } from '../../../../libs/scenario/src/index.js';
-import { readClusterState } from '../cluster-state.js';
+import { autoEngine } from '../cluster-state.js';
 import { usage } from '../errors.js';
 import { formatReport } from '../format.js';
 import { VERSION } from '../version.js';
@@ -104,8 +104,7 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   const { scenario, policy } = loadRunInputs(file, o);
   let engine = o.engine;
   if (engine === 'auto') {
-    const up = readClusterState();
-    engine = process.env.REDIS_URL || process.env.VSVA_REDIS_URL || up ? 'cluster' : 'embedded';
+    engine = autoEngine();
     say(`engine auto: ${engine === 'cluster' ? 'Redis is configured, using the cluster' : 'no REDIS_URL and no running cluster, using the embedded engine (--engine cluster starts one)'}`);
   }
   const report = engine === 'cluster' ? await runClusterCommand(file, scenario, policy, o) : await runEmbeddedCommand(file, scenario, policy, o);
