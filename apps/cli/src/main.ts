@@ -73,18 +73,28 @@ program
 
 program
   .command('diff')
-  .description('where two runs first diverge (run ids and timestamps aside), and a summary of what differs after')
+  .description('how two runs behave differently: per component, where each first diverges, and a summary of what differs after')
   .argument('<a>', 'a run id or an exported .ndjson file')
   .argument('<b>', 'a run id or an exported .ndjson file')
-  .option('--json', 'one JSON object on stdout')
+  .option('--strict', 'compare the global interleaving entry by entry instead (two schedules of one run differ)')
+  .option('--json', 'one JSON object on stdout: mode, identical, first, components (each with its divergence), stateHashes, outcomes, violations, after')
   .addHelpText('after', `
-Example: the seed scenario under v1 and v2
+By default diff compares behaviour: each component's inputs in the order it consumed them, each with
+the outputs it caused, run ids, timestamps, sequences and Lamport clocks aside. Two runs of one
+scenario and policy that only interleave differently (two seeds, a cluster run and an embedded run)
+are identical; state hashes are compared too when the scenario and policy are the same (a state holds
+its policy). For each component that diverges it names the input's position in that component's
+order, its sequence in A and in B, and what differs; then the outcomes and violations that differ.
+Exit codes: 0 identical, 1 different, 2 bad input, 3 infrastructure.
+
+Example: the seed scenario under v1 and v2 (first divergence: VFIO meets the NULL iommu device)
   vsva-sim run scenarios/seed-null-iommu-device.yaml --policy v1 --engine embedded --export v1.ndjson
   vsva-sim run scenarios/seed-null-iommu-device.yaml --policy v2 --engine embedded --export v2.ndjson
-  vsva-sim diff v1.ndjson v2.ndjson`)
+  vsva-sim diff v1.ndjson v2.ndjson
+  vsva-sim diff v1.ndjson v2.ndjson --strict   # where the two logs first differ, entry by entry`)
   .action(async (a: string, b: string, opts) => {
     const { diffCommand } = await import('./commands/diff.js');
-    process.exitCode = await diffCommand(a, b, !!opts.json);
+    process.exitCode = await diffCommand(a, b, !!opts.json, !!opts.strict);
   });
 
 program
