@@ -1,7 +1,8 @@
 import 'reflect-metadata';
-import { Logger, type Type } from '@nestjs/common';
+import type { Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Component } from '../../contracts/src/index.js';
+import { NestPinoLogger, redactUrl, setupServiceLogging } from '../../logging/src/index.js';
 import { RedisRunLog, RedisSnapshotStore } from '../../event-log/src/index.js';
 import { BullMqServer, queueName, serviceQueues } from '../../transport/src/index.js';
 import { ComponentHost } from './component-host.js';
@@ -19,7 +20,7 @@ export async function bootstrapService(component: Component, controllers: Type[]
   const cfg = clusterConfigFromEnv();
   const rc = recoveryConfigFromEnv();
   const log = RedisRunLog.fromUrl(cfg.redisUrl, { prefix: cfg.prefix });
-  const logger = new Logger(component);
+  const logger = setupServiceLogging(component);
   const requeued = await requeueOrphans(cfg, queueName(component), rc);
   if (requeued) logger.warn(`${requeued} job(s) of a previous process back on ${queueName(component)}`);
   const strategy = new BullMqServer({
@@ -33,11 +34,12 @@ export async function bootstrapService(component: Component, controllers: Type[]
   const hostOptions = { snapshots: new RedisSnapshotStore(log.redis, cfg.prefix), snapshotEvery: rc.snapshotEvery };
   const app = await NestFactory.createMicroservice(ServiceModule.for(component, cfg, log, controllers, extra, hostOptions), {
     strategy,
-    logger: process.env.VSVA_LOG_LEVEL === 'debug' ? ['error', 'warn', 'log', 'debug'] : ['error', 'warn'],
+    // Nest's own Logger (every `new Logger(ctx)` of the process) logs through pino too: stderr, redacted
+    logger: new NestPinoLogger(),
   });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   app.get(ComponentHost).on('warning', (m: string) => logger.warn(m));
   await app.listen();
-  logger.warn(`ready (pid ${process.pid}, redis ${cfg.redisUrl}, prefix ${cfg.prefix})`);
-  process.stdout.write(`ready ${component} ${process.pid}\n`);
+  // in the log, not on stdout: nothing reads it there (the launcher waits on health), and a JSON log stays JSON
+  logger.log(`ready ${component} ${process.pid} (redis ${redactUrl(cfg.redisUrl)}, prefix ${cfg.prefix})`);
 }

@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Logger } from '@nestjs/common';
 import {
   ClientProxy,
   type ProducerDeserializer,
@@ -9,6 +8,7 @@ import {
 } from '@nestjs/microservices';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import { NestPinoLogger } from '../../logging/src/nest-logger.js';
 import { ClientClosedError, RequestTimeoutError, TransportConfigError, TransportError } from './errors.js';
 import { toBullJobId } from './job-id.js';
 import { describeIssues, replyPacketSchema, type JobPacket } from './job-packet.js';
@@ -57,7 +57,8 @@ type Route = (reply: WritePacket) => void;
  * request by packet id (`routingMap`), whatever order they arrive in.
  */
 export class BullMqClient extends ClientProxy {
-  protected readonly logger = new Logger(BullMqClient.name);
+  /** the process's log (libs/logging), never Nest's console logger: in the CLI, stdout carries only `--json` */
+  protected readonly logger = new NestPinoLogger(BullMqClient.name);
 
   private readonly options: BullMqClientOptions;
   private readonly replyQueue: string;

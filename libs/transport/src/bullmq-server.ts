@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import {
   Server,
   type BaseRpcContext,
@@ -10,6 +9,7 @@ import {
 } from '@nestjs/microservices';
 import { Worker, type Job, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
+import { NestPinoLogger } from '../../logging/src/nest-logger.js';
 import { finalize, isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
 import { BullMqContext } from './bullmq-context.js';
 import { TransportConfigError } from './errors.js';
@@ -75,7 +75,8 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
   override transportId = BULLMQ_TRANSPORT;
   /** Event handler failures reach `handleEvent` (awaited below), fail the job and are logged once there. */
   override readonly propagatesEventHandlerErrors = true;
-  protected override readonly logger = new Logger(BullMqServer.name);
+  /** the process's log (libs/logging): stderr, credentials redacted, text or JSON lines */
+  protected override readonly logger = new NestPinoLogger(BullMqServer.name);
 
   private readonly options: BullMqServerOptions;
   private connection?: Redis;

@@ -1,0 +1,32 @@
+/**
+ * A Redis URL fit to print: its password replaced by `***` (`redis://:s3cret@h:6379/0` →
+ * `redis://:***@h:6379/0`, `redis://app:s3cret@h` → `redis://app:***@h`). A user name alone
+ * (`redis://s3cret@h`) is replaced too: Redis before ACLs took the password there. Every output, log
+ * and state file of the product names Redis through this, never the raw URL (issue 8: the password
+ * was printed in clear).
+ */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.password && !u.username) return url;
+    if (u.password) u.password = '***';
+    else u.username = '***';
+    return u.toString();
+  } catch {
+    // not a URL we can parse: hide everything between '//' and the last '@' of the authority
+    return url.replace(/\/\/[^/?#\s]*@/, '//***@');
+  }
+}
+
+/** Every Redis URL inside a free text (error messages, log lines), credentials replaced. */
+const REDIS_URL_IN_TEXT = /\brediss?:\/\/[^\s'"`<>]+/gi;
+
+/** Replaces every Redis URL with credentials inside a free text (error messages, log lines). */
+export function redactText(text: string): string {
+  if (!/rediss?:\/\//i.test(text)) return text;
+  return text.replace(REDIS_URL_IN_TEXT, (m) => {
+    // punctuation after a URL in prose (`redis://:pw@h:6379, prefix p`) is not part of it
+    const tail = /[),.;:\]}]+$/.exec(m)?.[0] ?? '';
+    return redactUrl(m.slice(0, m.length - tail.length)) + tail;
+  });
+}
