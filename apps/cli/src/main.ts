@@ -19,7 +19,7 @@ program
   .command('run')
   .description('run one scenario, print its timeline (stderr) and verdict')
   .argument('<scenario>', 'a scenario file (YAML), e.g. scenarios/seed-null-iommu-device.yaml')
-  .addOption(new Option('--policy <preset>', 'policy preset: which kernel/patch version to model').choices(PRESETS).default('mainline'))
+  .addOption(new Option('--policy <preset>', 'policy preset: which kernel/patch version to model (default, said on stderr: a scenario that reproduces a bug runs its buggy preset, since it is there to show the finding, and the fix is one --policy away; else mainline or the newest preset its verdicts list; else mainline)').choices(PRESETS))
   .option('--set <key=value>', 'override one policy of the preset (repeatable)', collect, [])
   .addOption(new Option('--engine <engine>', 'cluster: five services over BullMQ; embedded: one process, seeded scheduler; auto: cluster when REDIS_URL is set or a cluster is up').choices(['auto', 'cluster', 'embedded']).default('auto'))
   .option('--seed <n>', 'seed of the embedded scheduler (recorded in every run)', int('--seed'), 1)

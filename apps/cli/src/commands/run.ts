@@ -9,6 +9,7 @@ import { autoEngine } from '../cluster-state.js';
 import { usage } from '../errors.js';
 import { formatReport } from '../format.js';
 import { VERSION } from '../version.js';
+import { withScenarioPolicy } from '../policy-choice.js';
 
 export interface RunOptions {
   policy: string;
@@ -101,6 +102,7 @@ export async function runClusterCommand(file: string, scenario: Scenario, policy
 }
 
 export async function runCommand(file: string, o: RunOptions): Promise<number> {
+  o = withScenarioPolicy(file, o); // no --policy: the preset the scenario declares, said on stderr
   const { scenario, policy } = loadRunInputs(file, o);
   let engine = o.engine;
   if (engine === 'auto') {
