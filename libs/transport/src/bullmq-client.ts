@@ -12,6 +12,7 @@ import { NestPinoLogger } from '../../logging/src/nest-logger.js';
 import { ClientClosedError, RequestTimeoutError, TransportConfigError, TransportError } from './errors.js';
 import { toBullJobId } from './job-id.js';
 import { describeIssues, replyPacketSchema, type JobPacket } from './job-packet.js';
+import { jobRetention, type JobRetention } from './job-retention.js';
 import { assertQueueName } from './queue-names.js';
 import { fromWireError } from './wire-error.js';
 
@@ -24,7 +25,7 @@ export interface BullMqClientOptions {
   queue: string;
   /** the target service's name, for error messages */
   service: string;
-  /** where replies come back; default a queue of this client alone, `${queue}.reply.${random}` */
+  /** where replies come back, a queue of this client alone (close() removes it); default `${queue}.reply.${random}` */
   replyQueue?: string;
   /** bound on a request (connect included); default 10_000; 0 = wait for ever */
   timeoutMs?: number;
@@ -33,8 +34,10 @@ export interface BullMqClientOptions {
    * still exists. Encoded for BullMQ (see `toBullJobId`): ':' and integer-like ids are allowed here.
    */
   jobIdOf?: (pattern: string, data: unknown) => string | undefined;
-  /** BullMQ's removeOnComplete for the jobs this client adds; default keep the last 10_000 */
-  removeOnComplete?: number | boolean;
+  /** how long the jobs this client adds are kept once completed; default an hour, at most 1000 (job-retention.ts) */
+  removeOnComplete?: JobRetention['removeOnComplete'];
+  /** how long they are kept once failed; default 7 days, at most 10 000 */
+  removeOnFail?: JobRetention['removeOnFail'];
   /**
    * Events only: how often a job whose handler threw is tried again (exponential backoff from
    * `retryDelayMs`). Safe where the handler is idempotent, as the component host is. Default 1 (no retry).
@@ -46,7 +49,6 @@ export interface BullMqClientOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
-const DEFAULT_KEEP_JOBS = 10_000;
 const REPLY_CONCURRENCY = 64;
 
 type Route = (reply: WritePacket) => void;
@@ -102,7 +104,11 @@ export class BullMqClient extends ClientProxy {
     return connecting;
   }
 
-  /** Fails the requests in flight with ClientClosedError, then closes the reply worker, queue and connection. */
+  /**
+   * Fails the requests in flight with ClientClosedError, closes the reply worker, removes the reply
+   * queue from Redis (it is this client's alone: nothing else will read it), then closes the queue and
+   * the connection.
+   */
   async close(): Promise<void> {
     for (const [id, route] of [...this.routingMap]) {
       (route as Route)({ err: new ClientClosedError(this.inFlight.get(id) ?? '?', this.options.service), isDisposed: true });
@@ -110,6 +116,16 @@ export class BullMqClient extends ClientProxy {
     this.routingMap.clear();
     this.inFlight.clear();
     this.connecting = undefined;
+    const { replyWorker, connection } = this;
+    if (replyWorker && connection) {
+      this.replyWorker = undefined;
+      await replyWorker.close().catch((err: unknown) => this.logger.error(`closing reply worker: ${String(err)}`));
+      const replies = new Queue(this.replyQueue, { connection, prefix: this.options.prefix });
+      replies.on('error', (err: Error) => this.logger.error(`reply queue '${this.replyQueue}': ${err.message}`));
+      // force: a reply still locked by the worker that just closed is removed too
+      await replies.obliterate({ force: true }).catch((err: unknown) => this.logger.error(`removing reply queue '${this.replyQueue}': ${String(err)}`));
+      await replies.close().catch(() => undefined);
+    }
     await this.shutdown();
   }
 
@@ -247,8 +263,8 @@ export class BullMqClient extends ClientProxy {
     route({ err, response, isDisposed });
   }
 
-  private jobOptions(): { removeOnComplete: number | boolean; removeOnFail: number } {
-    return { removeOnComplete: this.options.removeOnComplete ?? DEFAULT_KEEP_JOBS, removeOnFail: DEFAULT_KEEP_JOBS };
+  private jobOptions(): JobRetention {
+    return jobRetention({ removeOnComplete: this.options.removeOnComplete, removeOnFail: this.options.removeOnFail });
   }
 
   private async shutdown(): Promise<void> {

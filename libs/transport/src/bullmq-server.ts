@@ -14,6 +14,7 @@ import { finalize, isObservable, lastValueFrom, throwError, type Observable } fr
 import { BullMqContext } from './bullmq-context.js';
 import { TransportConfigError } from './errors.js';
 import { isRequest, parseJobPacket, type RequestJobPacket } from './job-packet.js';
+import { jobRetention, type JobRetention } from './job-retention.js';
 import { assertQueueName } from './queue-names.js';
 import { ReplyQueues } from './reply-queues.js';
 import { toWireError } from './wire-error.js';
@@ -60,6 +61,8 @@ export interface BullMqServerOptions {
   logger?: boolean;
   /** lock, stalled-check and other Worker settings; BullMQ's defaults when absent */
   workerOptions?: BullMqWorkerOptions;
+  /** how long finished reply jobs are kept; default DEFAULT_JOB_RETENTION (completed 1 h / 1000, failed 7 days / 10 000) */
+  replyRetention?: Partial<JobRetention>;
   serializer?: ConsumerSerializer;
   deserializer?: ConsumerDeserializer;
 }
@@ -107,7 +110,7 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
       const connection = new Redis(url, { maxRetriesPerRequest: null });
       connection.on('error', (err: Error) => this.logger.error(`Redis connection: ${err.message}`));
       this.connection = connection;
-      this.replies = new ReplyQueues(connection, prefix, (err) => this.logger.error(`reply queue: ${err.message}`));
+      this.replies = new ReplyQueues(connection, prefix, (err) => this.logger.error(`reply queue: ${err.message}`), jobRetention(this.options.replyRetention));
       this.workers = this.options.queues.map(({ name, concurrency = 1 }) => {
         const worker = new Worker(name, (job: Job) => this.process(name, job), { ...this.options.workerOptions, connection, prefix, concurrency });
         worker.on('error', (err: Error) => this.logger.error(`worker '${name}': ${err.message}`));

@@ -1,5 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { jobRetention } from './job-retention.js';
 
 interface Entry {
   queue: Queue;
@@ -18,7 +19,8 @@ export class ReplyQueues {
     private readonly connection: Redis,
     private readonly prefix: string,
     private readonly onError: (err: Error) => void,
-    private readonly jobOptions: JobsOptions = { removeOnComplete: true, removeOnFail: 1000 },
+    /** retention of reply jobs, as of every job the transport adds (job-retention.ts) */
+    private readonly jobOptions: JobsOptions = jobRetention(),
     private readonly max = 256,
   ) {}
 
