@@ -4,11 +4,21 @@ import { COMPONENTS } from './components.js';
 export const SCHEMA_VERSION = 1;
 
 /**
+ * A run id is the Redis Cluster hash tag of every key of its run (`vsva:{runId}:log`): braces would
+ * move the keys to another slot, whitespace is not an id. Envelopes, exports and the log all hold to it.
+ */
+export const RUN_ID_PATTERN = /^[^{}\s]+$/;
+export const RunIdSchema = z
+  .string()
+  .min(1, 'a run id must not be empty')
+  .regex(RUN_ID_PATTERN, 'a run id must not contain braces or whitespace (it is the hash tag of the run\'s Redis keys)');
+
+/**
  * A message from one component to another: the unit of delivery. The BullMQ job that carries it
  * is only delivery; the envelope is what the receiver records as its input.
  */
 export const EnvelopeSchema = z.object({
-  runId: z.string().min(1),
+  runId: RunIdSchema,
   /** event id of the command that sent it (also the job id), unique in the run */
   id: z.string().min(1),
   type: z.string().min(1),

@@ -1,3 +1,5 @@
+import { RUN_ID_PATTERN } from '../../contracts/src/index.js';
+
 /**
  * Key names of a run's log (DESIGN.md §2.2). Every key of one run carries the run id as a Redis Cluster
  * hash tag (`{runId}`), so the Lua append touches one slot. The run index is the one key outside it.
@@ -15,9 +17,21 @@ export interface RunKeys {
   dlq: string;
   /** the RunMeta as JSON */
   meta: string;
+  /** the run's data-plane state (run-state.ts): ready, open, draining or closed; absent: not opened */
+  state: string;
 }
 
+/**
+ * Dead letters of envelopes that belong to no run this log knows (no run meta, or a run id the key
+ * scheme cannot hold) are kept under this id, so a forged run id leaves no keys of its own.
+ */
+export const ORPHAN_RUN_ID = '_unknown';
+
 /** A run id becomes a hash tag: braces in it would change the slot, and an empty one would not hash. */
+export function isRunId(runId: unknown): runId is string {
+  return typeof runId === 'string' && RUN_ID_PATTERN.test(runId);
+}
+
 export function assertRunId(runId: string): void {
   if (typeof runId !== 'string' || runId.length === 0) {
     throw new TypeError(`run id must be a non-empty string, got ${JSON.stringify(runId)}`);
@@ -42,6 +56,7 @@ export function runKeys(runId: string, prefix: string = DEFAULT_PREFIX): RunKeys
     seq: `${base}:seq`,
     dlq: `${base}:dlq`,
     meta: `${base}:meta`,
+    state: `${base}:state`,
   };
 }
 

@@ -13,7 +13,8 @@ import {
 } from './entry-codec.js';
 import { assertRunId } from './keys.js';
 import { DEFAULT_PAGE_SIZE, type AppendBatch, type BatchRunLog } from './batch.js';
-import type { AppendResult, RunMeta } from './run-log.js';
+import type { AppendResult, InputAppendResult, RunMeta } from './run-log.js';
+import { RUN_STATES, RunClosedError, gateInput, gateRaw, proves, stateRank, type InputGate, type RunState } from './run-state.js';
 
 export interface MemoryRunLogOptions {
   /**
@@ -31,6 +32,7 @@ interface MemRun {
   marks: Map<string, [number, number]>;
   dlq: Array<{ reason: string; enc: EncodedRaw; ts: number }>;
   meta?: string;
+  state?: RunState;
 }
 
 /**
@@ -57,12 +59,35 @@ export class MemoryRunLog implements BatchRunLog {
     return r;
   }
 
+  /** The owner's append (see RunLog.appendOnce): throws RunClosedError once the run finished. */
   appendOnceSync(runId: string, markerId: string, entries: NewLogEntry[]): AppendResult {
+    const r = this.appendSync(runId, markerId, entries);
+    if (r.refused) throw new RunClosedError(runId, r.refused);
+    return r;
+  }
+
+  /** The data plane's append (see RunLog.appendInput): the same gate as the Lua script, in the same step. */
+  appendInputSync(runId: string, markerId: string, entries: NewLogEntry[], gate: InputGate): InputAppendResult {
+    return this.appendSync(runId, markerId, entries, gate);
+  }
+
+  private appendSync(runId: string, markerId: string, entries: NewLogEntry[], gate?: InputGate): InputAppendResult {
     assertMarker(markerId);
     if (!Array.isArray(entries)) throw new TypeError(`entries must be an array (marker ${markerId})`);
-    const r = this.run(runId, true);
-    const mark = r.marks.get(markerId);
-    if (mark) return { fresh: false, entries: r.entries.slice(mark[0] - 1, mark[1]) };
+    const existing = this.run(runId, false);
+    const mark = existing?.marks.get(markerId);
+    if (existing && mark) return { fresh: false, entries: existing.entries.slice(mark[0] - 1, mark[1]) };
+    let next: RunState | undefined;
+    if (gate) {
+      const p = gate.consumes;
+      const v = gateInput(existing?.state, gate, () => !!p && Number.isSafeInteger(p.seq) && p.seq >= 1 && proves(existing?.entries[p.seq - 1], p));
+      if (!v.admit) return { refused: v.refusal, fresh: false, entries: [] };
+      next = v.next;
+    } else {
+      const refusal = gateRaw(existing?.state);
+      if (refusal) return { refused: refusal, fresh: false, entries: [] };
+    }
+    const r = existing ?? this.run(runId, true);
     // encode everything before touching the log, so a bad entry leaves it as it was
     const first = r.entries.length + 1;
     let made: LogEntry[];
@@ -74,6 +99,7 @@ export class MemoryRunLog implements BatchRunLog {
     }
     for (const e of made) r.entries.push(e);
     r.marks.set(markerId, [first, first + made.length - 1]);
+    if (next) r.state = next;
     return { fresh: true, entries: made.slice() };
   }
 
@@ -94,6 +120,31 @@ export class MemoryRunLog implements BatchRunLog {
 
   async appendOnce(runId: string, markerId: string, entries: NewLogEntry[]): Promise<AppendResult> {
     return this.appendOnceSync(runId, markerId, entries);
+  }
+
+  async appendInput(runId: string, markerId: string, entries: NewLogEntry[], gate: InputGate): Promise<InputAppendResult> {
+    return this.appendInputSync(runId, markerId, entries, gate);
+  }
+
+  async openRun(runId: string, state: Exclude<RunState, 'closed'> = 'ready'): Promise<RunState> {
+    if (!RUN_STATES.includes(state)) throw new TypeError(`not a run state: ${String(state)}`);
+    const r = this.run(runId, true);
+    if (stateRank(r.state) < stateRank(state)) r.state = state;
+    return r.state!;
+  }
+
+  async closeRun(runId: string): Promise<void> {
+    this.run(runId, true).state = 'closed';
+  }
+
+  async runState(runId: string): Promise<RunState | undefined> {
+    return this.run(runId, false)?.state;
+  }
+
+  async findCommand(runId: string, eventId: string): Promise<LogEntry | undefined> {
+    const es = this.run(runId, false)?.entries ?? [];
+    for (let i = es.length - 1; i >= 0; i--) if (es[i]!.kind === 'command' && es[i]!.eventId === eventId) return es[i];
+    return undefined;
   }
 
   /** Same contract as RedisRunLog.appendMany: each call atomic, the first failure thrown after the rest ran. */

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import { COMPONENTS, type LogEntry, type NewLogEntry } from '../../contracts/src/index.js';
-import { APPEND_ONCE_LUA } from './append-once.lua.js';
+import { APPEND_ONCE_LUA, OPEN_RUN_LUA } from './append-once.lua.js';
 import { DEFAULT_PAGE_SIZE, type AppendBatch, type BatchRunLog } from './batch.js';
 import { snapshotKey } from './snapshots.js';
 import {
@@ -15,7 +15,8 @@ import {
   entryTail,
 } from './entry-codec.js';
 import { DEFAULT_PREFIX, assertPrefix, runKeys, runsIndexKey, type RunKeys } from './keys.js';
-import type { AppendResult, RunMeta } from './run-log.js';
+import type { AppendResult, InputAppendResult, RunMeta } from './run-log.js';
+import { RUN_STATES, RunClosedError, type InputGate, type Refusal, type RunState } from './run-state.js';
 
 export interface RedisRunLogOptions {
   /** key prefix, default `vsva` */
@@ -27,6 +28,7 @@ export interface RedisRunLogOptions {
  * on a socket, EVALSHA after, and resends on NOSCRIPT).
  */
 const APPEND_COMMAND = 'vsvaEventLogAppendOnce';
+const OPEN_COMMAND = 'vsvaEventLogOpenRun';
 
 type AppendCommand = (args: Array<string>) => Promise<unknown>;
 type StreamRow = [id: string, fields: string[]];
@@ -52,7 +54,10 @@ export class RedisRunLog implements BatchRunLog {
     assertPrefix(this.prefix);
     this.owned = opts.ownsConnection ?? false;
     if (typeof (redis as unknown as Record<string, unknown>)[APPEND_COMMAND] !== 'function') {
-      redis.defineCommand(APPEND_COMMAND, { numberOfKeys: 3, lua: APPEND_ONCE_LUA });
+      redis.defineCommand(APPEND_COMMAND, { numberOfKeys: 4, lua: APPEND_ONCE_LUA });
+    }
+    if (typeof (redis as unknown as Record<string, unknown>)[OPEN_COMMAND] !== 'function') {
+      redis.defineCommand(OPEN_COMMAND, { numberOfKeys: 1, lua: OPEN_RUN_LUA });
     }
   }
 
@@ -77,7 +82,49 @@ export class RedisRunLog implements BatchRunLog {
   async appendOnce(runId: string, markerId: string, entries: NewLogEntry[]): Promise<AppendResult> {
     const call = this.prepareAppend(runId, markerId, entries);
     const reply = await (this.redis as unknown as Record<string, AppendCommand>)[APPEND_COMMAND](call.args);
+    return raw(runId, decodeAppendReply(runId, markerId, call.head, call.tails, reply));
+  }
+
+  async appendInput(runId: string, markerId: string, entries: NewLogEntry[], gate: InputGate): Promise<InputAppendResult> {
+    const call = this.prepareAppend(runId, markerId, entries, gate);
+    const reply = await (this.redis as unknown as Record<string, AppendCommand>)[APPEND_COMMAND](call.args);
     return decodeAppendReply(runId, markerId, call.head, call.tails, reply);
+  }
+
+  async openRun(runId: string, state: Exclude<RunState, 'closed'> = 'ready'): Promise<RunState> {
+    if (!RUN_STATES.includes(state)) throw new TypeError(`not a run state: ${String(state)}`);
+    const now = await (this.redis as unknown as Record<string, AppendCommand>)[OPEN_COMMAND]!([this.keys(runId).state, state]);
+    return now as RunState;
+  }
+
+  async closeRun(runId: string): Promise<void> {
+    await this.redis.set(this.keys(runId).state, 'closed');
+  }
+
+  async runState(runId: string): Promise<RunState | undefined> {
+    const s = await this.redis.get(this.keys(runId).state);
+    return s === null ? undefined : (s as RunState);
+  }
+
+  /** From the end, a page at a time: the command an unwind consumes is usually among the last ones. */
+  async findCommand(runId: string, eventId: string, pageSize = DEFAULT_PAGE_SIZE): Promise<LogEntry | undefined> {
+    const { log } = this.keys(runId);
+    const needle = `,"eventId":${JSON.stringify(eventId)},"kind":"command",`;
+    let end = '+';
+    for (;;) {
+      const rows = (await this.redis.xrevrange(log, end, '-', 'COUNT', pageSize)) as StreamRow[];
+      for (const row of rows) {
+        // a cheap test on the stored JSON first; the entry decides
+        const json = row[1][row[1].indexOf('e') + 1];
+        if (json === undefined || !json.includes(needle)) continue;
+        const e = decodeRow(row);
+        if (e.kind === 'command' && e.eventId === eventId) return e;
+      }
+      if (rows.length < pageSize) return undefined;
+      const seq = seqOfId(rows[rows.length - 1]![0]);
+      if (seq <= 1) return undefined;
+      end = `${seq - 1}-0`;
+    }
   }
 
   /**
@@ -99,7 +146,7 @@ export class RedisRunLog implements BatchRunLog {
           if (!replies) throw new Error('pipeline was discarded');
           const [err, reply] = replies[k]!;
           if (err) throw err;
-          return decodeAppendReply(runId, batches[i]!.markerId, call.head, call.tails, reply);
+          return raw(runId, decodeAppendReply(runId, batches[i]!.markerId, call.head, call.tails, reply));
         });
       }
       pipeline = undefined;
@@ -130,13 +177,17 @@ export class RedisRunLog implements BatchRunLog {
     return settled.map((r) => (r as PromiseFulfilledResult<AppendResult>).value);
   }
 
-  private prepareAppend(runId: string, markerId: string, entries: NewLogEntry[]) {
+  /** `gate` absent: the owner's (raw) append. */
+  private prepareAppend(runId: string, markerId: string, entries: NewLogEntry[], gate?: InputGate) {
     const k = this.keys(runId);
     assertMarker(markerId);
     if (!Array.isArray(entries)) throw new TypeError(`entries must be an array (marker ${markerId})`);
     const head = entryHead(runId);
     const tails = entries.map((e) => entryTail(runId, e));
-    return { head, tails, args: [k.log, k.marks, k.seq, markerId, head, ...tails] };
+    const mode = gate ? `in${gate.start ? 'S' : ''}${gate.finishes ? 'F' : ''}` : 'raw';
+    const p = gate?.consumes;
+    const proof = p ? [String(p.seq), p.eventId, p.type, p.from, p.to] : ['', '', '', '', ''];
+    return { head, tails, args: [k.log, k.marks, k.seq, k.state, markerId, head, mode, ...proof, ...tails] };
   }
 
   async read(runId: string, fromSeq?: number, toSeq?: number): Promise<LogEntry[]> {
@@ -217,7 +268,7 @@ export class RedisRunLog implements BatchRunLog {
     const k = this.keys(runId);
     // snapshots are derived data beside the log (snapshots.ts): one per component that took one
     const snaps = COMPONENTS.map((c) => snapshotKey(runId, c, this.prefix));
-    await this.redis.del(k.log, k.marks, k.seq, k.dlq, k.meta, ...snaps);
+    await this.redis.del(k.log, k.marks, k.seq, k.dlq, k.meta, k.state, ...snaps);
     await this.redis.zrem(runsIndexKey(this.prefix), runId);
   }
 }
@@ -234,13 +285,22 @@ function decodeRow([id, fields]: StreamRow): LogEntry {
   return decodeEntry(fields[i + 1]!);
 }
 
+/** An owner's append refused by the run's state: thrown, since the owner asked for a log that takes it. */
+function raw(runId: string, r: InputAppendResult): AppendResult {
+  if (r.refused) throw new RunClosedError(runId, r.refused);
+  return r;
+}
+
 function decodeAppendReply(
   runId: string,
   markerId: string,
   head: string,
   tails: string[],
   reply: unknown,
-): AppendResult {
+): InputAppendResult {
+  if (Array.isArray(reply) && reply[0] === -1 && reply.length === 2) {
+    return { refused: reply[1] as Refusal, fresh: false, entries: [] };
+  }
   if (!Array.isArray(reply) || reply.length < 3) {
     throw new Error(`append on run ${runId}: unexpected reply from the append script: ${JSON.stringify(reply)}`);
   }
