@@ -19,9 +19,12 @@ class RecordingOutbox {
 let log: RedisRunLog;
 let prefix: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   prefix = testPrefix('idem');
   log = new RedisRunLog(new Redis(inject('redisUrl')), { prefix });
+  // what the run coordinator does before it sends run.start: the run has meta and its log is open
+  await log.putRunMeta({ runId: 'idem-1', scenario: { name: 'seed' }, policy: resolvePolicy('v2'), seed: 1, engine: 'cluster', startedAt: 1, status: 'running' });
+  await log.openRun('idem-1');
 });
 afterAll(async () => {
   await log.close();

@@ -25,6 +25,7 @@ describe('RedisRunLog storage', () => {
       seq: 'vsva:{r1}:seq',
       dlq: 'vsva:{r1}:dlq',
       meta: 'vsva:{r1}:meta',
+      state: 'vsva:{r1}:state',
     });
     expect(runsIndexKey()).toBe('vsva:runs');
     expect(log.keys('r1').log).toBe(`${prefix}:{r1}:log`);

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { EnvelopeSchema, type Component, type Envelope, type LogEntry } from '../../contracts/src/index.js';
 import { commandsOf, processInput } from '../../engine/src/runtime.js';
-import type { RunLog, SnapshotStore } from '../../event-log/src/index.js';
+import { ORPHAN_RUN_ID, isRunId, type InputAppendResult, type InputGate, type Refusal, type RunLog, type SnapshotStore } from '../../event-log/src/index.js';
 import type { Outbox } from './outbox.js';
 import { rebuildRuntime, snapshotOf, type Rebuilt } from './rebuild.js';
 import { DEFAULT_RECOVERY } from './recovery-config.js';
@@ -14,6 +14,16 @@ export interface ComponentHostOptions {
    * (default: recovery-config.ts); 0 never
    */
   snapshotEvery?: number;
+  /**
+   * Asked before each input: a reason not to consume (this process lost its lease, so another may
+   * consume the queue now); the delivery then fails and BullMQ gives it to the lease's holder.
+   */
+  fence?: () => string | undefined;
+}
+
+/** An envelope's fields in the order commandsOf builds them, to compare one with the recorded command. */
+function envelopeFields(e: Envelope): Envelope {
+  return { runId: e.runId, id: e.id, type: e.type, from: e.from, to: e.to, causationId: e.causationId, correlationId: e.correlationId, lamport: e.lamport, payload: e.payload };
 }
 
 /** A run's state in memory, with where it stands in the log and where its last snapshot is. */
@@ -31,7 +41,7 @@ export class ComponentHost extends EventEmitter {
   private readonly runs = new Map<string, RunMemory>();
   private chain: Promise<unknown> = Promise.resolve();
   private readonly snapshotEvery: number;
-  stats = { inputs: 0, duplicates: 0, deadLetters: 0, rebuilds: 0, snapshotsLoaded: 0, snapshotsWritten: 0 };
+  stats = { inputs: 0, duplicates: 0, deadLetters: 0, refused: 0, rebuilds: 0, snapshotsLoaded: 0, snapshotsWritten: 0 };
 
   constructor(readonly component: Component, private readonly log: RunLog, private readonly outbox: Outbox, private readonly opts: ComponentHostOptions = {}) {
     super();
@@ -40,6 +50,8 @@ export class ComponentHost extends EventEmitter {
 
   /** One input at a time, in arrival order: the log records that order. */
   deliver(raw: unknown): Promise<void> {
+    const fenced = this.opts.fence?.();
+    if (fenced) return Promise.reject(new Error(`${this.component}: not consuming: ${fenced}`));
     const next = this.chain.then(() => this.handle(raw));
     this.chain = next.catch(() => {});
     return next;
@@ -47,23 +59,42 @@ export class ComponentHost extends EventEmitter {
 
   private async handle(raw: unknown): Promise<void> {
     const parsed = EnvelopeSchema.safeParse(raw);
-    const runId = typeof (raw as { runId?: unknown })?.runId === 'string' ? (raw as { runId: string }).runId : '_unknown';
+    const claimed = (raw as { runId?: unknown } | null | undefined)?.runId;
     if (!parsed.success) {
-      this.stats.deadLetters++;
-      await this.log.deadLetter(runId, `${this.component}: malformed envelope: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, raw);
+      await this.deadLetter(claimed, `malformed envelope: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, raw);
       return;
     }
     const input = parsed.data as Envelope;
     if (input.to !== this.component) {
-      this.stats.deadLetters++;
-      await this.log.deadLetter(runId, `${this.component}: envelope addressed to ${input.to}`, raw);
+      await this.deadLetter(input.runId, `envelope addressed to ${input.to}`, raw);
       return;
     }
     const mem = await this.memoryFor(input.runId);
     const p = processInput(this.component, mem.runtime, input);
     // wall-clock time of the decision: for people reading the log; replay and diff ignore it
     const ts = Date.now();
-    const res = await this.log.appendOnce(input.runId, `${this.component}|${input.id}`, p.entries.map((e) => ({ ...e, ts })));
+    const marker = `${this.component}|${input.id}`;
+    const entries = p.entries.map((e) => ({ ...e, ts }));
+    // what the gate needs is read off the decision, not taken from the envelope's word
+    const gate: InputGate = {
+      start: this.component === 'orchestrator' && input.type === 'run.start',
+      finishes: p.entries.some((e) => e.kind === 'event' && e.type === 'run.finished'),
+    };
+    let res: InputAppendResult = await this.log.appendInput(input.runId, marker, entries, gate);
+    let why = '';
+    if (res.refused === 'finished') {
+      // the run is draining: an input lands only if it consumes a command recorded in the log
+      const proof = await this.proofOf(input);
+      if (typeof proof === 'string') why = proof;
+      else res = await this.log.appendInput(input.runId, marker, entries, { ...gate, consumes: proof });
+    }
+    if (res.refused) {
+      this.stats.refused++;
+      // nothing of the run was learnt: a run it never knew leaves no memory behind
+      if (mem.inputs === 0 || res.refused === 'closed') this.runs.delete(input.runId);
+      await this.deadLetter(input.runId, await this.refusalReason(input, res.refused, why), raw, res.refused === 'unknown');
+      return;
+    }
     if (res.fresh) {
       const recorded = res.entries[0]!;
       Object.assign(mem, { runtime: p.next, lastSeq: recorded.seq, lastEventId: recorded.eventId, inputs: mem.inputs + 1 });
@@ -75,6 +106,47 @@ export class ComponentHost extends EventEmitter {
     await this.outbox.sendAll(res.fresh ? p.commands : commandsOf(res.entries));
     // off the path of the commands: they are on their way
     if (res.fresh) await this.maybeSnapshot(input.runId, mem);
+  }
+
+  /**
+   * The command entry a delivered envelope claims to be, or why it is none: it must be recorded in the
+   * log under the envelope's id, and the envelope must be that command as recorded.
+   */
+  private async proofOf(input: Envelope): Promise<{ seq: number; eventId: string; type: string; from: string; to: string } | string> {
+    const cmd = await this.log.findCommand(input.runId, input.id);
+    if (!cmd) return `${input.id} is no command recorded in the run's log`;
+    const [recorded] = commandsOf([cmd]);
+    if (JSON.stringify(recorded) !== JSON.stringify(envelopeFields(input))) return `${input.id} differs from the command recorded at seq ${cmd.seq}`;
+    return { seq: cmd.seq, eventId: cmd.eventId, type: cmd.type, from: cmd.component, to: cmd.to ?? '' };
+  }
+
+  private async refusalReason(input: Envelope, refusal: Refusal, why: string): Promise<string> {
+    const what = `${input.type} ${input.id} from ${input.from}`;
+    switch (refusal) {
+      case 'unknown': {
+        const meta = await this.log.getRunMeta(input.runId);
+        return meta
+          ? `run ${input.runId} is not open (its meta says ${meta.status}, but no coordinator opened its log): ${what} refused`
+          : `run ${input.runId} is unknown (no run meta): ${what} refused`;
+      }
+      case 'not-started':
+        return `run ${input.runId} has not started (the orchestrator has not consumed run.start): ${what} refused`;
+      case 'finished':
+        return `run ${input.runId} finished (run.finished is in its log): ${what} refused: ${why || 'it consumes no recorded command'}`;
+      case 'closed':
+        return `run ${input.runId} is closed (finished and settled; its log is final): ${what} refused`;
+    }
+  }
+
+  /**
+   * Into the run's dead-letter stream, or (a run id the key scheme cannot hold, or a run with no meta)
+   * into ORPHAN_RUN_ID's, so that a forged run id leaves no keys of its own.
+   */
+  private async deadLetter(runId: unknown, reason: string, raw: unknown, unknown = false): Promise<void> {
+    this.stats.deadLetters++;
+    let to = ORPHAN_RUN_ID;
+    if (isRunId(runId) && !unknown && (await this.log.getRunMeta(runId)) !== undefined) to = runId;
+    await this.log.deadLetter(to, `${this.component}: ${reason}`, raw);
   }
 
   /** The component's state in a run: in memory, or rebuilt from the log (and its snapshot). */

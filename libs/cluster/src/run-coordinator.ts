@@ -51,19 +51,32 @@ export class RunCoordinator {
     try {
       // listening first, then reading: nothing recorded in between is missed
       await watch.readLog(this.log);
+      // the data plane takes the run's inputs from now on (run-state.ts); a successor finds it opened
+      // already, and a run that started (or finished) is never moved back
+      const ended = await Promise.race([watch.finished.then(() => true), new Promise<boolean>((r) => setImmediate(() => r(false)))]);
+      await this.log.openRun(req.runId, ended ? 'draining' : watch.started ? 'open' : 'ready');
       if (!watch.started) await this.outbox.send(runStartEnvelope(req.runId, { scenario: req.scenario, policy: req.policy, seed: req.seed }));
       await watch.untilFinished(this.log, RunCoordinator.POLL_MS);
     } finally {
       this.host.off('entries', onEntries);
       watch.stop();
     }
-    const entries = await this.settled(req.runId);
+    let entries = await this.settled(req.runId);
+    // closed: nothing lands any more (inputs are dead-lettered with the reason), the log is final
+    await this.log.closeRun(req.runId);
+    // quiescent after run.finished, nothing could have landed since the read; otherwise read the final log
+    if (!quiescent(entries)) entries = await this.log.read(req.runId);
     await this.log.putRunMeta({ ...meta, status: 'finished' });
     this.host.forget(req.runId);
     return buildReport({ runId: req.runId, entries, scenario: meta.scenario, policy: req.policy, engine: 'cluster', seed: req.seed, wallMs: Date.now() - startedAt, reproduce: req.reproduce });
   }
 
-  /** The history once every recorded command has been consumed (unwinds may land after run.finished). */
+  /**
+   * The history once every recorded command has been consumed: the unwinds in flight at run.finished
+   * land after it (the log is draining: only inputs that consume a recorded command are taken), then
+   * the caller closes the log. After `maxMs` the log is closed as it stands, and a late unwind is
+   * dead-lettered with its reason.
+   */
   private async settled(runId: string, maxMs = 3000): Promise<LogEntry[]> {
     const deadline = Date.now() + maxMs;
     for (;;) {
