@@ -6,6 +6,7 @@ import {
   MemoryRunLog,
   NdjsonError,
   RedisRunLog,
+  RunClosedError,
   RunExistsError,
   exportRun,
   importRun,
@@ -184,9 +185,10 @@ describe('NDJSON export and import', () => {
     await importRun(target, f2);
     expect(JSON.stringify(await target.read(runId))).toBe(original);
     expect(await target.getRunMeta(runId)).toEqual(m);
-    // the next append after an import continues the sequence
-    const next = await target.appendOnce(runId, 'after-import', entries(runId, 12_000, 1));
-    expect(next.entries[0]!.seq).toBe(12_001);
+    // an imported run is closed: read and replayed, never appended to
+    expect(await target.runState(runId)).toBe('closed');
+    await expect(target.appendOnce(runId, 'after-import', entries(runId, 12_000, 1))).rejects.toBeInstanceOf(RunClosedError);
+    expect(await target.length(runId)).toBe(12_000);
   });
 
   it('refuses to import over an existing run unless replace, and a bad file touches nothing', async () => {

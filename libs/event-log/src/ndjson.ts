@@ -4,15 +4,19 @@ import { rename, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { finished, pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { LogEntrySchema, SCHEMA_VERSION, type LogEntry, type ResolvedPolicy } from '../../contracts/src/index.js';
+import { LogEntrySchema, RunIdSchema, SCHEMA_VERSION, type LogEntry, type ResolvedPolicy } from '../../contracts/src/index.js';
 import { hasAppendMany, type AppendBatch } from './batch.js';
 import type { AppendResult, RunLog, RunMeta } from './run-log.js';
 import { ResolvedPolicySchema } from './run-meta.js';
+import type { RunState } from './run-state.js';
 
 /**
  * A run's log as NDJSON: one header line, then one LogEntry per line in sequence order (1..N).
  * `startedAt` and `status` are optional extras beyond the brief's header, so an import restores the
  * run's meta exactly; without them an import uses exportedAt (or now) and 'finished'.
+ * `stateHashes: false` says the run was recorded without state hashes (an embedded run with
+ * `hash: false`); otherwise (true, or absent in older files) every input entry carries one, and a
+ * reader refuses a file where one is missing: replay would otherwise skip the comparison silently.
  */
 export interface ExportHeader {
   format: 'vsva-sim-log';
@@ -27,13 +31,14 @@ export interface ExportHeader {
   exportedAt?: number;
   startedAt?: number;
   status?: RunMeta['status'];
+  stateHashes?: boolean;
 }
 
 export const ExportHeaderSchema = z.object({
   format: z.literal('vsva-sim-log'),
   schemaVersion: z.literal(SCHEMA_VERSION),
   vsvaSimVersion: z.string(),
-  runId: z.string().regex(/^[^{}\s]+$/, 'a run id: non-empty, no braces or whitespace'),
+  runId: RunIdSchema,
   scenario: z.object({ name: z.string(), file: z.string().optional() }),
   policy: ResolvedPolicySchema,
   seed: z.number().int(),
@@ -42,6 +47,7 @@ export const ExportHeaderSchema = z.object({
   exportedAt: z.number().optional(),
   startedAt: z.number().optional(),
   status: z.enum(['running', 'finished', 'failed']).optional(),
+  stateHashes: z.boolean().optional(),
 }) satisfies z.ZodType<ExportHeader>;
 
 /** A file that is not a valid export: names the file, the line (1 = header) and what is wrong. */
@@ -53,6 +59,19 @@ export class NdjsonError extends Error {
   ) {
     super(line === undefined ? `${file}: ${problem}` : `${file}:${line}: ${problem}`);
     this.name = 'NdjsonError';
+  }
+}
+
+/** An import with `replace` onto a run that is live: its services may still append to it. */
+export class RunLiveError extends Error {
+  constructor(
+    readonly runId: string,
+    readonly state: RunState | 'running',
+  ) {
+    super(
+      `run ${runId} is live (${state === 'running' ? 'its run meta says running' : `its log is ${state}`}): it cannot be replaced while it may still be appended to`,
+    );
+    this.name = 'RunLiveError';
   }
 }
 
@@ -83,7 +102,7 @@ export async function writeNdjson(
 ): Promise<ExportHeader> {
   const tmp = `${out}.${process.pid}.tmp`;
   const exportedAt = opts.exportedAt === null ? undefined : (opts.exportedAt ?? Date.now());
-  const makeHeader = (count: number): ExportHeader => ({
+  const makeHeader = (count: number, stateHashes: boolean): ExportHeader => ({
     format: 'vsva-sim-log',
     schemaVersion: SCHEMA_VERSION,
     vsvaSimVersion: version,
@@ -96,12 +115,14 @@ export async function writeNdjson(
     ...(exportedAt === undefined ? {} : { exportedAt }),
     startedAt: meta.startedAt,
     status: meta.status,
+    stateHashes,
   });
   const check = seqChecker(meta.runId);
   try {
     let header: ExportHeader;
     if (Array.isArray(entries)) {
-      header = makeHeader(entries.length);
+      for (const e of entries) check.hash(e);
+      header = makeHeader(entries.length, check.stateHashes());
       const ws = createWriteStream(tmp);
       await writeLine(ws, JSON.stringify(header) + '\n');
       for (let i = 0; i < entries.length; i += LINES_PER_WRITE) {
@@ -115,7 +136,7 @@ export async function writeNdjson(
         const bs = createWriteStream(body);
         for await (const page of entries) await writeLine(bs, linesOf(page, check));
         await endStream(bs);
-        header = makeHeader(check.count());
+        header = makeHeader(check.count(), check.stateHashes());
         const ws = createWriteStream(tmp);
         await writeLine(ws, JSON.stringify(header) + '\n');
         await pipeline(createReadStream(body), ws);
@@ -138,15 +159,29 @@ export async function exportRun(log: RunLog, runId: string, out: string, version
   return writeNdjson(meta, log.readPages(runId), out, version);
 }
 
+/** The writer's side of what a reader insists on: sequences 1..N, and state hashes on all inputs or on none. */
 function seqChecker(runId: string) {
   let next = 1;
+  let hashed: number | undefined;
+  let unhashed: number | undefined;
+  const hash = (e: LogEntry) => {
+    if (e.kind !== 'input') return;
+    if (e.stateHash === undefined) unhashed ??= e.seq;
+    else hashed ??= e.seq;
+    if (hashed !== undefined && unhashed !== undefined) {
+      throw new Error(`export of run ${runId}: input seq ${unhashed} has no state hash but input seq ${hashed} has one (a log is hashed throughout or not at all)`);
+    }
+  };
   return {
     take(e: LogEntry): void {
       if (e.runId !== runId) throw new Error(`export of run ${runId}: entry seq ${e.seq} belongs to run ${e.runId}`);
       if (e.seq !== next) throw new Error(`export of run ${runId}: entry seq ${e.seq} where ${next} was expected`);
       next++;
+      hash(e);
     },
+    hash,
     count: () => next - 1,
+    stateHashes: () => unhashed === undefined,
   };
 }
 
@@ -214,6 +249,7 @@ export async function openNdjson(file: string, pageSize = LINES_PER_WRITE): Prom
   const headerAt = lineNo;
   const header = parseLine(file, headerAt, headerLine, ExportHeaderSchema, 'header') as ExportHeader;
 
+  const hashed = header.stateHashes !== false;
   async function* pages(): AsyncGenerator<LogEntry[]> {
     let expected = 1;
     let page: LogEntry[] = [];
@@ -230,6 +266,18 @@ export async function openNdjson(file: string, pageSize = LINES_PER_WRITE): Prom
             `sequence ${e.seq} where ${expected} was expected (sequence numbers must run 1..N without gaps or repeats)`,
           );
         }
+        if (e.seq > header.entries) {
+          throw new NdjsonError(file, lineNo, `entry seq ${e.seq} is beyond the ${header.entries} entries the header announces`);
+        }
+        if (e.kind === 'input' && (e.stateHash === undefined) === hashed) {
+          throw new NdjsonError(
+            file,
+            lineNo,
+            hashed
+              ? `input entry seq ${e.seq} has no state hash (the header does not say the run was recorded without them, so replay could not check this input's state)`
+              : `input entry seq ${e.seq} has a state hash, but the header says the run was recorded without them`,
+          );
+        }
         expected++;
         page.push(e);
         if (page.length >= pageSize) {
@@ -242,7 +290,7 @@ export async function openNdjson(file: string, pageSize = LINES_PER_WRITE): Prom
         throw new NdjsonError(
           file,
           headerAt,
-          `header says ${header.entries} entries, the file has ${expected - 1}`,
+          `header says ${header.entries} entries, the file has ${expected - 1} (it ends after seq ${expected - 1}: truncated?)`,
         );
       }
     } finally {
@@ -293,7 +341,9 @@ export interface ImportOptions {
  * The file is validated completely before the log is touched. Entries are appended in chunks of
  * `entriesPerMarker` consecutive entries, each under the marker `import:${firstSeq}-${lastSeq}`
  * (the original markers are not part of an export; an imported run is read and replayed, not
- * redelivered to). A failure while writing removes the half-imported run.
+ * redelivered to), and it is closed (run-state.ts) once written. A failure while writing removes the
+ * half-imported run. With `replace`, a live run (its log ready, open or draining, or its meta saying
+ * running) is refused with RunLiveError before anything is touched.
  */
 export async function importRun(
   log: RunLog,
@@ -309,8 +359,12 @@ export async function importRun(
     return r;
   });
   const runId = header.runId;
-  const exists = (await log.getRunMeta(runId)) !== undefined || (await log.length(runId)) > 0;
+  const prior = await log.getRunMeta(runId);
+  const state = await log.runState(runId);
+  const exists = prior !== undefined || state !== undefined || (await log.length(runId)) > 0;
   if (exists && !opts.replace) throw new RunExistsError(runId);
+  if (state !== undefined && state !== 'closed') throw new RunLiveError(runId, state);
+  if (state === undefined && prior?.status === 'running') throw new RunLiveError(runId, 'running');
   if (exists) await log.deleteRun(runId);
 
   const meta: RunMeta = {
@@ -348,6 +402,8 @@ export async function importRun(
       count += page.length;
     }
     await log.putRunMeta(meta);
+    // an imported run is read and replayed, never appended to
+    await log.closeRun(runId);
   } catch (e) {
     await log.deleteRun(runId).catch(() => {});
     throw e;

@@ -20,7 +20,7 @@ export async function exportCommand(runId: string, out: string): Promise<number>
 
 /** An NDJSON export back into Redis, under its own run id. */
 export async function importCommand(file: string, replace: boolean): Promise<number> {
-  const { importRun, NdjsonError, RunExistsError } = await import('../../../../libs/event-log/src/index.js');
+  const { importRun, NdjsonError, RunExistsError, RunLiveError } = await import('../../../../libs/event-log/src/index.js');
   const { log } = await openClusterLog();
   try {
     const r = await importRun(log, file, { replace });
@@ -29,6 +29,7 @@ export async function importCommand(file: string, replace: boolean): Promise<num
   } catch (e) {
     if (e instanceof NdjsonError) throw usage(e.message);
     if (e instanceof RunExistsError) throw usage(`${(e as Error).message} (--replace overwrites it)`);
+    if (e instanceof RunLiveError) throw usage(`${(e as Error).message}; wait for it to finish`);
     throw e;
   } finally {
     await log.close();
