@@ -1,4 +1,5 @@
 import { COMPONENTS, type Component, type Envelope, type LogEntry, type ResolvedPolicy } from '../../contracts/src/index.js';
+import { gateInput, type RunState } from '../../event-log/src/run-state.js';
 import type { Scenario } from '../../scenario/src/schema.js';
 import { prng } from './prng.js';
 import { initialRuntime, processInput, runStartEnvelope, stepTimeoutEnvelope, type ComponentRuntime } from './runtime.js';
@@ -31,19 +32,29 @@ export interface EmbeddedRun {
  * One process, an in-memory log in the cluster's entry format, the same deciders. Messages travel
  * on FIFO channels, one per (sender, receiver); a seeded scheduler picks which channel delivers next,
  * so a run is a function of (scenario, policy, seed, version).
+ *
+ * Every delivery goes through the cluster's run-state gate (run-state.ts): the run opens with the
+ * orchestrator's run.start, and once run.finished is recorded only recorded commands (the unwinds still
+ * on the channels) are consumed; the run ends (closed) when the channels are empty. A schedule that
+ * asks for anything else diverges.
  */
 export function runEmbedded(o: EmbeddedRunOptions): EmbeddedRun {
   const rand = prng(o.seed);
   const rts = Object.fromEntries(COMPONENTS.map((c) => [c, initialRuntime(c)])) as Record<Component, ComponentRuntime>;
   const channels = new Map<string, Envelope[]>();
   const entries: LogEntry[] = [];
+  let state: RunState = 'ready';
+  // envelopes no component recorded as a command: the run's start and the orchestrator's timeouts
+  const unrecorded = new WeakSet<Envelope>();
   const send = (e: Envelope) => {
     const key = `${e.from}>${e.to}`;
     const q = channels.get(key);
     if (q) q.push(e);
     else channels.set(key, [e]);
   };
-  send(runStartEnvelope(o.runId, { scenario: o.scenario, policy: o.policy, seed: o.seed }));
+  const start = runStartEnvelope(o.runId, { scenario: o.scenario, policy: o.policy, seed: o.seed });
+  unrecorded.add(start);
+  send(start);
   const max = o.maxDeliveries ?? 1_000_000;
   let deliveries = 0;
   for (;;) {
@@ -53,7 +64,9 @@ export function runEmbedded(o: EmbeddedRunOptions): EmbeddedRun {
       const id = o.schedule[deliveries]!;
       let key = ready.find((k) => channels.get(k)![0]!.id === id);
       if (!key && id.startsWith('orch.timeout-')) {
-        send(stepTimeoutEnvelope(o.runId, Number(id.slice('orch.timeout-'.length))));
+        const timeout = stepTimeoutEnvelope(o.runId, Number(id.slice('orch.timeout-'.length)));
+        unrecorded.add(timeout);
+        send(timeout);
         key = 'orchestrator>orchestrator';
       }
       if (!key) throw new Error(`schedule diverged at delivery ${deliveries + 1}: ${id} is at the head of no channel`);
@@ -63,17 +76,31 @@ export function runEmbedded(o: EmbeddedRunOptions): EmbeddedRun {
       const orch = rts.orchestrator.state as { finished: boolean; cursor: number; plan: unknown[] };
       if (orch.finished || !orch.plan.length) break;
       // quiescent but unfinished: the step in flight will never complete (the orchestrator's timer fires)
-      send(stepTimeoutEnvelope(o.runId, orch.cursor));
+      const timeout = stepTimeoutEnvelope(o.runId, orch.cursor);
+      unrecorded.add(timeout);
+      send(timeout);
       continue;
     }
     if (++deliveries > max) throw new Error(`embedded run ${o.runId} exceeded ${max} deliveries`);
     const key = ready.length === 1 ? ready[0]! : ready[Math.floor(rand() * ready.length)]!;
     const input = channels.get(key)!.shift()!;
     const r = processInput(input.to, rts[input.to], input, { hash: o.hash });
+    const gate = {
+      start: input.to === 'orchestrator' && input.type === 'run.start',
+      finishes: r.entries.some((e) => e.kind === 'event' && e.type === 'run.finished'),
+    };
+    // a channel's envelope that a component recorded as a command is its own proof
+    const recorded = state === 'draining' && !unrecorded.has(input);
+    const verdict = gateInput(state, recorded ? { ...gate, consumes: { seq: 0, eventId: input.id, type: input.type, from: input.from, to: input.to } } : gate, () => recorded);
+    if (!verdict.admit) {
+      throw new Error(`embedded run ${o.runId}: delivery ${deliveries} (${input.type} ${input.id} to ${input.to}) refused: the run is ${verdict.refusal}`);
+    }
+    state = verdict.next;
     rts[input.to] = r.next;
     const base = entries.length + 1;
     const batch = r.entries.map((e, k) => ({ ...e, seq: base + k }) as LogEntry);
-    entries.push(...batch);
+    // one push per entry: a single input may record tens of thousands (a run of quiesce steps), too many for a spread
+    for (const e of batch) entries.push(e);
     o.onEntries?.(batch);
     for (const c of r.commands) send(c);
   }

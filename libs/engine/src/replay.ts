@@ -94,8 +94,16 @@ export function replayEntries(entries: Iterable<LogEntry>): ReplayResult {
   return r.finish();
 }
 
+/**
+ * Reads every page even after a divergence: a reader that validates as it goes (an NDJSON file's
+ * count, sequences and state hashes) gets to say the file is not whole, which outranks the verdict.
+ */
 export async function replayPages(pages: AsyncIterable<LogEntry[]>): Promise<ReplayResult> {
   const r = new Replayer();
-  outer: for await (const page of pages) for (const e of page) if (!r.feed(e)) break outer;
+  let going = true;
+  for await (const page of pages) {
+    if (!going) continue;
+    for (const e of page) if (!(going = r.feed(e))) break;
+  }
   return r.finish();
 }
