@@ -82,8 +82,8 @@ function detach(s: HostVtdState, input: Envelope): Output[] {
     outs.push(
       evt('pasid_entry.cleared', { dev, pasid: info.defaultPasid, did: domain.did, vm: domain.vm, fpd: true, via: 'aux detach' }),
       flushPasidCache(s, domain.did, info.defaultPasid, 'aux detach'), flushPiotlb(s, domain.did, info.defaultPasid, 'all', 'aux detach'),
-      ...devtlbFlush(s, input, dev, info.defaultPasid, 'all', 'aux detach').outs,
     );
+    for (const o of devtlbFlush(s, input, dev, info.defaultPasid, 'all', 'aux detach').outs) outs.push(o);
     if (info.defaultPasid) outs.push(evt('ioasid.freed', { set: 'host', pasid: info.defaultPasid, bound: [] }));
   }
   return outs;

@@ -98,7 +98,7 @@ export function cacheInvalidate(s: HostVtdState, input: Envelope): Output[] {
   }
   if (devtlb && ret === 0) {
     const f = devtlbFlush(s, input, p.dev, pasid, devtlb, `CACHE_INVLD ${GRANU_NAME[info.granularity]}${info.granularity === IOMMU_INV_GRANU_PASID ? ' (PASID granularity)' : ''}`);
-    outs.push(...f.outs);
+    for (const o of f.outs) outs.push(o);
     if (f.awaited) {
       return [...outs, park(input, { kind: 'inval', caller, vm: p.vm, dev: p.dev, pasid, acks: 1, stage: 'flush', ret, detail: {} })];
     }

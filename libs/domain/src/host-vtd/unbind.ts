@@ -45,7 +45,7 @@ export function unbindGpasid(s: HostVtdState, input: Envelope, oops: (fn: string
   if (!s.host!.caching_mode) {
     // the devTLB flush goes to sdev->sid (bug #7: never set, so to 00:00.0)
     const f = devtlbFlush(s, input, sdev.sid ?? '00:00.0', pasid!, 'all', 'teardown');
-    outs.push(...f.outs);
+    for (const o of f.outs) outs.push(o);
     if (f.awaited) return [...outs, park(input, { ...w, acks: 1 })];
   }
   return [...outs, ...afterFlush(s, input, w)];
@@ -62,7 +62,7 @@ export function afterFlush(s: HostVtdState, input: Envelope, w: HostWait): Outpu
     // [wait(FENCE), PIOTLB(NONG), devTLB(PASID)] with QI_OPT_WAIT_DRAIN: requests issued before the ack reach the queue
     const outs: Output[] = [...thread, evt('qi.drain', { pasid: w.pasid, sid, opts: 'WAIT_DRAIN', fence: true }), flushPiotlb(s, did, w.pasid, 'all', 'drain')];
     const f = devtlbFlush(s, input, sid, w.pasid, 'all', 'drain');
-    outs.push(...f.outs);
+    for (const o of f.outs) outs.push(o);
     const next: HostWait = { ...w, stage: 'drain', acks: f.awaited ? 1 : 0 };
     if (f.awaited) return [...outs, park(input, next)];
     return [...outs, ...afterFlush(s, input, next)];
@@ -70,7 +70,8 @@ export function afterFlush(s: HostVtdState, input: Envelope, w: HostWait): Outpu
   const outs: Output[] = [];
   if (w.stage === 'drain') {
     const left = s.prq.filter((r) => r.pasid === w.pasid);
-    if (left.length) outs.push(...runPrqThread(s, s.prq, `drain of PASID ${w.pasid}`));
+    // the PRQ can hold a long workload's page requests: no spread into push
+    if (left.length) for (const o of runPrqThread(s, s.prq, `drain of PASID ${w.pasid}`)) outs.push(o);
     outs.push(evt('prq.drained', { pasid: w.pasid, dev: w.dev }));
     // faults reported but never answered complete INVALID: the device's page group must not wait on a
     // PASID that is gone (the iopf auto-response of later kernels [M]; 5.10 left them pending)

@@ -1,11 +1,17 @@
 import type { Component } from '../../../contracts/src/index.js';
 import type { Scenario, Step } from '../../../scenario/src/schema.js';
 
-/** One step of a run: the topology's setup first, then the scenario's steps (with the workload woven in). */
+/**
+ * One step of a run: the topology's setup first, then the scenario's steps (with the workload woven in).
+ * Two numberings meet here, and every report labels which one it shows: `index` is the position in
+ * the plan (`plan[7]`; the `step` field of the log's payloads), `scenarioIndex` the position in the
+ * scenario file's `steps` list (`steps[2]`, as in the loader's error paths) or `workload` list.
+ */
 export interface PlannedStep {
+  /** position in the plan: setup steps first; what the log's `step` fields hold */
   index: number;
   phase: 'setup' | 'scenario' | 'workload';
-  /** index in the scenario file's `steps` (or `workload`), for reports */
+  /** index in the scenario file's `steps` (or `workload`): `steps[i]` / `workload[i]` in reports */
   scenarioIndex?: number;
   op: string;
   target: Component;
@@ -82,20 +88,27 @@ export function planRun(sc: Scenario): PlannedStep[] {
     const groups = new Map<string, string[]>();
     for (const m of vm.mdevs) {
       const g = m.group ?? m.id;
-      groups.set(g, [...(groups.get(g) ?? []), m.id]);
+      const list = groups.get(g);
+      if (list) list.push(m.id);
+      else groups.set(g, [m.id]);
     }
     for (const [group, mdevs] of groups) {
       steps.push({ phase: 'setup', op: 'vfio_attach_group', target: 'vfio-type1', args: { vm: vm.id, group, mdevs } });
     }
   }
   const work = workloadAt(sc);
+  // one push per step, never push(...list): a workload expands to tens of thousands of ops at one
+  // position, and a spread passes each as an argument on the stack (200,000 overflowed it, issue 8)
+  const pushAll = (list: Omit<PlannedStep, 'index'>[] | undefined) => {
+    if (list) for (const w of list) steps.push(w);
+  };
   sc.steps.forEach((st, i) => {
-    steps.push(...(work.get(i) ?? []));
+    pushAll(work.get(i));
     const { op, expect, note: _note, background, ...rest } = st as Step & { as?: string; background?: boolean };
     const as = 'as' in rest ? (rest.as as string | undefined) : undefined;
     if ('as' in rest) delete (rest as Record<string, unknown>).as;
     steps.push({ phase: 'scenario', scenarioIndex: i, op, target: targetOf(op), args: rest, expect, as, ...(background ? { background: true } : {}) });
   });
-  steps.push(...(work.get(sc.steps.length) ?? []));
+  pushAll(work.get(sc.steps.length));
   return steps.map((s, index) => ({ ...s, index }));
 }
