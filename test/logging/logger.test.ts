@@ -43,6 +43,16 @@ describe('createLogger, json', () => {
     for (const l of out.lines()) expect(() => JSON.parse(l)).not.toThrow();
     expect(text).toContain('redis://:***@127.0.0.1:6379');
   });
+
+  it("drops the arguments of a failed AUTH from an ioredis error (the password, with no URL around it)", () => {
+    const out = capture();
+    const err = Object.assign(new Error('WRONGPASS invalid username-password pair'), { command: { name: 'hello', args: ['3', 'AUTH', 'default', 'n0t-in-env'] } });
+    createLogger({ service: 's', format: 'json', stream: out }).fatal({ err }, 'stopped');
+    const rec = JSON.parse(out.lines()[0]!);
+    expect(rec.err.command).toEqual({ name: 'hello', args: ['***'] });
+    expect(rec.err.message).toBe('WRONGPASS invalid username-password pair');
+    expect(out.lines()[0]).not.toContain('n0t-in-env');
+  });
 });
 
 describe('createLogger, text', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactText, redactUrl } from '../../libs/redis/src/redact.js';
+import { redactSecrets, redactText, redactUrl, secretsOf } from '../../libs/redis/src/redact.js';
 
 describe('redactUrl', () => {
   it('replaces the password and keeps the rest of the URL', () => {
@@ -38,5 +38,21 @@ describe('redactText', () => {
   it('returns text without a Redis URL unchanged', () => {
     const t = 'connect ECONNREFUSED 127.0.0.1:6379';
     expect(redactText(t)).toBe(t);
+  });
+});
+
+describe('redactSecrets', () => {
+  it("also hides the literal credentials of the process's Redis URLs, where no URL surrounds them", () => {
+    const env = { REDIS_URL: 'redis://:p%40ss-w0rd@h:6379', VSVA_REDIS_URL: 'redis://app:an0ther@h:1' };
+    expect(secretsOf(env.REDIS_URL)).toEqual(['p%40ss-w0rd', 'p@ss-w0rd']);
+    // what ioredis reports for a failed AUTH: the password among the command's arguments
+    const err = JSON.stringify({ msg: 'WRONGPASS', command: { name: 'hello', args: ['3', 'AUTH', 'default', 'p@ss-w0rd'] }, other: 'an0ther' });
+    const out = redactSecrets(err, env);
+    expect(out).not.toContain('p@ss-w0rd');
+    expect(out).not.toContain('an0ther');
+    expect(JSON.parse(out).command.args).toEqual(['3', 'AUTH', 'default', '***']);
+  });
+  it('leaves text alone when the URLs carry no credentials', () => {
+    expect(redactSecrets('nothing secret here', { REDIS_URL: 'redis://127.0.0.1:6379' })).toBe('nothing secret here');
   });
 });

@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
-import { redactText } from '../../redis/src/redact.js';
+import { redactSecrets, redactText } from '../../redis/src/redact.js';
 import { formatTextLine } from './text-format.js';
 
 export type { Logger } from 'pino';
@@ -44,7 +44,7 @@ export function colorsAllowed(stream: NodeJS.WritableStream, env: NodeJS.Process
 function sink(format: LogFormat, out: NodeJS.WritableStream, colors: boolean): DestinationStream {
   return {
     write(line: string) {
-      const clean = redactText(line);
+      const clean = redactSecrets(line);
       if (format === 'json') {
         out.write(clean);
         return;
@@ -75,6 +75,7 @@ export function createLogger(o: LoggingOptions): Logger {
       base: { service: o.service, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      serializers: { err: serializeError },
       hooks: {
         logMethod(args, method) {
           const clean = args.map((a) => (typeof a === 'string' ? redactText(a) : a)) as typeof args;
@@ -84,6 +85,18 @@ export function createLogger(o: LoggingOptions): Logger {
     },
     sink(format, out, o.colors ?? colorsAllowed(out)),
   );
+}
+
+/** A failed AUTH (`AUTH`, or `HELLO 3 AUTH user pass`) as ioredis reports it: its arguments are the credentials. */
+const isAuthCommand = (c: { name?: unknown; args?: unknown }) =>
+  /^(auth|hello)$/i.test(String(c.name)) && Array.isArray(c.args) && (String(c.name).toLowerCase() === 'auth' || c.args.some((a) => /^auth$/i.test(String(a))));
+
+/** pino's error serializer, without the arguments of an ioredis AUTH command (they hold the password in clear). */
+function serializeError(err: unknown): unknown {
+  const out = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+  const command = out?.command as { name?: unknown; args?: unknown } | undefined;
+  if (command && typeof command === 'object' && isAuthCommand(command)) out.command = { ...command, args: ['***'] };
+  return out;
 }
 
 let root: Logger | undefined;

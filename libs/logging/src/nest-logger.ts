@@ -52,6 +52,8 @@ export class NestPinoLogger implements LoggerService {
       context = rest.pop() as string;
     }
     let stack: string | undefined;
+    // the service bundles (esbuild) rename classes that collide: Nest's `InstanceLoader.name` reads `_InstanceLoader`
+    if (context) context = context.replace(/^_+/, '');
     if ((level === 'error' || level === 'fatal') && looksLikeStack(rest[0])) stack = rest.shift() as string;
     if (level === 'info' && context && FRAMEWORK.has(context)) level = 'debug';
 

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { redactText, redactUrl } from './redact.js';
 
 export interface PrivateRedis {
   url: string;
@@ -23,6 +24,8 @@ export interface PrivateRedisOptions {
   appendonly?: boolean;
   /** keep running after this process exits (for `vsva-sim up`) */
   detached?: boolean;
+  /** `--requirepass`: clients must authenticate; the URL then carries it (`redis://:pw@127.0.0.1:port`) */
+  password?: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -55,7 +58,7 @@ export async function waitForRedis(url: string, ms = 5000): Promise<void> {
       await new Promise((res) => setTimeout(res, 20));
     }
   }
-  throw new Error(`Redis at ${url} did not answer PING within ${ms} ms: ${String(last)}`);
+  throw new Error(`Redis at ${redactUrl(url)} did not answer PING within ${ms} ms: ${redactText(String(last))}`);
 }
 
 /** Starts `redis-server` from PATH on 127.0.0.1 with its own data folder. */
@@ -67,6 +70,7 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
     '--appendonly', opts.appendonly === false ? 'no' : 'yes', '--appendfsync', 'always',
     '--maxmemory-policy', 'noeviction', '--logfile', join(dir, 'redis.log'),
+    ...(opts.password ? ['--requirepass', opts.password] : []),
   ];
   let child: ChildProcess;
   try {
@@ -78,7 +82,7 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
     child.once('error', (e) => reject(new Error(`could not start redis-server (is it on PATH?): ${e.message}`))),
   );
   if (opts.detached) child.unref();
-  const url = `redis://127.0.0.1:${port}`;
+  const url = opts.password ? `redis://:${encodeURIComponent(opts.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`;
   await Promise.race([waitForRedis(url), spawnError]);
   return {
     url,

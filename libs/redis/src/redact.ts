@@ -30,3 +30,43 @@ export function redactText(text: string): string {
     return redactUrl(m.slice(0, m.length - tail.length)) + tail;
   });
 }
+
+/** What of a Redis URL must never be printed: its password (or lone user name), as written and decoded. */
+export function secretsOf(url: string | undefined): string[] {
+  if (!url) return [];
+  try {
+    const u = new URL(url);
+    const s = u.password || u.username;
+    if (!s) return [];
+    const decoded = (() => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    })();
+    return [...new Set([s, decoded])];
+  } catch {
+    return [];
+  }
+}
+
+let cachedFor: string | undefined;
+let cachedSecrets: string[] = [];
+
+/**
+ * `redactText`, and also every literal occurrence of the credentials of the Redis URLs this process
+ * was given (VSVA_REDIS_URL, REDIS_URL): ioredis puts the password of a failed AUTH in its error's
+ * `command.args`, where no URL surrounds it. Secrets shorter than 4 characters are left to the URL
+ * rule (replacing them everywhere would mangle the text).
+ */
+export function redactSecrets(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  const key = `${env.VSVA_REDIS_URL ?? ''}\n${env.REDIS_URL ?? ''}`;
+  if (key !== cachedFor) {
+    cachedFor = key;
+    cachedSecrets = [...secretsOf(env.VSVA_REDIS_URL), ...secretsOf(env.REDIS_URL)].filter((s) => s.length >= 4);
+  }
+  let out = redactText(text);
+  for (const s of cachedSecrets) if (out.includes(s)) out = out.split(s).join('***');
+  return out;
+}

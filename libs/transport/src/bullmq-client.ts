@@ -60,7 +60,7 @@ type Route = (reply: WritePacket) => void;
  */
 export class BullMqClient extends ClientProxy {
   /** the process's log (libs/logging), never Nest's console logger: in the CLI, stdout carries only `--json` */
-  protected readonly logger = new NestPinoLogger(BullMqClient.name);
+  protected readonly logger = new NestPinoLogger('BullMqClient');
 
   private readonly options: BullMqClientOptions;
   private readonly replyQueue: string;

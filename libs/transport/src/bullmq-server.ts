@@ -79,7 +79,7 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
   /** Event handler failures reach `handleEvent` (awaited below), fail the job and are logged once there. */
   override readonly propagatesEventHandlerErrors = true;
   /** the process's log (libs/logging): stderr, credentials redacted, text or JSON lines */
-  protected override readonly logger = new NestPinoLogger(BullMqServer.name);
+  protected override readonly logger = new NestPinoLogger('BullMqServer');
 
   private readonly options: BullMqServerOptions;
   private connection?: Redis;
