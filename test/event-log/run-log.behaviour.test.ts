@@ -4,9 +4,11 @@ import type { LogEntry } from '../../libs/contracts/src/index.js';
 import {
   MemoryRunLog,
   RedisRunLog,
+  RunClosedError,
   exportRun,
   importRun,
   type BatchRunLog,
+  type InputGate,
 } from '../../libs/event-log/src/index.js';
 import { testPrefix } from '../support/redis.js';
 import { deleteUnder, entries, entry, keysUnder, meta, tempDir } from './support.js';
@@ -323,6 +325,95 @@ describe.each([
       [false, [3]],
       [true, [4]],
     ]);
+  });
+});
+
+describe.each([
+  ['RedisRunLog', redisSubject],
+  ['MemoryRunLog', () => memorySubject(true)],
+  ['MemoryRunLog (clone: false)', () => memorySubject(false)],
+] as const)('%s: a closed data plane', (_name, makeSubject) => {
+  const s = makeSubject();
+  beforeAll(() => s.setup());
+  afterAll(() => s.teardown());
+  const input: InputGate = {};
+  const start: InputGate = { start: true };
+  /** entry n of the fixture as a command to host-vtd with its own id */
+  const command = (runId: string, n: number, id: string) => entry(runId, n, { eventId: id, kind: 'command', to: 'host-vtd', type: 'iommu_sva_bind_gpasid' });
+  const proof = (seq: number, eventId: string) => ({ seq, eventId, type: 'iommu_sva_bind_gpasid', from: 'vfio-type1', to: 'host-vtd' });
+
+  it('an input for a run never opened is refused and leaves nothing behind', async () => {
+    const log = s.log();
+    const runId = newRunId();
+    expect(await log.appendInput(runId, 'host-vtd|x', entries(runId, 0, 2), input)).toEqual({ refused: 'unknown', fresh: false, entries: [] });
+    expect(await log.appendInput(runId, 'orchestrator|cli.start', entries(runId, 0, 2), start)).toMatchObject({ refused: 'unknown' });
+    expect(await log.length(runId)).toBe(0);
+    expect(await log.runState(runId)).toBeUndefined();
+    expect(await log.listRuns()).not.toContainEqual(expect.objectContaining({ runId }));
+    if (s.leftovers) expect(await s.leftovers(runId)).toEqual([]);
+  });
+
+  it('a run that is ready takes run.start first and nothing else; then it is open', async () => {
+    const log = s.log();
+    const runId = newRunId();
+    expect(await log.openRun(runId)).toBe('ready');
+    expect(await log.appendInput(runId, 'host-vtd|x', entries(runId, 0, 1), input)).toMatchObject({ refused: 'not-started' });
+    expect(await log.length(runId)).toBe(0);
+    const r = await log.appendInput(runId, 'orchestrator|cli.start', entries(runId, 0, 2), start);
+    expect(r.refused).toBeUndefined();
+    expect(seqs(r.entries)).toEqual([1, 2]);
+    expect(await log.runState(runId)).toBe('open');
+    expect((await log.appendInput(runId, 'host-vtd|x', entries(runId, 2, 1), input)).fresh).toBe(true);
+    // a coordinator that opens the run again (its successor) never moves it back
+    expect(await log.openRun(runId, 'ready')).toBe('open');
+    expect(await log.runState(runId)).toBe('open');
+  });
+
+  it('after run.finished only an input that consumes a recorded command lands, and after close nothing does', async () => {
+    const log = s.log();
+    const runId = newRunId();
+    await log.openRun(runId, 'open');
+    await log.appendInput(runId, 'vfio-type1|a', [entry(runId, 0), command(runId, 1, 'vfio.1'), command(runId, 2, 'vfio.2')], input);
+    await log.appendInput(runId, 'host-vtd|vfio.1', [entry(runId, 3)], input);
+    // the orchestrator's input whose outputs record run.finished: the log is draining from here
+    await log.appendInput(runId, 'orchestrator|z', [entry(runId, 4, { type: 'run.finished', kind: 'event' })], { finishes: true });
+    expect(await log.runState(runId)).toBe('draining');
+    const before = await log.read(runId);
+    // a forged input: no proof, a proof that names no command, a proof at the wrong seq, or of another receiver
+    expect(await log.appendInput(runId, 'host-vtd|forged.1', [entry(runId, 9)], input)).toMatchObject({ refused: 'finished' });
+    expect(await log.appendInput(runId, 'host-vtd|forged.1', [entry(runId, 9)], { consumes: proof(1, 'forged.1') })).toMatchObject({ refused: 'finished' });
+    expect(await log.appendInput(runId, 'host-vtd|vfio.2', [entry(runId, 9)], { consumes: proof(2, 'vfio.2') })).toMatchObject({ refused: 'finished' });
+    expect(await log.appendInput(runId, 'host-vtd|vfio.2', [entry(runId, 9)], { consumes: { ...proof(3, 'vfio.2'), to: 'mdev-parent' } })).toMatchObject({ refused: 'finished' });
+    expect(await log.appendInput(runId, 'host-vtd|vfio.2', [entry(runId, 9)], { consumes: proof(99, 'vfio.2') })).toMatchObject({ refused: 'finished' });
+    // the owner's append is refused too
+    await expect(log.appendOnce(runId, 'raw', [entry(runId, 9)])).rejects.toBeInstanceOf(RunClosedError);
+    expect(await log.read(runId)).toEqual(before);
+    // the unwind in flight: the command recorded at seq 3
+    expect((await log.findCommand(runId, 'vfio.2'))?.seq).toBe(3);
+    expect(await log.findCommand(runId, 'forged.1')).toBeUndefined();
+    const unwind = await log.appendInput(runId, 'host-vtd|vfio.2', [entry(runId, 5)], { consumes: proof(3, 'vfio.2') });
+    expect(unwind.fresh).toBe(true);
+    expect(seqs(unwind.entries)).toEqual([6]);
+    await log.closeRun(runId);
+    expect(await log.runState(runId)).toBe('closed');
+    const final = await log.read(runId);
+    expect(await log.appendInput(runId, 'host-vtd|vfio.9', [entry(runId, 9)], { consumes: proof(3, 'vfio.2') })).toMatchObject({ refused: 'closed' });
+    await expect(log.appendOnce(runId, 'raw', [])).rejects.toThrow(/closed/);
+    // a redelivery is answered from its marker in every state: nothing appended
+    expect(await log.appendInput(runId, 'host-vtd|vfio.2', [entry(runId, 77)], input)).toEqual({ fresh: false, entries: unwind.entries });
+    expect(await log.read(runId)).toEqual(final);
+    // reopening a closed run is not possible; deleting it is
+    expect(await log.openRun(runId, 'open')).toBe('closed');
+    await log.deleteRun(runId);
+    expect(await log.runState(runId)).toBeUndefined();
+  });
+
+  it('run.start whose outputs already finish the run leaves it draining', async () => {
+    const log = s.log();
+    const runId = newRunId();
+    await log.openRun(runId);
+    await log.appendInput(runId, 'orchestrator|cli.start', entries(runId, 0, 1), { start: true, finishes: true });
+    expect(await log.runState(runId)).toBe('draining');
   });
 });
 
