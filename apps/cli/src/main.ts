@@ -1,6 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { PRESETS } from '../../../libs/contracts/src/index.js';
 import { CliError } from './errors.js';
+import { jsonError, jsonRequested, jsonResultWritten, type JsonError } from './json-output.js';
+import { redactText } from '../../../libs/redis/src/redact.js';
 import { VERSION } from './version.js';
 
 const int = (name: string) => (v: string) => {
@@ -14,6 +16,15 @@ const program = new Command('vsva-sim')
   .version(VERSION)
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
+
+// logs (this command's and those of the services it starts) go to stderr or the services' log files,
+// never stdout; as text lines (coloured only on a terminal, never with NO_COLOR) or JSON lines
+program
+  .addOption(new Option('--log-format <format>', 'logs as text lines or JSON lines (also VSVA_LOG_FORMAT); services started by this command inherit it').choices(['text', 'json']))
+  .hook('preAction', () => {
+    const format = program.opts().logFormat as string | undefined;
+    if (format) process.env.VSVA_LOG_FORMAT = format;
+  });
 
 program
   .command('run')
@@ -158,14 +169,21 @@ Examples:
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
+  // --json: whatever happens, stdout gets exactly one JSON object (the error when no result went out)
+  const json = jsonRequested(process.argv.slice(2));
+  let failure: JsonError | undefined;
   if (e instanceof CommanderError) {
-    // --help and --version end here with code 0; a usage error is exit 2
+    // --help and --version end here with code 0; a usage error is exit 2 (commander said why on stderr)
     process.exitCode = e.exitCode === 0 ? 0 : 2;
+    if (e.exitCode !== 0) failure = jsonError(2, e.message.replace(/^error: /, ''));
   } else if (e instanceof CliError) {
-    process.stderr.write(`vsva-sim: ${e.message}\n`);
+    process.stderr.write(`vsva-sim: ${redactText(e.message)}\n`);
     process.exitCode = e.exitCode;
+    failure = jsonError(e.exitCode, e.message);
   } else {
-    process.stderr.write(`vsva-sim: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    process.stderr.write(`vsva-sim: internal error: ${redactText((e as Error).stack ?? String(e))}\n`);
     process.exitCode = 3;
+    failure = jsonError(3, (e as Error).message ?? String(e), true);
   }
+  if (json && failure && !jsonResultWritten()) process.stdout.write(`${JSON.stringify(failure)}\n`);
 }

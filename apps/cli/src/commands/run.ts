@@ -8,6 +8,7 @@ import { loadScenario, ScenarioError, type Scenario } from '../../../../libs/sce
 import { autoEngine } from '../cluster-state.js';
 import { usage } from '../errors.js';
 import { formatReport } from '../format.js';
+import { writeJsonResult } from '../json-output.js';
 import { VERSION } from '../version.js';
 import { withScenarioPolicy } from '../policy-choice.js';
 
@@ -111,6 +112,6 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   }
   const report = engine === 'cluster' ? await runClusterCommand(file, scenario, policy, o) : await runEmbeddedCommand(file, scenario, policy, o);
   say(formatReport(report));
-  if (o.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  if (o.json) writeJsonResult(report);
   return report.verdict === 'pass' ? 0 : 1;
 }
