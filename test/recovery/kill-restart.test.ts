@@ -1,7 +1,7 @@
 import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { COMPONENTS, resolvePolicy, type Component, type LogEntry } from '../../libs/contracts/src/index.js';
-import { health } from '../../libs/cluster/src/index.js';
+import { serviceStats } from '../../libs/cluster/src/index.js';
 import type { RunReport } from '../../libs/engine/src/report.js';
 import { RedisRunLog, runKeys } from '../../libs/event-log/src/index.js';
 import { loadScenario } from '../../libs/scenario/src/index.js';
@@ -81,7 +81,7 @@ async function expectRedelivered(component: Component, kills: KillInfo[]): Promi
   const held = kills.flatMap((k) => k.held);
   expect(held.filter((j) => j.recorded), 'a recorded input was in flight when the service died').toHaveLength(1);
   for (const job of held) expect(await jobFate(cluster, component, job.jobId), job.jobId).toMatchObject({ state: 'completed', stalled: 1 });
-  const h = await health(cluster.cfg, component);
+  const h = await serviceStats(cluster.cfg, component);
   // the recorded input came back and was recognised by its marker, not decided again
   expect(h?.stats.duplicates, 'duplicates seen by the restarted service').toBeGreaterThanOrEqual(1);
   expect(h?.stats.rebuilds, 'the restarted service rebuilt the run from the log').toBeGreaterThanOrEqual(1);

@@ -1,12 +1,17 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { firstValueFrom } from 'rxjs';
-import { COMPONENTS, type LogEntry } from '../../../libs/contracts/src/index.js';
-import type { ClusterConfig, RunRequest } from '../../../libs/cluster/src/index.js';
+import type { Redis } from 'ioredis';
+import { COMPONENTS, type Component, type LogEntry } from '../../../libs/contracts/src/index.js';
+import type { ClusterConfig, Health, Lease, RunRequest, StartedService } from '../../../libs/cluster/src/index.js';
 import type { RunReport } from '../../../libs/engine/src/report.js';
 import type { RedisRunLog } from '../../../libs/event-log/src/index.js';
-import { envRedis, knownClusters, STATE_DIR } from './cluster-state.js';
-import { infra } from './errors.js';
+import { redactUrl } from '../../../libs/redis/src/redact.js';
+import { envRedis, knownClusters, STATE_DIR, type KnownCluster } from './cluster-state.js';
+import { CliError, infra } from './errors.js';
+import { describeOutage, InfraWatch, type Outage } from './infra-watch.js';
+import { onCleanup } from './process-guard.js';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -14,63 +19,135 @@ const say = (s: string) => process.stderr.write(`${s}\n`);
 export interface ClusterSession {
   cfg: ClusterConfig;
   log: RedisRunLog;
-  /** time the services took to answer health, when this command started them */
+  /** time the services took to come up, when this command started them */
   startMs: number;
   newRunId(): string;
   /** runs one scenario; `onEntries` sees the log as it grows (the timeline) */
-  run(req: RunRequest, onEntries?: (es: LogEntry[]) => void): Promise<RunReport>;
+  run(req: RunRequest, onEntries?: (es: LogEntry[]) => void): Promise<RunReport & { infrastructure?: { outages: string[] } }>;
   close(): Promise<void>;
 }
 
+export interface SessionOptions {
+  /** bound on one run's request */
+  timeoutMs: number;
+  /** an outage longer than this ends a run as infrastructure */
+  stepTimeoutMs: number;
+  /** keep a private redis-server's folder after the command */
+  keep?: boolean;
+}
+
+/** Users of a cluster that a `run` started for itself: it stops its services only once they are done. */
+const usersKey = (prefix: string) => `${prefix}:cluster:users`;
+const USER_TTL_MS = 4000;
+
+type Stack = typeof import('../../../libs/cluster/src/index.js');
+
 /**
- * Uses healthy services: the cluster `vsva-sim up` started, or one on REDIS_URL (docker compose).
- * Otherwise starts Redis (REDIS_URL, else a private redis-server with its append-only file) and the
- * five services, and `close()` stops what it started.
+ * One set of consumers per namespace (issue 8). In order:
+ *  1. a known cluster (`vsva-sim up`, or REDIS_URL) whose five services all have a heartbeat: used;
+ *  2. one owned by a live process (`up`'s supervisor, or another `run`) that is missing services: waited
+ *     for while its owner brings them back, else exit 3 naming what is missing;
+ *  3. services without an owner (compose, started by hand) with some missing: only those are started;
+ *  4. nothing there: this command takes the namespace (a lease, so two commands racing cannot both)
+ *     and starts the five, on REDIS_URL or a private redis-server, and stops them when done.
+ * A service never starts on a queue that a live process consumes: the service itself refuses.
  */
-export async function openClusterSession(timeoutMs: number): Promise<ClusterSession> {
-  // the cluster stack (Nest, BullMQ) loads only when a cluster run needs it
-  const { clusterHealth, resolveRedis, spawnServices, stopServices, waitHealthy } = await import('../../../libs/cluster/src/index.js');
+export async function openClusterSession(o: SessionOptions): Promise<ClusterSession> {
+  const stack = await import('../../../libs/cluster/src/index.js');
+  const { boundedRedis, probeRedis, RedisUnavailableError } = await import('../../../libs/redis/src/connect.js');
+  const probe = async (url: string) => {
+    await probeRedis(url, 5000).catch((e: Error) => {
+      throw e instanceof RedisUnavailableError ? infra(e.message) : e;
+    });
+  };
+  const owned: StartedService[] = [];
+  const stops: Array<() => Promise<void>> = [];
+  let startMs = 0;
+  let cfg: ClusterConfig | undefined;
+  let userTimer: NodeJS.Timeout | undefined;
+  let control: Redis | undefined;
+
+  const known = knownClusters();
+  for (const c of known) {
+    await probe(c.redisUrl);
+    control = boundedRedis(c.redisUrl);
+    const got = await attachOrComplete(stack, c, control, owned, o);
+    if (got === 'free' && c.from === 'vsva-sim up' && known.length > 1) {
+      // a stale state file; REDIS_URL comes next
+      control.disconnect();
+      continue;
+    }
+    cfg = c;
+    if (got === 'free') {
+      const t0 = Date.now();
+      const lease = await ownNamespace(stack, c, control);
+      if (!lease) {
+        // another command took it a moment ago: use what it starts
+        await waitFor(stack, c, COMPONENTS, 30_000, 'the services another command is starting');
+      } else {
+        stops.push(() => lease.release());
+        await startServices(stack, c, COMPONENTS, owned);
+        startMs = Date.now() - t0;
+      }
+    } else if (got === 'attached-to-run') {
+      // the services belong to another `run`: it waits for its users before stopping them
+      const id = `${process.pid}-${randomBytes(3).toString('hex')}`;
+      const beat = () => void control!.zadd(usersKey(c.prefix), Date.now() + USER_TTL_MS, id).catch(() => {});
+      beat();
+      userTimer = setInterval(beat, 1000);
+      stops.push(async () => {
+        clearInterval(userTimer);
+        await control!.zrem(usersKey(c.prefix), id).catch(() => {});
+      });
+    }
+    break;
+  }
+
+  if (!cfg) {
+    // nothing configured: a private redis-server of this command, with its append-only file
+    const dir = join(STATE_DIR, `redis-${process.pid}`);
+    const redis = await stack.resolveRedis(dir, {}).catch((e: Error) => {
+      throw infra(`no Redis: ${e.message}. Set REDIS_URL, or put redis-server on PATH.`);
+    });
+    const priv = redis.private!;
+    const unregister = onCleanup(`redis-server ${priv.pid}`, () => priv.stop());
+    stops.push(async () => {
+      await priv.stop();
+      unregister();
+      if (o.keep) say(`redis: kept ${priv.dir} (--keep)`);
+      else rmSync(priv.dir, { recursive: true, force: true });
+    });
+    say(`redis: private redis-server at ${priv.url}, append-only file in ${priv.dir}${o.keep ? '' : ' (removed after the run; --keep keeps it)'}`);
+    cfg = { redisUrl: redis.url, prefix: envRedis().prefix, from: 'REDIS_URL' } as KnownCluster;
+    control = boundedRedis(cfg.redisUrl);
+    const t0 = Date.now();
+    const lease = await ownNamespace(stack, cfg as KnownCluster, control);
+    if (lease) stops.push(() => lease.release());
+    await startServices(stack, cfg, COMPONENTS, owned);
+    startMs = Date.now() - t0;
+  }
+
+  const session = cfg;
   const { RedisRunLog } = await import('../../../libs/event-log/src/index.js');
   const { BullMqClient, queueName } = await import('../../../libs/transport/src/index.js');
-  let cfg: ClusterConfig | undefined;
-  let stop = async () => {};
-  let startMs = 0;
-  for (const c of knownClusters()) {
-    const h = await clusterHealth(c).catch(() => null);
-    if (h && COMPONENTS.every((k) => h[k])) {
-      cfg = c;
-      say(`cluster: using the running services (redis ${c.redisUrl}, prefix ${c.prefix})`);
-      break;
+  const log = RedisRunLog.fromUrl(session.redisUrl, { prefix: session.prefix, redis: { commandTimeout: 10_000, connectTimeout: 3000 } });
+  const client = new BullMqClient({ url: session.redisUrl, prefix: session.prefix, queue: queueName('orchestrator', 'ctl'), service: 'orchestrator', timeoutMs: o.timeoutMs });
+
+  const closeAll = async () => {
+    clearInterval(userTimer);
+    await bounded(client.close(), 3000);
+    await bounded(log.close(), 3000).then((done) => done || log.redis.disconnect());
+    if (owned.length) {
+      await waitForUsers(control, session.prefix, Math.min(o.timeoutMs, 120_000));
+      await stack.stopServices(owned);
     }
-  }
-  if (!cfg) {
-    let redis;
-    try {
-      redis = await resolveRedis(join(STATE_DIR, `redis-${process.pid}`));
-    } catch (e) {
-      throw infra(`no Redis: ${(e as Error).message}. Set REDIS_URL, or put redis-server on PATH.`);
-    }
-    say(redis.private ? `redis: private redis-server at ${redis.url}, append-only file in ${redis.private.dir}` : `redis: ${redis.url} (REDIS_URL)`);
-    cfg = { redisUrl: redis.url, prefix: envRedis().prefix };
-    const ts = Date.now();
-    const services = spawnServices(cfg, COMPONENTS, { logDir: join(STATE_DIR, 'logs') });
-    stop = async () => {
-      await stopServices(services);
-      await redis.private?.stop();
-    };
-    try {
-      await waitHealthy(cfg, COMPONENTS, 30_000, services);
-    } catch (e) {
-      await stop();
-      throw infra(`the cluster did not start: ${(e as Error).message}`);
-    }
-    startMs = Date.now() - ts;
-    say(`cluster: ${services.length} services up in ${startMs} ms (${services.map((s) => `${s.component}:${s.pid}`).join(' ')})`);
-  }
-  const log = RedisRunLog.fromUrl(cfg.redisUrl, { prefix: cfg.prefix });
-  const client = new BullMqClient({ url: cfg.redisUrl, prefix: cfg.prefix, queue: queueName('orchestrator', 'ctl'), service: 'orchestrator', timeoutMs });
+    for (const s of stops.reverse()) await bounded(s(), 5000);
+    control?.disconnect();
+  };
+  const unregister = onCleanup(owned.length ? `the ${owned.length} services this command started` : 'the cluster connections', closeAll);
+
   return {
-    cfg, log, startMs,
+    cfg: session, log, startMs,
     newRunId: () => `run-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
     async run(req, onEntries) {
       let last = 0;
@@ -84,23 +161,122 @@ export async function openClusterSession(timeoutMs: number): Promise<ClusterSess
           } else await new Promise((r) => setTimeout(r, 25));
         }
       })();
+      const watch = new InfraWatch(session, req.stepTimeoutMs ?? o.stepTimeoutMs).start();
       try {
-        return await firstValueFrom(client.send<RunReport>('run.start', req)).catch((e: Error) => {
-          throw infra(`run ${req.runId} did not complete: ${e.message}`);
-        });
+        const report = await Promise.race([
+          firstValueFrom(client.send<RunReport>('run.start', req)).catch((e: Error) => {
+            throw infra(`run ${req.runId} did not complete: ${e.message}`);
+          }),
+          watch.failed,
+        ]);
+        const survived = watch.outages.filter((x) => x.to);
+        return survived.length ? { ...report, infrastructure: { outages: survived.map(describeOutage) } } : report;
+      } catch (e) {
+        if (e instanceof CliError && e.exitCode === 3) throw new InfraVerdict(req.runId, e.message, watch.outages);
+        throw e;
       } finally {
+        watch.stop();
         tailing = false;
         await tail;
         if (onEntries) {
-          const rest = await log.read(req.runId, last + 1);
+          const rest = await log.read(req.runId, last + 1).catch(() => []);
           if (rest.length) onEntries(rest);
         }
       }
     },
     async close() {
-      await client.close();
-      await log.close();
-      await stop();
+      unregister();
+      await closeAll();
     },
   };
 }
+
+/** A run that ended because the infrastructure failed: verdict `infrastructure`, exit 3. */
+export class InfraVerdict extends CliError {
+  readonly verdict = 'infrastructure';
+  constructor(readonly runId: string, message: string, readonly outages: Outage[]) {
+    super(`${message} (run ${runId}; verdict: infrastructure, not a finding about the model)`, 3);
+  }
+}
+
+async function bounded(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const r = await Promise.race([p.then(() => true, () => true), new Promise<false>((res) => (timer = setTimeout(() => res(false), ms)))]);
+  clearTimeout(timer);
+  return r;
+}
+
+type Found = 'attached' | 'attached-to-run' | 'completed' | 'free';
+
+/** Cases 1-3 of openClusterSession for one known cluster; 'free' when nothing serves its namespace. */
+async function attachOrComplete(stack: Stack, c: KnownCluster, redis: Redis, owned: StartedService[], o: SessionOptions): Promise<Found> {
+  const where = `redis ${redactUrl(c.redisUrl)}, prefix ${c.prefix}`;
+  const [health, leases] = await Promise.all([stack.clusterHealth(c, redis), stack.readLeases(redis, c.prefix, ['cluster'] as const)]);
+  const owner = leases.cluster;
+  const missing = COMPONENTS.filter((k) => !health[k]);
+  if (!missing.length) {
+    say(`cluster: using the running services (${where}${owner ? `, owned by pid ${owner.pid}` : ''})`);
+    return owner?.role === 'run' ? 'attached-to-run' : 'attached';
+  }
+  if (missing.length === COMPONENTS.length && !owner) return 'free';
+  if (owner) {
+    say(`cluster: ${missing.join(', ')} missing in ${where}; its owner (pid ${owner.pid}, ${owner.role ?? '?'}) is bringing them back: waiting`);
+    await waitFor(stack, c, missing, Math.min(o.timeoutMs, 20_000), `the owner of namespace '${c.prefix}' (pid ${owner.pid} on ${owner.host}) to restart ${missing.join(', ')}`);
+    return owner.role === 'run' ? 'attached-to-run' : 'attached';
+  }
+  say(`cluster: ${missing.join(', ')} missing in ${where} (no heartbeat); starting only ${missing.length === 1 ? 'it' : 'those'}`);
+  await startServices(stack, c, missing, owned);
+  return 'completed';
+}
+
+/** Takes the namespace's cluster lease for this command; undefined when another live command holds it. */
+async function ownNamespace(stack: Stack, c: ClusterConfig, redis: Redis): Promise<Lease | undefined> {
+  const lease = new stack.Lease(redis, stack.leaseKey(c.prefix, 'cluster'), { role: 'run' });
+  try {
+    await lease.acquire(`namespace '${c.prefix}'`);
+    return lease;
+  } catch (e) {
+    if (e instanceof stack.LeaseHeldError) return undefined;
+    throw e;
+  }
+}
+
+async function startServices(stack: Stack, c: ClusterConfig, components: readonly Component[], owned: StartedService[]): Promise<void> {
+  const services = stack.spawnServices(c, components, { logDir: join(STATE_DIR, 'logs') });
+  owned.push(...services);
+  const unregister = onCleanup(`${services.length} services`, () => stack.stopServices(services));
+  try {
+    await stack.waitHealthy(c, components, 30_000, services);
+  } catch (e) {
+    await stack.stopServices(services);
+    unregister();
+    throw infra(`the cluster did not start: ${(e as Error).message}`);
+  }
+  unregister();
+  const refused = services.filter((s) => s.child.exitCode === stack.EXIT_LEASE_HELD);
+  say(`cluster: ${services.length - refused.length} services up (${services.filter((s) => !refused.includes(s)).map((s) => `${s.component}:${s.pid}`).join(' ')})${refused.length ? `; ${refused.map((s) => s.component).join(', ')} already served by another process` : ''}`);
+}
+
+async function waitFor(stack: Stack, c: ClusterConfig, components: readonly Component[], ms: number, what: string): Promise<void> {
+  await stack.waitHealthy(c, components, ms).catch((e: Error) => {
+    throw infra(`gave up waiting for ${what}: ${e.message}. See 'vsva-sim status'; 'vsva-sim restart <service>' or 'vsva-sim down' and 'up'.`);
+  });
+}
+
+/** Before stopping services other commands use: until they are done (their heartbeats lapse), bounded. */
+async function waitForUsers(redis: Redis | undefined, prefix: string, ms: number): Promise<void> {
+  if (!redis) return;
+  const deadline = Date.now() + ms;
+  let said = false;
+  for (;;) {
+    const n = await redis
+      .multi().zremrangebyscore(usersKey(prefix), '-inf', Date.now()).zcard(usersKey(prefix)).exec()
+      .then((r) => Number(r?.[1]?.[1] ?? 0), () => 0);
+    if (n === 0 || Date.now() > deadline) return;
+    if (!said) say(`cluster: ${n} other run(s) use the services this command started: stopping them once they are done`);
+    said = true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export type { Health };

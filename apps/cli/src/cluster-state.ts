@@ -1,18 +1,24 @@
-import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Component } from '../../../libs/contracts/src/index.js';
+import { redactUrl } from '../../../libs/redis/src/redact.js';
 
-/** What `vsva-sim up` started, so that `down`, `status` and `run` find it. */
+/** What `vsva-sim up` started, so that `down`, `status`, `restart` and `run` find it. */
 export interface ClusterState {
+  /** redacted: the password stays in REDIS_URL, never in a file */
   redisUrl: string;
   prefix: string;
   redis?: { pid: number; dir: string };
+  /** the process that supervises the services (restarts them) */
+  supervisor?: { pid: number; logFile: string };
   services: Array<{ component: Component; pid: number; logFile: string }>;
   startedAt: number;
 }
 
 export const STATE_DIR = process.env.VSVA_STATE_DIR ?? join(process.cwd(), '.vsva');
 const STATE_FILE = join(STATE_DIR, 'cluster.json');
+/** Where every cluster run's log is exported when it ends, so that its id stays replayable without its Redis. */
+export const keptRunFile = (runId: string) => join(STATE_DIR, 'runs', `${runId}.ndjson`);
 
 export function readClusterState(): ClusterState | undefined {
   if (!existsSync(STATE_FILE)) return undefined;
@@ -22,9 +28,13 @@ export function readClusterState(): ClusterState | undefined {
     return undefined;
   }
 }
+/** Written whole (rename) and readable by its owner only: it names where the cluster's Redis is. */
 export function writeClusterState(s: ClusterState): void {
   mkdirSync(dirname(STATE_FILE), { recursive: true });
-  writeFileSync(STATE_FILE, JSON.stringify(s, null, 2));
+  const tmp = `${STATE_FILE}.${process.pid}`;
+  writeFileSync(tmp, JSON.stringify({ ...s, redisUrl: redactUrl(s.redisUrl) }, null, 2), { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, STATE_FILE);
 }
 export function clearClusterState(): void {
   rmSync(STATE_FILE, { force: true });
@@ -33,8 +43,8 @@ export const pidAlive = (pid: number) => {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 };
 
@@ -43,14 +53,40 @@ export function envRedis(): { redisUrl?: string; prefix: string } {
   return { redisUrl: process.env.VSVA_REDIS_URL || process.env.REDIS_URL || undefined, prefix: process.env.VSVA_PREFIX || 'vsva' };
 }
 
+/**
+ * The state file keeps a redacted URL; the credentials come back from REDIS_URL when it names the same
+ * server. Without them the URL stays redacted, and connecting fails naming authentication.
+ */
+export function withCredentials(url: string): string {
+  if (!url.includes('***')) return url;
+  const env = envRedis().redisUrl;
+  if (!env) return url;
+  try {
+    const a = new URL(url);
+    const b = new URL(env);
+    return a.host === b.host ? env : url;
+  } catch {
+    return url;
+  }
+}
+
+export interface KnownCluster {
+  redisUrl: string;
+  prefix: string;
+  /** where it was found */
+  from: 'vsva-sim up' | 'REDIS_URL';
+}
+
 /** Where a cluster may already be running: the one `vsva-sim up` started, then one on REDIS_URL. */
-export function knownClusters(): Array<{ redisUrl: string; prefix: string }> {
+export function knownClusters(): KnownCluster[] {
   const state = readClusterState();
   const env = envRedis();
-  return [
-    ...(state ? [{ redisUrl: state.redisUrl, prefix: state.prefix }] : []),
-    ...(env.redisUrl ? [{ redisUrl: env.redisUrl, prefix: env.prefix }] : []),
-  ];
+  const out: KnownCluster[] = [];
+  if (state) out.push({ redisUrl: withCredentials(state.redisUrl), prefix: state.prefix, from: 'vsva-sim up' });
+  if (env.redisUrl && !out.some((c) => redactUrl(c.redisUrl) === redactUrl(env.redisUrl!) && c.prefix === env.prefix)) {
+    out.push({ redisUrl: env.redisUrl, prefix: env.prefix, from: 'REDIS_URL' });
+  }
+  return out;
 }
 
 /** `--engine auto`: the cluster when Redis is configured or a cluster is up, else the embedded engine. */

@@ -11,3 +11,5 @@ export * from './recovery-config.js';
 export * from './rebuild.js';
 export * from './requeue-orphans.js';
 export * from './run-watch.js';
+export * from './lease.js';
+export * from './service-lease.js';

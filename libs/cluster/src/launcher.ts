@@ -3,11 +3,14 @@ import { existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstValueFrom } from 'rxjs';
-import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { COMPONENTS, type Component } from '../../contracts/src/index.js';
-import { startPrivateRedis, waitForRedis, type PrivateRedis } from '../../redis/src/private-server.js';
+import { boundedRedis, probeRedis } from '../../redis/src/connect.js';
+import { startPrivateRedis, type PrivateRedis } from '../../redis/src/private-server.js';
 import { BullMqClient, queueName } from '../../transport/src/index.js';
 import type { ClusterConfig } from './config.js';
+import { readLeases, type LeaseHolder } from './lease.js';
+import { EXIT_LEASE_HELD } from './service-lease.js';
 
 /** The package root: the nearest folder above this file with a package.json (from src or from dist). */
 function packageRoot(): string {
@@ -34,46 +37,58 @@ export interface ResolvedRedis {
   private?: PrivateRedis;
 }
 
-/** REDIS_URL if set (it must answer), else a private redis-server with its append-only file in `dataDir`. */
+/**
+ * REDIS_URL if set (it must answer within the deadline: the error names the cause), else a private
+ * redis-server with its append-only file in `dataDir`.
+ */
 export async function resolveRedis(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedRedis> {
-  const url = env.VSVA_REDIS_URL ?? env.REDIS_URL;
+  const url = env.VSVA_REDIS_URL || env.REDIS_URL;
   if (url) {
-    await waitForRedis(url, 3000);
+    await probeRedis(url, 5000);
     return { url, source: 'REDIS_URL' };
   }
   const r = await startPrivateRedis({ dir: dataDir, appendonly: true });
   return { url: r.url, source: 'private redis-server', private: r };
 }
 
-export interface Health {
+/** A service as its heartbeat shows it: its lease's holder. */
+export interface Health extends LeaseHolder {
   component: Component;
-  pid: number;
   uptimeMs: number;
-  runs: number;
+  /** since the last heartbeat */
+  ageMs: number;
   stats: Record<string, number>;
 }
 
-/** Asks a service's control queue for its health; null when nobody listens or it does not answer. */
-export async function health(cfg: ClusterConfig, c: Component, timeoutMs = 1500): Promise<Health | null> {
-  const q = new Queue(queueName(c, 'ctl'), { connection: { url: cfg.redisUrl }, prefix: cfg.prefix });
+function healthOf(c: Component, h: LeaseHolder | null, now = Date.now()): Health | null {
+  return h ? { ...h, component: c, uptimeMs: now - h.startedAt, ageMs: now - h.beatAt, stats: h.stats ?? {} } : null;
+}
+
+/**
+ * Each service's health from its lease (one MGET, writes nothing): held means alive, since a holder
+ * that stops renewing loses it within the lease's ttl. `redis` reuses a connection; else a bounded one.
+ */
+export async function clusterHealth(cfg: ClusterConfig, redis?: Redis): Promise<Record<Component, Health | null>> {
+  const r = redis ?? boundedRedis(cfg.redisUrl);
   try {
-    if ((await q.getWorkersCount()) === 0) return null;
+    const leases = await readLeases(r, cfg.prefix, COMPONENTS);
+    const now = Date.now();
+    return Object.fromEntries(COMPONENTS.map((c) => [c, healthOf(c, leases[c], now)])) as Record<Component, Health | null>;
   } finally {
-    await q.close();
+    if (!redis) r.disconnect();
   }
+}
+
+/** One service's counters, asked on its control queue (a round trip: for tests and the bench, not for liveness). */
+export async function serviceStats(cfg: ClusterConfig, c: Component, timeoutMs = 5000): Promise<{ pid: number; stats: Record<string, number> } | null> {
   const client = new BullMqClient({ url: cfg.redisUrl, prefix: cfg.prefix, queue: queueName(c, 'ctl'), service: c, timeoutMs });
   try {
-    return await firstValueFrom(client.send<Health>('health', {}));
+    return await firstValueFrom(client.send<{ pid: number; stats: Record<string, number> }>('health', {}));
   } catch {
     return null;
   } finally {
     await client.close();
   }
-}
-
-export async function clusterHealth(cfg: ClusterConfig): Promise<Record<Component, Health | null>> {
-  const hs = await Promise.all(COMPONENTS.map((c) => health(cfg, c)));
-  return Object.fromEntries(COMPONENTS.map((c, i) => [c, hs[i]])) as Record<Component, Health | null>;
 }
 
 export interface StartedService {
@@ -83,7 +98,10 @@ export interface StartedService {
   logFile: string;
 }
 
-/** Starts services as separate Node processes; their output goes to `<logDir>/<service>.log`; `env` adds to this process's (e.g. VSVA_LOCK_MS). */
+/**
+ * Starts services as separate Node processes; their output goes to `<logDir>/<service>.log`; `env` adds
+ * to this process's (e.g. VSVA_LOCK_MS). Unless detached, a service stops when this process is gone.
+ */
 export function spawnServices(cfg: ClusterConfig, components: readonly Component[], opts: { logDir: string; detached?: boolean; env?: NodeJS.ProcessEnv }): StartedService[] {
   mkdirSync(opts.logDir, { recursive: true });
   const missing = components.map(serviceEntry).filter((f) => !existsSync(f));
@@ -92,7 +110,7 @@ export function spawnServices(cfg: ClusterConfig, components: readonly Component
     const logFile = join(opts.logDir, `${component}.log`);
     const fd = openSync(logFile, 'a');
     const child = spawn(process.execPath, [serviceEntry(component)], {
-      env: { ...process.env, ...opts.env, VSVA_REDIS_URL: cfg.redisUrl, VSVA_PREFIX: cfg.prefix },
+      env: { ...process.env, ...opts.env, VSVA_REDIS_URL: cfg.redisUrl, VSVA_PREFIX: cfg.prefix, ...(opts.detached ? {} : { VSVA_EXIT_WITH_PARENT: '1' }) },
       stdio: ['ignore', fd, fd],
       detached: opts.detached ?? false,
     });
@@ -101,18 +119,27 @@ export function spawnServices(cfg: ClusterConfig, components: readonly Component
   });
 }
 
-/** Waits until every named service answers health, or throws naming the ones that did not. */
+/**
+ * Waits until every named service holds its lease, or throws naming the ones that did not. A service
+ * of `started` that exits first is reported with its log; one that exited because another live process
+ * holds its lease counts as up (that one serves the queue).
+ */
 export async function waitHealthy(cfg: ClusterConfig, components: readonly Component[], timeoutMs = 20_000, started: StartedService[] = []): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let missing = [...components];
-  while (missing.length) {
-    const dead = started.filter((s) => s.child.exitCode !== null && missing.includes(s.component));
-    if (dead.length) throw new Error(`service(s) exited at start: ${dead.map((d) => `${d.component} (exit ${d.child.exitCode}, see ${d.logFile})`).join(', ')}`);
-    const hs = await Promise.all(missing.map((c) => health(cfg, c, 1000)));
-    missing = missing.filter((_, i) => !hs[i]);
-    if (!missing.length) return;
-    if (Date.now() > deadline) throw new Error(`service(s) not healthy after ${timeoutMs} ms: ${missing.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 100));
+  const redis = boundedRedis(cfg.redisUrl);
+  try {
+    let missing = [...components];
+    for (;;) {
+      const hs = await clusterHealth(cfg, redis).catch(() => null);
+      if (hs) missing = missing.filter((c) => !hs[c]);
+      if (!missing.length) return;
+      const dead = started.filter((s) => s.child.exitCode !== null && s.child.exitCode !== EXIT_LEASE_HELD && missing.includes(s.component));
+      if (dead.length) throw new Error(`service(s) exited at start: ${dead.map((d) => `${d.component} (exit ${d.child.exitCode}, see ${d.logFile})`).join(', ')}`);
+      if (Date.now() > deadline) throw new Error(`service(s) not up after ${timeoutMs} ms (no heartbeat): ${missing.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    redis.disconnect();
   }
 }
 

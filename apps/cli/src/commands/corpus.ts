@@ -61,7 +61,7 @@ export async function corpusCommand(dir: string, o: { engine: 'auto' | 'cluster'
   });
   let engine = o.engine;
   if (engine === 'auto') engine = autoEngine();
-  const session: ClusterSession | undefined = engine === 'cluster' ? await openClusterSession(o.timeout) : undefined;
+  const session: ClusterSession | undefined = engine === 'cluster' ? await openClusterSession({ timeoutMs: o.timeout, stepTimeoutMs: 15_000 }) : undefined;
   const rows: CorpusRow[] = [];
   try {
     const total = scenarios.reduce((n, s) => n + declared(s.sc).length, 0);
