@@ -8,12 +8,15 @@ import {
   RedisRunLog,
   RunClosedError,
   RunExistsError,
+  RunLiveError,
   exportRun,
   importRun,
+  openNdjson,
   readNdjson,
   writeNdjson,
   type ExportHeader,
 } from '../../libs/event-log/src/index.js';
+import { replayPages } from '../../libs/engine/src/replay.js';
 import { testPrefix } from '../support/redis.js';
 import { deleteUnder, entries, meta, tempDir } from './support.js';
 
@@ -103,6 +106,84 @@ describe('NDJSON export and import', () => {
     const short = tmp.file('short.ndjson');
     writeFileSync(short, exportLines(6).slice(0, 5).join('\n') + '\n');
     expect((await failure(short)).message).toMatch(/header says 6 entries, the file has 4/);
+  });
+
+  it('insists on a state hash on every input unless the header says none was recorded, and on no entry past the count', async () => {
+    // entry 3 (seq 4) is an input: without its hash, replay could not check its state
+    const unhashed = tmp.file('unhashed.ndjson');
+    const lines = exportLines(6);
+    const { stateHash: _h, ...bare } = JSON.parse(lines[4]!);
+    lines[4] = JSON.stringify(bare);
+    writeFileSync(unhashed, lines.join('\n') + '\n');
+    const err = await failure(unhashed);
+    expect(err.line).toBe(5);
+    expect(err.message).toMatch(/input entry seq 4 has no state hash/);
+
+    // a run recorded without hashes says so in its header, and then none may have one
+    const noHashes = tmp.file('no-hashes.ndjson');
+    const nl = exportLines(6).map((l, i) => (i === 0 ? JSON.stringify({ ...JSON.parse(l), stateHashes: false }) : JSON.stringify((({ stateHash: _s, ...e }) => e)(JSON.parse(l)))));
+    writeFileSync(noHashes, nl.join('\n') + '\n');
+    expect((await readNdjson(noHashes)).entries).toHaveLength(6);
+    nl[1] = exportLines(6)[1]!; // seq 1, an input, with its hash
+    writeFileSync(noHashes, nl.join('\n') + '\n');
+    expect((await failure(noHashes)).message).toMatch(/:2: input entry seq 1 has a state hash, but the header says/);
+
+    // more entries than announced: named where the first extra one is, before the file is read to its end
+    const long = tmp.file('long.ndjson');
+    const ll = exportLines(6);
+    ll[0] = JSON.stringify({ ...JSON.parse(ll[0]!), entries: 4 });
+    writeFileSync(long, ll.join('\n') + '\n');
+    const e2 = await failure(long);
+    expect(e2.line).toBe(6);
+    expect(e2.message).toMatch(/entry seq 5 is beyond the 4 entries the header announces/);
+  });
+
+  it('writes stateHashes in the header: false for a run recorded without them, and refuses a log hashed only in part', async () => {
+    const m = meta(RUN, 1, 'finished');
+    const es: LogEntry[] = entries(RUN, 0, 9).map((e, i) => ({ ...e, seq: i + 1 }));
+    const hashed = tmp.file('hashed.ndjson');
+    expect((await writeNdjson(m, es, hashed, '0.1.0')).stateHashes).toBe(true);
+    const bare = es.map(({ stateHash: _s, ...e }) => e as LogEntry);
+    const plain = tmp.file('plain.ndjson');
+    expect((await writeNdjson(m, bare, plain, '0.1.0')).stateHashes).toBe(false);
+    expect((await readNdjson(plain)).header.stateHashes).toBe(false);
+    const mixed = tmp.file('mixed.ndjson');
+    await expect(writeNdjson(m, [es[0]!, ...bare.slice(1)], mixed, '0.1.0')).rejects.toThrow(/input seq 4 has no state hash but input seq 1 has one/);
+    expect(existsSync(mixed)).toBe(false);
+  });
+
+  it('replay reads a file to its end: a file that is not whole is an error even when the re-fold diverged first', async () => {
+    const short = tmp.file('short-replay.ndjson');
+    // seq 1 is no input (the re-fold diverges there); the file is also 2 entries short
+    const lines = exportLines(6).slice(0, 5);
+    lines[1] = JSON.stringify({ ...JSON.parse(lines[1]!), kind: 'event' });
+    writeFileSync(short, lines.join('\n') + '\n');
+    const { pages } = await openNdjson(short);
+    await expect(replayPages(pages)).rejects.toThrow(/header says 6 entries, the file has 4/);
+  });
+
+  it('import --replace refuses a live run and leaves it as it was', async () => {
+    const file = tmp.file('live.ndjson');
+    writeFileSync(file, exportLines(3).join('\n') + '\n');
+    const target = new RedisRunLog(redis, { prefix: `${prefix}-live` });
+    await target.putRunMeta(meta(RUN, 1, 'running'));
+    await target.openRun(RUN, 'open');
+    await target.appendInput(RUN, 'orchestrator|cli.start', entries(RUN, 0, 2), {});
+    for (const state of ['open', 'draining'] as const) {
+      await target.openRun(RUN, state);
+      const err = await importRun(target, file, { replace: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RunLiveError);
+      expect((err as Error).message).toMatch(new RegExp(`run ${RUN} is live \\(its log is ${state}\\)`));
+      expect(await target.length(RUN)).toBe(2);
+    }
+    // a meta that says running, with no state (a run of an older version), counts as live too
+    const old = new MemoryRunLog();
+    await old.putRunMeta(meta(RUN, 1, 'running'));
+    await expect(importRun(old, file, { replace: true })).rejects.toThrow(/its run meta says running/);
+    // once closed, it can be replaced
+    await target.closeRun(RUN);
+    expect((await importRun(target, file, { replace: true })).entries).toBe(3);
+    expect(await target.runState(RUN)).toBe('closed');
   });
 
   it('rejects a bad header, an empty file, a missing file and an entry of another run', async () => {

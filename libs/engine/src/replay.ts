@@ -59,7 +59,12 @@ export class Replayer {
     if (e.kind !== 'input') return this.diverge(e, 'kind', e.kind, 'an input (this entry is no replayed input\'s output)');
     const c = e.component;
     const rt = this.rts.get(c) ?? initialRuntime(c);
-    const p = processInput(c, rt, e.payload as Envelope, { hash: e.stateHash !== undefined });
+    let p: ReturnType<typeof processInput>;
+    try {
+      p = processInput(c, rt, e.payload as Envelope, { hash: e.stateHash !== undefined });
+    } catch (err) {
+      return this.diverge(e, 'payload', 'an envelope the decider takes', `the decider failed on it: ${(err as Error).message}`);
+    }
     this.rts.set(c, p.next);
     this.counts.set(c, (this.counts.get(c) ?? 0) + 1);
     this.inputs++;
