@@ -1,4 +1,4 @@
-import { redactText } from '../../../libs/redis/src/redact.js';
+import { redactSecrets } from '../../../libs/redis/src/redact.js';
 
 /**
  * `--json`: stdout carries exactly one JSON object, whatever happens. A command writes its result
@@ -8,7 +8,7 @@ import { redactText } from '../../../libs/redis/src/redact.js';
 let written = false;
 
 export function writeJsonResult(value: unknown): void {
-  process.stdout.write(`${redactText(JSON.stringify(value))}\n`);
+  process.stdout.write(`${redactSecrets(JSON.stringify(value))}\n`);
   written = true;
 }
 
@@ -25,7 +25,7 @@ export interface JsonError {
 /** The object `--json` prints for a command that failed: exit 2 bad input, 3 infrastructure (or an internal error). */
 export function jsonError(exitCode: number, message: string, internal = false): JsonError {
   const kind: ErrorKind = internal ? 'internal' : exitCode === 2 ? 'bad-input' : exitCode === 3 ? 'infrastructure' : 'failed';
-  return { ok: false, exitCode, error: { kind, message: redactText(message) } };
+  return { ok: false, exitCode, error: { kind, message: redactSecrets(message) } };
 }
 
 /** `--json` anywhere before a `--` on the command line (also when commander rejected the rest). */

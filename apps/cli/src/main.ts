@@ -2,7 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { PRESETS } from '../../../libs/contracts/src/index.js';
 import { CliError } from './errors.js';
 import { jsonError, jsonRequested, jsonResultWritten, type JsonError } from './json-output.js';
-import { redactText } from '../../../libs/redis/src/redact.js';
+import { redactSecrets } from '../../../libs/redis/src/redact.js';
 import { VERSION } from './version.js';
 
 const int = (name: string) => (v: string) => {
@@ -177,11 +177,11 @@ try {
     process.exitCode = e.exitCode === 0 ? 0 : 2;
     if (e.exitCode !== 0) failure = jsonError(2, e.message.replace(/^error: /, ''));
   } else if (e instanceof CliError) {
-    process.stderr.write(`vsva-sim: ${redactText(e.message)}\n`);
+    process.stderr.write(`vsva-sim: ${redactSecrets(e.message)}\n`);
     process.exitCode = e.exitCode;
     failure = jsonError(e.exitCode, e.message);
   } else {
-    process.stderr.write(`vsva-sim: internal error: ${redactText((e as Error).stack ?? String(e))}\n`);
+    process.stderr.write(`vsva-sim: internal error: ${redactSecrets((e as Error).stack ?? String(e))}\n`);
     process.exitCode = 3;
     failure = jsonError(3, (e as Error).message ?? String(e), true);
   }

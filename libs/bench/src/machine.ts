@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
+import { redactUrl } from '../../redis/src/redact.js';
 import type { BenchRedis } from './bench-redis.js';
 import { redisConfig, redisInfo } from './bench-redis.js';
 import type { Machine } from './types.js';
@@ -35,7 +36,8 @@ export async function machineInfo(redis: BenchRedis): Promise<Machine> {
     redis: {
       version: info.redis_version ?? 'unknown',
       source: redis.source,
-      url: redis.url,
+      // the result is printed and written to files: never the password
+      url: redactUrl(redis.url),
       appendonly: await redisConfig(redis.admin, 'appendonly'),
       appendfsync: await redisConfig(redis.admin, 'appendfsync'),
       mallocator: mem.mem_allocator ?? 'unknown',

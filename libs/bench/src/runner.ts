@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisRunLog } from '../../event-log/src/index.js';
+import { redactUrl } from '../../redis/src/redact.js';
 import { BullMqClient, queueName } from '../../transport/src/index.js';
 import { openBenchRedis, type BenchRedis } from './bench-redis.js';
 import { startClusterUnderTest, type ClusterUnderTest } from './cluster-under-test.js';
@@ -55,7 +56,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     pr.phase('redis', 0);
     redis = await openBenchRedis(o.env ?? process.env);
     const machine = await machineInfo(redis);
-    pr.note(`${redis.source} ${redis.url}: redis ${machine.redis.version}, appendonly ${machine.redis.appendonly}, appendfsync ${machine.redis.appendfsync}; key prefix ${redis.prefix}`);
+    pr.note(`${redis.source} ${redactUrl(redis.url)}: redis ${machine.redis.version}, appendonly ${machine.redis.appendonly}, appendfsync ${machine.redis.appendfsync}; key prefix ${redis.prefix}`);
     log = RedisRunLog.fromUrl(redis.url, { prefix: redis.prefix });
     const ctx: BenchContext = { quick: o.quick, plan, redis, log, progress: pr, tmpDir, notes, t0: performance.now() - (Date.now() - t0) };
 

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { infra } from '../errors.js';
+import { writeJsonResult } from '../json-output.js';
 import { VERSION } from '../version.js';
 
 export interface BenchCommandOptions {
@@ -28,6 +29,6 @@ export async function benchCommand(o: BenchCommandOptions): Promise<number> {
     writeFileSync(o.out, `${json}\n`);
     process.stderr.write(`wrote ${o.out}\n`);
   }
-  if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  if (o.json) writeJsonResult(result);
   return 0;
 }
