@@ -1,5 +1,14 @@
 import { formatRet } from '../../../libs/contracts/src/index.js';
-import type { RunReport } from '../../../libs/engine/src/report.js';
+import type { RunReport, StepOutcome } from '../../../libs/engine/src/report.js';
+import { stepLabel } from '../../../libs/engine/src/timeline.js';
+
+/** What a step returned, in words: a timed-out step never returned, whatever its recorded ret. */
+function resultText(o: StepOutcome): string {
+  if (o.result === 'oops') return 'host oops';
+  if (o.result === 'timeout') return 'timeout (never completed)';
+  if (o.ret < 0) return formatRet(o.ret);
+  return `ok${o.value !== undefined ? ` (value ${o.value})` : ''}`;
+}
 
 /** The human summary of a run, printed after the timeline. */
 export function formatReport(r: RunReport): string {
@@ -9,14 +18,15 @@ export function formatReport(r: RunReport): string {
   lines.push(`verdict: ${r.verdict === 'pass' ? 'PASS' : 'FAIL'}   scenario ${r.scenario.name} · policy ${pol} · engine ${r.engine} · seed ${r.seed} · run ${r.runId}`);
   for (const v of r.violations) lines.push(`  ✖ ${v.invariant}: ${v.message}  [log ${v.events.map((s) => `#${s}`).join(' ')}]`);
   lines.push('outcomes:');
-  for (const o of r.outcomes.filter((x) => x.phase === 'scenario')) {
-    const val = o.value !== undefined ? ` (value ${o.value})` : '';
-    const ret = o.result === 'oops' ? 'host oops' : o.ret < 0 ? formatRet(o.ret) : `ok${val}`;
+  // each step named as the timeline names it: steps[i] (the scenario file's list) and plan[i] (the log's `step`)
+  const scenarioSteps = r.outcomes.filter((x) => x.phase === 'scenario');
+  const width = scenarioSteps.reduce((w, o) => Math.max(w, stepLabel(o.step, o).length), 0);
+  for (const o of scenarioSteps) {
     const exp = o.expected ? (o.asExpected ? `  as expected` : `  EXPECTED ${o.expected}`) : '';
-    lines.push(`  step ${o.scenarioIndex} ${o.op.padEnd(24)} ${ret}${exp}   [log #${o.seq}]`);
+    lines.push(`  ${stepLabel(o.step, o).padEnd(width)} ${o.op.padEnd(24)} ${resultText(o)}${exp}   [log #${o.seq}]`);
   }
-  const setupFailed = r.outcomes.filter((x) => x.phase === 'setup' && x.ret < 0);
-  for (const o of setupFailed) lines.push(`  setup ${o.op} failed: ${formatRet(o.ret)}`);
+  const setupFailed = r.outcomes.filter((x) => x.phase === 'setup' && (x.ret < 0 || x.result === 'oops' || x.result === 'timeout'));
+  for (const o of setupFailed) lines.push(`  ${stepLabel(o.step, o)} ${o.op} failed: ${resultText(o)}`);
   lines.push(`checked: ${r.checked.join(', ')}`);
   lines.push(`stats: ${Object.entries(r.stats).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
   lines.push(`reproduce: ${r.reproduce}`);

@@ -5,7 +5,12 @@ interface Completed {
   scenarioIndex: number | null; outcome: { timeout?: boolean };
 }
 
-const label = (c: Completed) => (c.phase === 'setup' ? `setup step ${c.step} (${c.op})` : `step ${c.scenarioIndex} (${c.op})`);
+/** A step named as the timeline and the outcomes name it (engine/timeline.ts stepLabel): `steps[2] plan[7] (bind)`. */
+const label = (c: Completed) => {
+  const plan = `plan[${c.step}]`;
+  if (c.phase === 'setup' || c.scenarioIndex === null) return `setup ${plan} (${c.op})`;
+  return `${c.phase === 'workload' ? 'workload' : 'steps'}[${c.scenarioIndex}] ${plan} (${c.op})`;
+};
 
 /** Each step's outcome is the one the scenario expects under the run's preset. */
 export const expectedOutcome: Checker = {

@@ -2,11 +2,15 @@ import type { LogEntry, ResolvedPolicy } from '../../contracts/src/index.js';
 import { checkHistory, type Violation } from '../../checkers/src/index.js';
 import type { Outcome } from '../../domain/src/index.js';
 
+/** One step's outcome. Humans see it as `steps[scenarioIndex] plan[step]` (timeline.ts stepLabel). */
 export interface StepOutcome {
+  /** position in the run's plan (setup first, workload woven in): the log's `step` fields */
   step: number;
   phase: 'setup' | 'scenario' | 'workload';
+  /** position in the scenario file's `steps` (or `workload`) list; null for setup */
   scenarioIndex: number | null;
   op: string;
+  /** what the step returned: ok, an errno name, oops, or timeout (then `ret` is meaningless: 0) */
   result: string;
   ret: number;
   value?: unknown;

@@ -2,8 +2,43 @@ import { COMPONENTS, LANE, formatRet, type Envelope, type LogEntry } from '../..
 
 const W = 7;
 
+/** What a planned step is, as the run.started event's plan records it. */
+interface PlanRow { phase?: string; scenarioIndex?: number | null }
+
+/**
+ * The label of a step, the same in the timeline, the outcomes and the checkers' messages. The log's
+ * `step` fields hold the plan's index (setup first, workload woven in): that is `plan[7]`; a step of
+ * the scenario file is `steps[2]` as in the loader's error paths (`steps[2].gpgd`), a workload op
+ * `workload[0]`, a topology step `setup`.
+ */
+export function stepLabel(planIndex: number, row?: PlanRow | null): string {
+  const plan = `plan[${planIndex}]`;
+  if (!row?.phase) return plan;
+  if (row.phase === 'setup') return `setup ${plan}`;
+  const list = row.phase === 'workload' ? 'workload' : 'steps';
+  return typeof row.scenarioIndex === 'number' ? `${list}[${row.scenarioIndex}] ${plan}` : plan;
+}
+
+/** Step labels learned from a run's `run.started` entry (its plan); without it, steps show as `plan[i]`. */
+export class StepLabels {
+  private plan: readonly PlanRow[] = [];
+
+  observe(e: LogEntry): void {
+    if (e.kind === 'event' && e.component === 'orchestrator' && e.type === 'run.started') {
+      const plan = (e.payload as { plan?: unknown }).plan;
+      if (Array.isArray(plan)) this.plan = plan as PlanRow[];
+    }
+  }
+
+  label(planIndex: number, p?: Record<string, unknown>): string {
+    // a step.completed carries its own phase and scenarioIndex
+    if (p && typeof p.phase === 'string') return stepLabel(planIndex, p as PlanRow);
+    return stepLabel(planIndex, this.plan[planIndex]);
+  }
+}
+
 /** A compact summary of a payload: the fields a reader looks for first. */
-function brief(e: LogEntry): string {
+function brief(e: LogEntry, labels?: StepLabels): string {
   const p = (e.kind === 'input' ? (e.payload as Envelope).payload : e.payload) as Record<string, unknown> | null;
   if (!p || typeof p !== 'object') return '';
   const parts: string[] = [];
@@ -16,18 +51,24 @@ function brief(e: LogEntry): string {
   if (p.oops) parts.push(`OOPS in ${p.oops}`);
   if (typeof p.value === 'number' || typeof p.value === 'string') parts.push(`value=${p.value}`);
   if (p.value === null) parts.push('value=NULL');
-  if (typeof p.step === 'number') parts.unshift(`step ${p.step}`);
+  if (typeof p.step === 'number') parts.unshift(labels ? labels.label(p.step, p) : stepLabel(p.step, typeof p.phase === 'string' ? (p as PlanRow) : null));
   const o = p.outcome as { ret: number; oops?: string; value?: unknown } | undefined;
   if (o) parts.push(o.oops ? `OOPS in ${o.oops}` : `ret=${formatRet(o.ret)}${o.value !== undefined ? ` value=${o.value}` : ''}`);
   return parts.join(' ');
 }
 
-/** One line per log entry, in component lanes: `  seq  |orch |guest|vfio |mdev |host | what`. */
-export function timelineLine(e: LogEntry): string {
+/**
+ * One line per log entry, in component lanes: `  seq  |orch |guest|vfio |mdev |host | what`. With
+ * `labels` (fed every entry from the run's start), each step is named as in the outcomes
+ * (`steps[2] plan[7]`); without, by its plan index alone (`plan[7]`) except where the entry says more.
+ */
+export function timelineLine(e: LogEntry, labels?: StepLabels): string {
+  labels?.observe(e);
   const mark = e.kind === 'input' ? '▶' : e.kind === 'command' ? '→' : e.type === 'oops' ? '✖' : '•';
   const lanes = COMPONENTS.map((c) => (c === e.component ? `${mark}${LANE[c]}`.padEnd(W) : '·'.padEnd(W))).join('');
   const what = e.kind === 'command' ? `${e.type} → ${LANE[e.to!]}` : e.kind === 'input' ? `${e.type} ← ${(e.payload as Envelope).from}` : e.type;
-  return `${String(e.seq).padStart(5)} L${String(e.lamport).padEnd(4)} ${lanes} ${what}${brief(e) ? `  ${brief(e)}` : ''}`;
+  const b = brief(e, labels);
+  return `${String(e.seq).padStart(5)} L${String(e.lamport).padEnd(4)} ${lanes} ${what}${b ? `  ${b}` : ''}`;
 }
 
 export function timelineHeader(): string {
