@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { PRESETS } from '../../../libs/contracts/src/index.js';
+import { limitsHelp } from '../../../libs/scenario/src/limits.js';
 import { CliError } from './errors.js';
 import { jsonError, jsonRequested, jsonResultWritten, type JsonError } from './json-output.js';
 import { redactSecrets } from '../../../libs/redis/src/redact.js';
@@ -41,6 +42,9 @@ program
   .option('--step-timeout <ms>', 'a step with no completion after this long is recorded as timed out (cluster)', int('--step-timeout'), 15_000)
   .addHelpText('after', `
 Exit codes: 0 pass, 1 an invariant was violated, 2 bad input (scenario, flag, policy), 3 infrastructure.
+
+Scenario limits (exit 2 when a scenario is over one; each variable raises its limit):
+${limitsHelp()}
 
 Examples:
   vsva-sim run scenarios/seed-null-iommu-device.yaml --policy v1 --engine cluster   # the host oopses

@@ -1,9 +1,11 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { PolicyError, resolvePolicy, type LogEntry, type ResolvedPolicy } from '../../../../libs/contracts/src/index.js';
 import type { RunRequest } from '../../../../libs/cluster/src/index.js';
 import { openClusterSession } from '../cluster-session.js';
 import { runEmbedded } from '../../../../libs/engine/src/embedded.js';
 import { buildReport, type RunReport } from '../../../../libs/engine/src/report.js';
-import { timelineHeader, timelineLine } from '../../../../libs/engine/src/timeline.js';
+import { StepLabels, timelineHeader, timelineLine } from '../../../../libs/engine/src/timeline.js';
 import { loadScenario, ScenarioError, type Scenario } from '../../../../libs/scenario/src/index.js';
 import { autoEngine } from '../cluster-state.js';
 import { usage } from '../errors.js';
@@ -61,7 +63,35 @@ export function reproduceCommand(file: string, o: RunOptions, engine: string): s
 function printTimeline(o: RunOptions): (es: LogEntry[]) => void {
   if (o.quiet) return () => {};
   say(timelineHeader());
-  return (es) => es.forEach((e) => say(timelineLine(e)));
+  const labels = new StepLabels();
+  return (es) => es.forEach((e) => say(timelineLine(e, labels)));
+}
+
+/**
+ * `--export` is checked before the run, so that a run is never done for nothing: the folder must
+ * exist and be writable, and the path must not be a folder.
+ */
+export function checkExportPath(path: string): void {
+  const dir = dirname(resolve(path));
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    throw usage(`--export ${path}: the folder ${dir} does not exist (create it first; nothing was run)`);
+  }
+  if (!st.isDirectory()) throw usage(`--export ${path}: ${dir} is not a folder (nothing was run)`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw usage(`--export ${path}: the folder ${dir} is not writable (nothing was run)`);
+  }
+  let target;
+  try {
+    target = statSync(path);
+  } catch {
+    return;
+  }
+  if (target.isDirectory()) throw usage(`--export ${path}: is a folder; name the file to write, e.g. ${join(path, 'run.ndjson')} (nothing was run)`);
 }
 
 export async function runEmbeddedCommand(file: string, scenario: Scenario, policy: ResolvedPolicy, o: RunOptions): Promise<RunReport> {
@@ -105,6 +135,7 @@ export async function runClusterCommand(file: string, scenario: Scenario, policy
 export async function runCommand(file: string, o: RunOptions): Promise<number> {
   o = withScenarioPolicy(file, o); // no --policy: the preset the scenario declares, said on stderr
   const { scenario, policy } = loadRunInputs(file, o);
+  if (o.export) checkExportPath(o.export);
   let engine = o.engine;
   if (engine === 'auto') {
     engine = autoEngine();
