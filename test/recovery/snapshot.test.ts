@@ -35,6 +35,8 @@ describe('snapshots never change behaviour', () => {
       const plain = new RedisRunLog(redis, { prefix: `${prefix}-plain-${component}` });
       const snapped = new RedisRunLog(redis, { prefix: `${prefix}-snapped-${component}` });
       const store = new RedisSnapshotStore(redis, snapped.prefix);
+      // as the run coordinator leaves it once the run started: the data plane takes its inputs
+      for (const l of [plain, snapped]) await l.openRun(runId, 'open');
       const steady = new ComponentHost(component, plain, noOutbox);
       for (const i of inputs) await steady.deliver(i);
 
