@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateRedis, type PrivateRedis } from '../../libs/redis/src/private-server.js';
+import { jsonError, jsonRequested } from '../../apps/cli/src/json-output.js';
 
 // issue 8: `--json` prints exactly one JSON object on stdout whatever happens; no credential of
 // REDIS_URL in any output, log or state file. The built CLI (npm run build), as a user runs it.
@@ -99,5 +100,18 @@ describe('a cluster run on a Redis with a password (REDIS_URL), --log-format jso
       const lines = readFileSync(f, 'utf8').split('\n').filter(Boolean);
       for (const l of lines) expect(() => JSON.parse(l), `${f}: ${l}`).not.toThrow();
     }
+  });
+});
+
+describe('the error object', () => {
+  it('kind by exit code, internal errors apart; the message redacted', () => {
+    expect(jsonError(2, 'bad')).toEqual({ ok: false, exitCode: 2, error: { kind: 'bad-input', message: 'bad' } });
+    expect(jsonError(3, `no Redis at redis://:${PASSWORD}@h:1`)).toEqual({ ok: false, exitCode: 3, error: { kind: 'infrastructure', message: 'no Redis at redis://:***@h:1' } });
+    expect(jsonError(3, 'TypeError: x is undefined', true).error.kind).toBe('internal');
+  });
+  it('--json counts before a `--` only', () => {
+    expect(jsonRequested(['run', 'f.yaml', '--json'])).toBe(true);
+    expect(jsonRequested(['run', '--', '--json'])).toBe(false);
+    expect(jsonRequested(['run', 'f.yaml'])).toBe(false);
   });
 });
