@@ -153,5 +153,14 @@ describe('a closed data plane', () => {
       'host-vtd: run closed-ready has not started (the orchestrator has not consumed run.start): iommu_sva_bind_gpasid vfio.1 from vfio-type1 refused',
     ]);
     expect(await log.runState(runId)).toBe('ready');
+
+    // meta put but the log never opened (a coordinator that died in between): refused, and said so
+    const half = 'closed-half';
+    await log.putRunMeta({ runId: half, scenario: { name: 's' }, policy: resolvePolicy('v2'), seed: 1, engine: 'cluster', startedAt: 3, status: 'running' });
+    await host.deliver({ runId: half, id: 'vfio.1', type: 'iommu_sva_bind_gpasid', from: 'vfio-type1', to: 'host-vtd', causationId: null, correlationId: 'c', lamport: 3, payload: {} });
+    expect(await log.length(half)).toBe(0);
+    expect((await log.readDeadLetters(half)).map((d) => d.reason)).toEqual([
+      'host-vtd: run closed-half is not open (its meta says running, but no coordinator opened its log): iommu_sva_bind_gpasid vfio.1 from vfio-type1 refused',
+    ]);
   });
 });

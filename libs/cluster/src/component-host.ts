@@ -92,7 +92,7 @@ export class ComponentHost extends EventEmitter {
       this.stats.refused++;
       // nothing of the run was learnt: a run it never knew leaves no memory behind
       if (mem.inputs === 0 || res.refused === 'closed') this.runs.delete(input.runId);
-      await this.deadLetter(input.runId, await this.refusalReason(input, res.refused, why), raw, res.refused === 'unknown');
+      await this.deadLetter(input.runId, await this.refusalReason(input, res.refused, why), raw);
       return;
     }
     if (res.fresh) {
@@ -142,10 +142,10 @@ export class ComponentHost extends EventEmitter {
    * Into the run's dead-letter stream, or (a run id the key scheme cannot hold, or a run with no meta)
    * into ORPHAN_RUN_ID's, so that a forged run id leaves no keys of its own.
    */
-  private async deadLetter(runId: unknown, reason: string, raw: unknown, unknown = false): Promise<void> {
+  private async deadLetter(runId: unknown, reason: string, raw: unknown): Promise<void> {
     this.stats.deadLetters++;
     let to = ORPHAN_RUN_ID;
-    if (isRunId(runId) && !unknown && (await this.log.getRunMeta(runId)) !== undefined) to = runId;
+    if (isRunId(runId) && (await this.log.getRunMeta(runId)) !== undefined) to = runId;
     await this.log.deadLetter(to, `${this.component}: ${reason}`, raw);
   }
 
