@@ -1,0 +1,115 @@
+// The compose demo cannot run on CI (no Docker engine), so its shape is checked here instead: the file is
+// valid for docker-compose v1 (`config -q`, when docker-compose is on PATH: .ci/run installs it), the image
+// is built once and shared, every service has a healthcheck it can run inside the image, and the demo waits
+// for all of them to be healthy. The Dockerfile and .dockerignore are checked for what the services need.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { COMPONENTS } from '../../libs/contracts/src/components.js';
+
+type Service = {
+  image?: string;
+  build?: string | { context?: string; target?: string };
+  command?: string[];
+  healthcheck?: { test?: string[]; disable?: boolean };
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  environment?: Record<string, string> | string[];
+};
+type Compose = { services: Record<string, Service>; [key: string]: unknown };
+
+const FILE = 'docker-compose.yml';
+const compose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0;
+
+/** The file as written, YAML merge keys (`<<: *service`) resolved as Compose resolves them. */
+const source = (): Compose => parse(readFileSync(FILE, 'utf8'), { merge: true }) as Compose;
+
+/** The file as docker-compose v1 normalises it (`config` prints the merged, validated model). */
+function normalised(): Compose {
+  const r = spawnSync('docker-compose', ['-f', FILE, 'config'], { encoding: 'utf8' });
+  expect(r.stderr).not.toMatch(/ERROR/);
+  expect(r.status).toBe(0);
+  return parse(r.stdout) as Compose;
+}
+
+function checkShape(c: Compose) {
+  const names = Object.keys(c.services);
+  expect(names.sort()).toEqual(['demo', 'redis', ...COMPONENTS].sort());
+
+  // one image, built once: exactly one service has `build:`, targets the runtime stage, and names the image
+  // every other vsva service runs
+  const builders = names.filter((n) => c.services[n].build !== undefined);
+  expect(builders).toHaveLength(1);
+  const builder = c.services[builders[0]];
+  const image = builder.image;
+  expect(image).toBeTruthy();
+  expect(typeof builder.build === 'object' ? builder.build.target : undefined).toBe('runtime');
+  for (const n of [...COMPONENTS, 'demo']) expect(c.services[n].image, n).toBe(image);
+
+  // each service runs its bundle, and is healthy when `vsva-sim health <service>` says so
+  for (const n of COMPONENTS) {
+    const s = c.services[n];
+    expect(s.command, n).toEqual(['node', `dist/services/${n}.mjs`]);
+    expect(s.healthcheck?.test, n).toEqual(['CMD', 'node', 'bin/vsva-sim.js', 'health', n]);
+    const env = Array.isArray(s.environment) ? Object.fromEntries(s.environment.map((e) => e.split('='))) : s.environment ?? {};
+    expect(env.VSVA_REDIS_URL ?? env.REDIS_URL, n).toBe('redis://redis:6379');
+    expect(env.VSVA_PREFIX, n).toBeTruthy();
+  }
+  for (const n of names.filter((x) => x !== 'demo')) {
+    expect(c.services[n].healthcheck?.test, `${n} has a healthcheck`).toBeTruthy();
+    expect(c.services[n].healthcheck?.disable, n).not.toBe(true);
+  }
+
+  // the demo starts only once Redis and all five services are healthy
+  const deps = c.services.demo.depends_on;
+  expect(deps && !Array.isArray(deps)).toBe(true);
+  for (const n of names.filter((x) => x !== 'demo')) {
+    expect((deps as Record<string, { condition?: string }>)[n]?.condition, `demo waits for ${n}`).toBe('service_healthy');
+  }
+}
+
+describe('docker-compose.yml', () => {
+  it('as written: one build, a healthcheck per service, the demo waits for service_healthy', () => {
+    const c = source();
+    // keys docker-compose v1 rejects (TOOLCHAIN.md): the file must stay valid for v1 and v2
+    expect(Object.keys(c)).not.toContain('name');
+    for (const s of Object.values(c.services)) expect(Object.keys(s)).not.toContain('develop');
+    checkShape(c);
+  });
+
+  it.skipIf(!compose)('docker-compose config -q accepts it, and its normalised model has the same shape', () => {
+    const q = spawnSync('docker-compose', ['-f', FILE, 'config', '-q'], { encoding: 'utf8' });
+    expect(q.stderr).toBe('');
+    expect(q.status).toBe(0);
+    checkShape(normalised());
+  });
+});
+
+describe('Dockerfile', () => {
+  const text = readFileSync('Dockerfile', 'utf8');
+  const stages = text.split(/^FROM /m).slice(1);
+  const runtime = stages.find((s) => /^\S+\s+AS\s+runtime\b/i.test(s)) ?? '';
+
+  it('builds in one stage and runs, as a non-root user, from a runtime stage with production dependencies only', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    expect(runtime).not.toBe('');
+    expect(stages[stages.length - 1]).toBe(runtime); // the default target is the runtime stage
+    expect(runtime).toMatch(/npm install [^\n]*--omit=dev/);
+    expect(runtime).toMatch(/--ignore-scripts/); // no `prepare`: there is no compiler in this stage
+    const user = [...runtime.matchAll(/^USER\s+(\S+)/gm)].map((m) => m[1]).pop();
+    expect(user).toBeDefined();
+    expect(['root', '0']).not.toContain(user);
+  });
+
+  it('gives the runtime what `run` and `health` need: the compiled CLI and libs, the bundles, bin/, scenarios/', () => {
+    for (const what of ['dist/apps', 'dist/libs', 'dist/services']) expect(runtime).toMatch(new RegExp(`COPY --from=\\S+ \\S*${what} `));
+    expect(runtime).toMatch(/^COPY bin /m);
+    expect(runtime).toMatch(/^COPY scenarios /m);
+    expect(runtime).toMatch(/^COPY package\.json /m); // the CLI reads its version from package.json
+  });
+
+  it('.dockerignore keeps host installs, builds and state out of the context', () => {
+    const ignored = readFileSync('.dockerignore', 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    for (const p of ['node_modules', 'dist', '.vsva', '.git']) expect(ignored).toContain(p);
+  });
+});
