@@ -33,7 +33,7 @@ function walk(dir, out) {
   for (const e of entries) {
     const p = join(dir, e.name);
     if (e.isDirectory()) { if (e.name !== 'node_modules') walk(p, out); }
-    else if (SOURCE_EXT.test(e.name) && !e.name.endsWith('.d.ts')) out.push(p);
+    else if (SOURCE_EXT.test(e.name) && !/\.(d|test)\.ts$/.test(e.name)) out.push(p); // tsconfig.build.json excludes tests
   }
   return out;
 }
