@@ -117,7 +117,7 @@ export async function openClusterSession(o: SessionOptions): Promise<ClusterSess
       if (o.keep) say(`redis: kept ${priv.dir} (--keep)`);
       else rmSync(priv.dir, { recursive: true, force: true });
     });
-    say(`redis: private redis-server at ${priv.url}, append-only file in ${priv.dir}${o.keep ? '' : ' (removed after the run; --keep keeps it)'}`);
+    say(`redis: private redis-server (pid ${priv.pid}) at ${priv.url}, append-only file in ${priv.dir}${o.keep ? '' : ' (removed after the run; --keep keeps it)'}`);
     cfg = { redisUrl: redis.url, prefix: envRedis().prefix, from: 'REDIS_URL' } as KnownCluster;
     control = boundedRedis(cfg.redisUrl);
     const t0 = Date.now();
@@ -177,8 +177,8 @@ export async function openClusterSession(o: SessionOptions): Promise<ClusterSess
       } finally {
         watch.stop();
         tailing = false;
-        await tail;
-        if (onEntries) {
+        // the timeline's last lines, but never held up by a Redis that is gone
+        if (await bounded(tail, 1000) && onEntries && watch.outages.every((x) => x.to)) {
           const rest = await log.read(req.runId, last + 1).catch(() => []);
           if (rest.length) onEntries(rest);
         }
@@ -195,7 +195,7 @@ export async function openClusterSession(o: SessionOptions): Promise<ClusterSess
 export class InfraVerdict extends CliError {
   readonly verdict = 'infrastructure';
   constructor(readonly runId: string, message: string, readonly outages: Outage[]) {
-    super(`${message} (run ${runId}; verdict: infrastructure, not a finding about the model)`, 3);
+    super(`${message} (run ${runId}; verdict: infrastructure, not a finding about the model)`, 3, { runId, verdict: 'infrastructure', outages: outages.map(describeOutage) });
   }
 }
 

@@ -1,6 +1,6 @@
 /** An error the CLI reports in one message and maps to its exit code (DESIGN.md §6). */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode: 1 | 2 | 3) {
+  constructor(message: string, readonly exitCode: 1 | 2 | 3, /** added to the `--json` error object */ readonly details: Record<string, unknown> = {}) {
     super(message);
   }
 }

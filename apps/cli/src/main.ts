@@ -38,8 +38,9 @@ program
   .option('--json', 'print the report as one JSON object on stdout (human output stays on stderr)')
   .option('-q, --quiet', 'no timeline')
   .option('--export <file>', "also write the run's log as NDJSON (replay and diff read it without Redis)")
-  .option('--timeout <ms>', 'give up on the whole run after this long (cluster)', int('--timeout'), 120_000)
-  .option('--step-timeout <ms>', 'a step with no completion after this long is recorded as timed out (cluster)', int('--step-timeout'), 15_000)
+  .option('--timeout <ms>', 'bound on the whole command, starting and stopping a cluster included (cluster): past it, exit 3 saying what it was doing', int('--timeout'), 120_000)
+  .option('--step-timeout <ms>', 'a step with no completion after this long is recorded as timed out (cluster); Redis or a service unavailable for longer ends the run as infrastructure (exit 3)', int('--step-timeout'), 15_000)
+  .option('--keep', "keep the folder of a private redis-server this command starts (removed after the run otherwise)")
   .addHelpText('after', `
 Exit codes: 0 pass, 1 an invariant was violated, 2 bad input (scenario, flag, policy), 3 infrastructure.
 
@@ -125,22 +126,49 @@ program
     process.exitCode = await corpusCommand(dir, opts);
   });
 
-program.command('up').description('start Redis (unless REDIS_URL) and the five services in the background').action(async () => {
-  const { upCommand } = await import('./commands/cluster.js');
-  process.exitCode = await upCommand();
-});
-program.command('down').description('stop what `up` started').action(async () => {
+program
+  .command('up')
+  .description('start Redis (unless REDIS_URL) and a supervisor that runs the five services in the background and restarts any that exits')
+  .addHelpText('after', `
+One cluster per namespace (Redis + VSVA_PREFIX): each service holds a lease there, renewed as its
+heartbeat, and a second process for the same queue refuses to start. Already up: says so, exit 0.
+State in .vsva/ (VSVA_STATE_DIR), logs in .vsva/logs/ (supervisor.log says every restart).`)
+  .action(async () => {
+    const { upCommand } = await import('./commands/cluster.js');
+    process.exitCode = await upCommand();
+  });
+program.command('down').description('stop what `up` started: the supervisor, the services (SIGTERM, then SIGKILL after 10 s) and its redis-server').action(async () => {
   const { downCommand } = await import('./commands/cluster.js');
   process.exitCode = await downCommand();
 });
 program
   .command('status')
-  .description("health of each service of the local cluster (exit 3 when one is down)")
+  .description('each service of the cluster by its heartbeat: pid, heartbeat age, uptime, inputs, restarts (reads only; exit 3 when one is down or Redis is unusable)')
   .option('--json', 'one JSON object on stdout')
   .action(async (opts) => {
     const { statusCommand } = await import('./commands/cluster.js');
     process.exitCode = await statusCommand(!!opts.json);
   });
+program
+  .command('restart')
+  .description("restart one service: `up`'s supervisor does it; without one, this command starts it again in the background")
+  .argument('<service>', 'guest-viommu, vfio-type1, mdev-parent, host-vtd or orchestrator')
+  .action(async (service: string) => {
+    const { restartCommand } = await import('./commands/cluster.js');
+    process.exitCode = await restartCommand(service);
+  });
+program
+  .command('health')
+  .description("exit 0 when the service's heartbeat is fresh, 3 otherwise (a container healthcheck)")
+  .argument('<service>', 'guest-viommu, vfio-type1, mdev-parent, host-vtd or orchestrator')
+  .action(async (service: string) => {
+    const { healthCommand } = await import('./commands/cluster.js');
+    process.exitCode = await healthCommand(service);
+  });
+program.command('supervise', { hidden: true }).action(async () => {
+  const { superviseCommand } = await import('./supervisor.js');
+  process.exitCode = await superviseCommand();
+});
 
 program
   .command('bench')
@@ -183,7 +211,7 @@ try {
   } else if (e instanceof CliError) {
     process.stderr.write(`vsva-sim: ${redactSecrets(e.message)}\n`);
     process.exitCode = e.exitCode;
-    failure = jsonError(e.exitCode, e.message);
+    failure = { ...jsonError(e.exitCode, e.message), ...e.details };
   } else {
     process.stderr.write(`vsva-sim: internal error: ${redactSecrets((e as Error).stack ?? String(e))}\n`);
     process.exitCode = 3;
@@ -191,3 +219,6 @@ try {
   }
   if (json && failure && !jsonResultWritten()) process.stdout.write(`${JSON.stringify(failure)}\n`);
 }
+// The command is done. A connection whose close could not finish (its Redis is gone) must not keep the
+// process alive: an unref'd timer fires only if something else still holds the event loop.
+setTimeout(() => process.exit(), 1500).unref();

@@ -9,7 +9,7 @@ import { boundedRedis, probeRedis } from '../../redis/src/connect.js';
 import { startPrivateRedis, type PrivateRedis } from '../../redis/src/private-server.js';
 import { BullMqClient, queueName } from '../../transport/src/index.js';
 import type { ClusterConfig } from './config.js';
-import { readLeases, type LeaseHolder } from './lease.js';
+import { holderIsDeadHere, readLeases, type LeaseHolder } from './lease.js';
 import { EXIT_LEASE_HELD } from './service-lease.js';
 
 /** The package root: the nearest folder above this file with a package.json (from src or from dist). */
@@ -61,6 +61,8 @@ export interface Health extends LeaseHolder {
 }
 
 function healthOf(c: Component, h: LeaseHolder | null, now = Date.now()): Health | null {
+  // a lease outlives a SIGKILLed holder by up to its ttl; on this machine its death is plain to see
+  if (h && holderIsDeadHere(h)) return null;
   return h ? { ...h, component: c, uptimeMs: now - h.startedAt, ageMs: now - h.beatAt, stats: h.stats ?? {} } : null;
 }
 

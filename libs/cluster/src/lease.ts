@@ -99,7 +99,7 @@ export interface LeaseOptions {
 export class Lease {
   readonly instance = randomBytes(8).toString('hex');
   private timer?: NodeJS.Timeout;
-  private readonly ttlMs: number;
+  readonly ttl: number;
   /** when the last renewal succeeded: past ttl, the lease may be someone else's */
   private renewedAt = 0;
   private troubleSince: number | null = null;
@@ -107,7 +107,7 @@ export class Lease {
   private lost = false;
 
   constructor(private readonly redis: Redis, readonly key: string, private readonly opts: LeaseOptions = {}) {
-    this.ttlMs = opts.ttlMs ?? DEFAULT_LEASE_MS;
+    this.ttl = opts.ttlMs ?? DEFAULT_LEASE_MS;
   }
 
   private value(): string {
@@ -120,13 +120,13 @@ export class Lease {
    * machine is replaced at once; one elsewhere (a container) is waited out up to its expiry.
    */
   async acquire(what: string): Promise<void> {
-    const deadline = Date.now() + this.ttlMs + 1000;
+    const deadline = Date.now() + this.ttl + 1000;
     for (;;) {
-      const cur = (await this.redis.eval(ACQUIRE_LUA, 1, this.key, this.instance, this.value(), this.ttlMs)) as string | null;
+      const cur = (await this.redis.eval(ACQUIRE_LUA, 1, this.key, this.instance, this.value(), this.ttl)) as string | null;
       if (!cur) break;
       const holder = parseHolder(cur);
       if (!holder || holderIsDeadHere(holder)) {
-        if ((await this.redis.eval(TAKEOVER_LUA, 1, this.key, cur, this.value(), this.ttlMs)) === 1) break;
+        if ((await this.redis.eval(TAKEOVER_LUA, 1, this.key, cur, this.value(), this.ttl)) === 1) break;
         continue;
       }
       if (holder.host === hostname() || Date.now() > deadline) throw new LeaseHeldError(what, holder);
@@ -134,19 +134,19 @@ export class Lease {
       await new Promise((r) => setTimeout(r, 250));
     }
     this.renewedAt = Date.now();
-    this.timer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.ttlMs / 3)));
+    this.timer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.ttl / 3)));
     this.timer.unref();
   }
 
   /** Still ours, as far as this process can know: renewed within the ttl (a paused process is not). */
   held(): boolean {
-    return !this.lost && Date.now() - this.renewedAt < this.ttlMs;
+    return !this.lost && Date.now() - this.renewedAt < this.ttl;
   }
 
   private async renew(): Promise<void> {
     if (this.lost) return;
     try {
-      const cur = (await this.redis.eval(ACQUIRE_LUA, 1, this.key, this.instance, this.value(), this.ttlMs)) as string | null;
+      const cur = (await this.redis.eval(ACQUIRE_LUA, 1, this.key, this.instance, this.value(), this.ttl)) as string | null;
       if (cur) {
         this.lost = true;
         this.stop();

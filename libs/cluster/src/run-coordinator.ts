@@ -7,6 +7,7 @@ import type { Scenario } from '../../scenario/src/schema.js';
 import { ComponentHost } from './component-host.js';
 import { Outbox } from './outbox.js';
 import { RunWatch } from './run-watch.js';
+import { infraQuietSince } from './service-lease.js';
 import { RUN_LOG } from './tokens.js';
 
 export interface RunRequest {
@@ -45,7 +46,7 @@ export class RunCoordinator {
     if (!prior) await this.log.putRunMeta({ ...meta, status: 'running' });
     const timeout = (step: number) =>
       void this.outbox.send(stepTimeoutEnvelope(req.runId, step)).catch((err: Error) => this.host.emit('warning', `step ${step} of run ${req.runId}: timeout not sent: ${err.message}`));
-    const watch = new RunWatch(req.runId, req.stepTimeoutMs ?? 15_000, timeout);
+    const watch = new RunWatch(req.runId, req.stepTimeoutMs ?? 15_000, timeout, infraQuietSince);
     const onEntries = (es: LogEntry[]) => watch.take(es);
     this.host.on('entries', onEntries);
     try {

@@ -19,7 +19,12 @@ export class RunWatch {
   private readonly completed = new Set<number>();
   private readSeq = 0;
 
-  constructor(private readonly runId: string, private readonly stepMs: number, private readonly onTimeout: (step: number) => void) {
+  /**
+   * `quietSince`: since when the infrastructure (Redis, every service's heartbeat) has been there
+   * without a break. A step times out only after `stepMs` of that: a step held up by an outage is
+   * the infrastructure's doing, not the model's (issue 8), so its timer waits the outage out.
+   */
+  constructor(private readonly runId: string, private readonly stepMs: number, private readonly onTimeout: (step: number) => void, private readonly quietSince: () => number = () => 0) {
     this.finished = new Promise((r) => (this.resolve = r));
   }
 
@@ -58,12 +63,15 @@ export class RunWatch {
     this.timers.clear();
   }
 
-  private arm(step: number): void {
+  private arm(step: number, ms = this.stepMs): void {
     if (this.done || this.completed.has(step) || this.timers.has(step)) return;
     this.timers.set(step, setTimeout(() => {
       this.timers.delete(step);
-      if (!this.done && !this.completed.has(step)) this.onTimeout(step);
-    }, this.stepMs));
+      if (this.done || this.completed.has(step)) return;
+      const quiet = Date.now() - this.quietSince();
+      if (quiet < this.stepMs) this.arm(step, this.stepMs - quiet);
+      else this.onTimeout(step);
+    }, ms));
   }
 
   private complete(step: number): void {

@@ -1,9 +1,24 @@
 import type { LoggerService } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import type { Component } from '../../contracts/src/index.js';
+import { COMPONENTS, type Component } from '../../contracts/src/index.js';
 import { redactUrl } from '../../redis/src/redact.js';
 import type { ClusterConfig } from './config.js';
-import { DEFAULT_LEASE_MS, Lease, LeaseHeldError, leaseKey } from './lease.js';
+import { DEFAULT_LEASE_MS, Lease, LeaseHeldError, leaseKey, readLeases } from './lease.js';
+
+/**
+ * Since when this process has seen the infrastructure whole: its heartbeat reaching Redis and (in the
+ * orchestrator, which times steps) every other service's lease held. 0 until something broke.
+ */
+let quietSince = 0;
+let disturbed = false;
+export const infraQuietSince = (): number => (disturbed ? Date.now() : quietSince);
+function disturbance(now: boolean): void {
+  if (now) disturbed = true;
+  else if (disturbed) {
+    disturbed = false;
+    quietSince = Date.now();
+  }
+}
 
 /** A service that finds its queue consumed by a live process exits with this (EX_TEMPFAIL): a supervisor waits, not retries at once. */
 export const EXIT_LEASE_HELD = 75;
@@ -35,6 +50,7 @@ export async function holdServiceLease(component: Component, cfg: ClusterConfig,
       process.exit(EXIT_LEASE_HELD);
     },
     onTrouble: (s, err) => {
+      disturbance(s !== null);
       if (s !== null) logger.warn(`heartbeat failing (Redis ${redactUrl(cfg.redisUrl)}: ${err?.message ?? '?'})`);
       else logger.warn(`heartbeat back after ${((Date.now() - (since ?? Date.now())) / 1000).toFixed(1)} s`);
       since = s;
@@ -49,12 +65,25 @@ export async function holdServiceLease(component: Component, cfg: ClusterConfig,
     }
     throw e;
   }
+  if (component === 'orchestrator') watchPeers(redis, cfg, lease.ttl);
   const release = lease.release.bind(lease);
   lease.release = async () => {
     await release();
     await redis.quit().catch(() => redis.disconnect());
   };
   return lease;
+}
+
+/** The orchestrator times steps: a peer without a heartbeat is an outage too, and holds the step timers. */
+function watchPeers(redis: Redis, cfg: ClusterConfig, ttlMs: number): void {
+  const others = COMPONENTS.filter((c) => c !== 'orchestrator');
+  const t = setInterval(() => {
+    void readLeases(redis, cfg.prefix, others).then(
+      (l) => disturbance(others.some((c) => !l[c])),
+      () => disturbance(true),
+    );
+  }, Math.max(100, Math.floor(ttlMs / 3)));
+  t.unref();
 }
 
 /**

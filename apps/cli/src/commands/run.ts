@@ -1,8 +1,10 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { PolicyError, resolvePolicy, type LogEntry, type ResolvedPolicy } from '../../../../libs/contracts/src/index.js';
 import type { RunRequest } from '../../../../libs/cluster/src/index.js';
 import { openClusterSession } from '../cluster-session.js';
+import { keptRunFile } from '../cluster-state.js';
+import { withDeadline } from '../process-guard.js';
 import { runEmbedded } from '../../../../libs/engine/src/embedded.js';
 import { buildReport, type RunReport } from '../../../../libs/engine/src/report.js';
 import { StepLabels, timelineHeader, timelineLine } from '../../../../libs/engine/src/timeline.js';
@@ -23,6 +25,8 @@ export interface RunOptions {
   quiet?: boolean;
   timeout: number;
   stepTimeout: number;
+  /** keep a private redis-server's folder */
+  keep?: boolean;
   export?: string;
 }
 
@@ -112,22 +116,30 @@ export async function runEmbeddedCommand(file: string, scenario: Scenario, polic
 }
 
 /** One scenario in the cluster engine: attach to (or start) the cluster, run, stop what was started. */
-export async function runClusterCommand(file: string, scenario: Scenario, policy: ResolvedPolicy, o: RunOptions): Promise<RunReport> {
+export async function runClusterCommand(file: string, scenario: Scenario, policy: ResolvedPolicy, o: RunOptions, phase: { now: string } = { now: '' }): Promise<RunReport> {
   const t0 = Date.now();
-  const session = await openClusterSession(o.timeout);
+  phase.now = 'connecting to the cluster';
+  const session = await openClusterSession({ timeoutMs: o.timeout, stepTimeoutMs: o.stepTimeout, keep: o.keep });
   try {
     const runId = session.newRunId();
+    phase.now = `running ${runId}`;
     const req: RunRequest = { runId, scenario, file, policy, seed: o.seed, stepTimeoutMs: o.stepTimeout, reproduce: reproduceCommand(file, o, 'cluster') };
     const report = await session.run(req, printTimeline(o));
     report.stats.clusterStartMs = session.startMs;
     report.stats.wallMs = Date.now() - t0;
+    phase.now = `exporting ${runId}`;
+    const { exportRun } = await import('../../../../libs/event-log/src/index.js');
+    // every cluster run stays replayable by its id, also once its Redis is gone
+    const kept = keptRunFile(runId);
+    mkdirSync(dirname(kept), { recursive: true });
+    await exportRun(session.log, runId, kept, VERSION);
     if (o.export) {
-      const { exportRun } = await import('../../../../libs/event-log/src/index.js');
       await exportRun(session.log, runId, o.export, VERSION);
       say(`exported ${report.stats.entries} entries to ${o.export}`);
     }
     return report;
   } finally {
+    phase.now = 'stopping what this command started';
     await session.close();
   }
 }
@@ -141,7 +153,10 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
     engine = autoEngine();
     say(`engine auto: ${engine === 'cluster' ? 'Redis is configured, using the cluster' : 'no REDIS_URL and no running cluster, using the embedded engine (--engine cluster starts one)'}`);
   }
-  const report = engine === 'cluster' ? await runClusterCommand(file, scenario, policy, o) : await runEmbeddedCommand(file, scenario, policy, o);
+  const phase = { now: 'starting' };
+  const report = engine === 'cluster'
+    ? await withDeadline(o.timeout, () => phase.now, () => runClusterCommand(file, scenario, policy, o, phase))
+    : await runEmbeddedCommand(file, scenario, policy, o);
   say(formatReport(report));
   if (o.json) writeJsonResult(report);
   return report.verdict === 'pass' ? 0 : 1;

@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { freePort, waitForRedis } from '../../libs/redis/src/private-server.js';
+import { startTestCluster, type TestCluster } from '../support/cluster.js';
+import { runCli, startCli, untilGone } from '../support/cli-process.js';
+
+/**
+ * Issue 8, points 3 and 4: nothing hangs when Redis is unusable (exit 3 within 10 s, one line naming
+ * the cause), and infrastructure trouble during a run is `verdict: infrastructure`, never a finding.
+ */
+const seed = 'scenarios/seed-null-iommu-device.yaml';
+
+async function ownRedis(args: string[] = []): Promise<{ url: string; port: number; child: ChildProcess }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'vsva-trouble-'));
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', ...args], { stdio: 'ignore' });
+  const url = `redis://${args.includes('--requirepass') ? `:${args[args.indexOf('--requirepass') + 1]}@` : ''}127.0.0.1:${port}`;
+  await waitForRedis(url, 5000);
+  return { url, port, child };
+}
+
+function expectOneLineCause(r: { code: number | null; stderr: string; ms: number }, cause: RegExp): void {
+  expect(r.code, r.stderr).toBe(3);
+  expect(r.ms).toBeLessThan(10_000);
+  const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('vsva-sim:'));
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(cause);
+  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+describe('Redis unusable: exit 3 within 10 s with one line naming the cause', () => {
+  let locked: Awaited<ReturnType<typeof ownRedis>>;
+  beforeAll(async () => {
+    locked = await ownRedis(['--requirepass', 'pw-42']);
+  });
+  afterAll(() => void locked?.child.kill('SIGKILL'));
+
+  it('unreachable: status and run', async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    expectOneLineCause(await runCli(['status'], { REDIS_URL: url }, 30_000), /connection refused/);
+    expectOneLineCause(await runCli(['run', seed, '--engine', 'cluster', '-q'], { REDIS_URL: url }, 30_000), /connection refused/);
+  });
+
+  it('wrong password (and the password is never printed)', async () => {
+    const r = await runCli(['run', seed, '--engine', 'cluster', '-q'], { REDIS_URL: `redis://:wrong-pw-7@127.0.0.1:${locked.port}` }, 30_000);
+    expectOneLineCause(r, /authentication failed/);
+    expect(r.stderr).not.toContain('wrong-pw-7');
+  });
+
+  it('TLS to a plain port', async () => {
+    expectOneLineCause(await runCli(['status'], { REDIS_URL: `rediss://127.0.0.1:${locked.port}` }, 30_000), /TLS|closed the connection/);
+  });
+});
+
+describe('trouble during a run is verdict infrastructure, exit 3', () => {
+  let redis: Awaited<ReturnType<typeof ownRedis>>;
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    redis = await ownRedis();
+    cluster = await startTestCluster(redis.url, 'trouble');
+  });
+  afterAll(async () => {
+    redis.child.kill('SIGCONT');
+    await cluster?.stop();
+    redis?.child.kill('SIGKILL');
+  });
+  const env = () => ({ REDIS_URL: redis.url, VSVA_PREFIX: cluster.cfg.prefix, VSVA_STATE_DIR: mkdtempSync(join(tmpdir(), 'vsva-trouble-state-')) });
+
+  it('Redis gone for longer than a step timeout: infrastructure, not a liveness violation', async () => {
+    // a run long enough (four VMs, background DMA) to be in flight when Redis stops
+    const cli = startCli(['run', 'scenarios/four-vms-two-parents-background.yaml', '--engine', 'cluster', '--json', '-q', '--step-timeout', '2000'], env());
+    await cli.waitFor(/using the running services/);
+    redis.child.kill('SIGSTOP');
+    const r = await cli.done;
+    redis.child.kill('SIGCONT');
+    expect(r.code, r.stderr).toBe(3);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ ok: false, exitCode: 3, verdict: 'infrastructure', error: { kind: 'infrastructure' } });
+    expect(out.error.message).toMatch(/Redis at .* unavailable since .*longer than the step timeout of 2000 ms/);
+    expect(r.stdout).not.toMatch(/liveness/);
+  });
+
+  it('Redis out of memory: says so at once instead of waiting for the timeout', async () => {
+    const c = new Redis(redis.url);
+    try {
+      const used = Number(/used_memory:(\d+)/.exec(await c.info('memory'))![1]);
+      await c.config('SET', 'maxmemory', String(Math.floor(used / 2)));
+      const r = await runCli(['run', seed, '--engine', 'cluster', '--json', '-q'], env(), 30_000);
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.ms).toBeLessThan(10_000);
+      expect(JSON.parse(r.stdout).error.message).toMatch(/out of memory/);
+    } finally {
+      await c.config('SET', 'maxmemory', '0');
+      c.disconnect();
+    }
+  });
+});
+
+describe('Ctrl-C', () => {
+  it('stops every process the command started (services and its redis-server) and removes its data folder', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'vsva-ctrlc-'));
+    const cli = startCli(['run', 'scenarios/four-vms-two-parents-background.yaml', '--engine', 'cluster', '-q'], { VSVA_STATE_DIR: stateDir });
+    const redisLine = await cli.waitFor(/private redis-server \(pid (\d+)\) at \S+, append-only file in (\S+)/);
+    const up = await cli.waitFor(/services up \(([^)]*)\)/);
+    const pids = [Number(redisLine[1]), ...up[1]!.split(' ').map((s) => Number(s.split(':')[1]))];
+    expect(pids).toHaveLength(6);
+    cli.child.kill('SIGINT');
+    const r = await cli.done;
+    expect(r.code).toBe(130);
+    expect(await untilGone(pids, 10_000), 'processes left running').toEqual([]);
+    expect(existsSync(redisLine[2]!)).toBe(false);
+  });
+});

@@ -1,0 +1,67 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { COMPONENTS } from '../../libs/contracts/src/index.js';
+import { deletePrefix } from '../support/cluster.js';
+import { testPrefix } from '../support/redis.js';
+import { pidAlive, runCli, untilGone } from '../support/cli-process.js';
+
+/** Issue 8, point 2: `up` supervises what it started; `restart` exists; `down` leaves nothing running. */
+const stateDir = mkdtempSync(join(tmpdir(), 'vsva-sup-'));
+const prefix = testPrefix('sup');
+const env = () => ({ REDIS_URL: inject('redisUrl'), VSVA_PREFIX: prefix, VSVA_STATE_DIR: stateDir });
+type Status = { owner: { pid: number; role: string } | null; services: Record<string, { pid: number; restarts: number } | null> };
+const status = async (): Promise<Status> => JSON.parse((await runCli(['status', '--json'], env(), 30_000)).stdout);
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+afterAll(async () => {
+  await runCli(['down'], env(), 30_000);
+  await deletePrefix(inject('redisUrl'), prefix);
+});
+
+describe('vsva-sim up supervises the services', () => {
+  it('a crashed service comes back and status shows the restart; restart <service> works; down stops everything', async () => {
+    const up = await runCli(['up'], env(), 60_000);
+    expect(up.code, up.stderr).toBe(0);
+    const s0 = await status();
+    expect(s0.owner?.role).toBe('up');
+    expect(COMPONENTS.every((c) => s0.services[c])).toBe(true);
+
+    // SIGKILL host-vtd: the supervisor restarts it and counts it
+    const dead = s0.services['host-vtd']!.pid;
+    process.kill(dead, 'SIGKILL');
+    const s1 = await until('host-vtd restarted', async () => {
+      const s = await status();
+      // the count travels in the supervisor's next heartbeat
+      return s.services['host-vtd'] && s.services['host-vtd'].pid !== dead && s.services['host-vtd'].restarts > 0 ? s : undefined;
+    });
+    expect(s1.services['host-vtd']!.restarts).toBe(1);
+    expect(readFileSync(join(stateDir, 'logs', 'supervisor.log'), 'utf8')).toMatch(new RegExp(`host-vtd \\(pid ${dead}\\) exited \\(SIGKILL\\); restart #1`));
+
+    // a run still works on the supervised cluster
+    const run = await runCli(['run', 'scenarios/seed-null-iommu-device.yaml', '--policy', 'v2', '--engine', 'cluster', '-q'], env(), 60_000);
+    expect(run.code, run.stderr).toBe(0);
+
+    const old = s1.services['vfio-type1']!.pid;
+    const r = await runCli(['restart', 'vfio-type1'], env(), 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`vfio-type1: restarted \\(pid ${old} → \\d+\\) by the supervisor`));
+
+    const s2 = await status();
+    const pids = [s2.owner!.pid, ...COMPONENTS.map((c) => s2.services[c]!.pid)];
+    expect(pids.every(pidAlive)).toBe(true);
+    const down = await runCli(['down'], env(), 30_000);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await untilGone(pids, 10_000), 'processes left running after down').toEqual([]);
+  });
+});
