@@ -59,6 +59,9 @@ describe('one set of consumers per namespace', () => {
     expect(new Set(ids).size).toBe(ids.length);
     const replay = await runCli(['replay', kept]);
     expect(replay.code, replay.stderr).toBe(0);
+    // and by its id alone, with no Redis configured at all
+    const byId = await runCli(['replay', report.runId], { VSVA_STATE_DIR: stateDir });
+    expect(byId.code, byId.stderr).toBe(0);
     await restartService(cluster, 'host-vtd');
   });
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { LogEntry } from '../../../../libs/contracts/src/index.js';
 import type { RedisRunLog } from '../../../../libs/event-log/src/index.js';
-import { knownClusters } from '../cluster-state.js';
+import { keptRunFile, knownClusters } from '../cluster-state.js';
 import { infra, usage } from '../errors.js';
 
 /** A recorded run, from an exported file or from Redis: `replay`, `diff` and `export` read through it. */
@@ -40,6 +40,12 @@ export async function openRunSource(arg: string): Promise<RunSource> {
       all: async () => (await ev.readNdjson(arg).catch((e: Error) => { throw e instanceof ev.NdjsonError ? usage(e.message) : e; })).entries,
       close: async () => {},
     };
+  }
+  // every cluster run was exported when it ended: its id replays without its Redis (a private one is gone)
+  const kept = keptRunFile(arg);
+  if (/^[\w.-]+$/.test(arg) && existsSync(kept)) {
+    process.stderr.write(`${arg}: read from ${kept}\n`);
+    return openRunSource(kept);
   }
   const { log } = await openClusterLog();
   if (!(await log.getRunMeta(arg)) && (await log.length(arg)) === 0) {

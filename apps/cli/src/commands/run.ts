@@ -158,6 +158,8 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
     ? await withDeadline(o.timeout, () => phase.now, () => runClusterCommand(file, scenario, policy, o, phase))
     : await runEmbeddedCommand(file, scenario, policy, o);
   say(formatReport(report));
+  const survived = (report as { infrastructure?: { outages: string[] } }).infrastructure?.outages;
+  if (survived?.length) say(`infrastructure: the run survived ${survived.length} outage(s): ${survived.join('; ')}`);
   if (o.json) writeJsonResult(report);
   return report.verdict === 'pass' ? 0 : 1;
 }
