@@ -198,6 +198,14 @@ Examples:
     process.exitCode = await benchCommand(opts);
   });
 
+/** Set once the command has decided its exit code and output. */
+let decided = false;
+process.on('unhandledRejection', (e) => {
+  // a connection failing late (its Redis is gone) after the command decided: its exit code stands
+  if (decided) return;
+  process.stderr.write(`vsva-sim: internal error: unhandled ${redactSecrets(String((e as Error)?.stack ?? e))}\n`);
+  process.exit(3);
+});
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
@@ -219,6 +227,7 @@ try {
   }
   if (json && failure && !jsonResultWritten()) process.stdout.write(`${JSON.stringify(failure)}\n`);
 }
+decided = true;
 // The command is done. A connection whose close could not finish (its Redis is gone) must not keep the
 // process alive: an unref'd timer fires only if something else still holds the event loop.
 setTimeout(() => process.exit(), 1500).unref();

@@ -70,7 +70,8 @@ export class RedisRunLog implements BatchRunLog {
   /** Ends the connection if this log opened it (fromUrl); a connection passed in is the caller's. */
   async close(): Promise<void> {
     if (!this.owned || this.redis.status === 'end') return;
-    const ended = once(this.redis, 'end');
+    // an 'error' before 'end' rejects `once`; the caller hears of it through quit(), not as an unhandled rejection
+    const ended = once(this.redis, 'end').catch(() => {});
     await this.redis.quit();
     await ended;
   }
