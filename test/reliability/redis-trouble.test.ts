@@ -84,6 +84,46 @@ describe('trouble during a run is verdict infrastructure, exit 3', () => {
     expect(r.stdout).not.toMatch(/liveness/);
   });
 
+  it('an outage shorter than a step timeout: the run passes and its report says what it survived', async () => {
+    const cli = startCli(['run', 'scenarios/four-vms-two-parents-background.yaml', '--engine', 'cluster', '--json', '-q', '--step-timeout', '15000'], env());
+    await cli.waitFor(/using the running services/);
+    redis.child.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 2500));
+    redis.child.kill('SIGCONT');
+    const r = await cli.done;
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.verdict).toBe('pass');
+    expect(report.infrastructure.outages.join('\n')).toMatch(/Redis at .* unavailable for \d+\.\d s/);
+    expect(r.stderr).toMatch(/the run survived 1 outage/);
+  });
+
+  it('--timeout bounds the whole command, closing included', async () => {
+    const cli = startCli(['run', 'scenarios/four-vms-two-parents-background.yaml', '--engine', 'cluster', '--json', '-q', '--timeout', '3000', '--step-timeout', '60000'], env());
+    await cli.waitFor(/using the running services/);
+    redis.child.kill('SIGSTOP');
+    const r = await cli.done;
+    redis.child.kill('SIGCONT');
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.ms).toBeLessThan(3000 + 10_000);
+    expect(JSON.parse(r.stdout).error.message).toMatch(/--timeout: gave up after 3000 ms while running run-/);
+  });
+
+  it('status writes nothing to the Redis it looks at: it works as a user allowed only to read', async () => {
+    const c = new Redis(redis.url);
+    try {
+      // a user that may read, PING, INFO and connect, and may write nothing at all
+      await c.call('ACL', 'SETUSER', 'reader', 'on', '>reader-pw', '~*', '&*', '-@all', '+@read', '+ping', '+info', '+client', '+hello', '+select');
+      const u = new URL(redis.url);
+      const r = await runCli(['status', '--json'], { ...env(), REDIS_URL: `redis://reader:reader-pw@${u.host}` }, 30_000);
+      expect(r.code, r.stderr).toBe(0);
+      expect(Object.values(JSON.parse(r.stdout).services).every(Boolean)).toBe(true);
+    } finally {
+      await c.call('ACL', 'DELUSER', 'reader');
+      c.disconnect();
+    }
+  });
+
   it('Redis out of memory: says so at once instead of waiting for the timeout', async () => {
     const c = new Redis(redis.url);
     try {
