@@ -1,19 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { probeRedis, RedisUnavailableError } from '../../libs/redis/src/connect.js';
-import { freePort, waitForRedis } from '../../libs/redis/src/private-server.js';
+import { freePort, startPrivateRedis } from '../../libs/redis/src/private-server.js';
 
 /** A redis-server of this test's own, with extra arguments (a password, a memory limit). */
-async function ownRedis(args: string[]): Promise<{ url: string; port: number; child: ChildProcess }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'vsva-probe-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...args], { stdio: 'ignore' });
-  return { url: `redis://127.0.0.1:${port}`, port, child };
-}
+/** A redis-server of this test's own (append-only off, noeviction), with a password when given. */
+const ownRedis = (password?: string) => startPrivateRedis({ appendonly: false, ...(password ? { password } : {}) });
 
 async function failure(url: string, ms = 5000): Promise<{ message: string; tookMs: number }> {
   const t0 = Date.now();
@@ -25,11 +17,10 @@ async function failure(url: string, ms = 5000): Promise<{ message: string; tookM
 describe('probeRedis: every way Redis can be unusable is one line naming the cause, within the deadline', () => {
   let locked: Awaited<ReturnType<typeof ownRedis>>;
   beforeAll(async () => {
-    locked = await ownRedis(['--requirepass', 's3cret-pw']);
-    await waitForRedis(`redis://:s3cret-pw@127.0.0.1:${locked.port}`, 5000);
+    locked = await ownRedis('s3cret-pw');
   });
   afterAll(() => {
-    locked?.child.kill('SIGKILL');
+    if (locked) process.kill(locked.pid, 'SIGKILL');
   });
 
   it('answers a healthy server with its version and memory', async () => {
@@ -59,9 +50,8 @@ describe('probeRedis: every way Redis can be unusable is one line naming the cau
   });
 
   it('out of memory: maxmemory reached with noeviction', async () => {
-    const r = await ownRedis(['--maxmemory-policy', 'noeviction']);
+    const r = await ownRedis();
     try {
-      await waitForRedis(r.url, 5000);
       const c = new Redis(r.url);
       await c.set('filler', 'x'.repeat(200_000));
       await c.config('SET', 'maxmemory', '1000000');
@@ -71,20 +61,19 @@ describe('probeRedis: every way Redis can be unusable is one line naming the cau
       const f = await failure(r.url);
       expect(f.message).toMatch(/out of memory/);
     } finally {
-      r.child.kill('SIGKILL');
+      process.kill(r.pid, 'SIGKILL');
     }
   });
 
   it('paused server: no answer within the deadline', async () => {
-    const r = await ownRedis([]);
+    const r = await ownRedis();
     try {
-      await waitForRedis(r.url, 5000);
-      r.child.kill('SIGSTOP');
+      process.kill(r.pid, 'SIGSTOP');
       const f = await failure(r.url, 1500);
       expect(f.message).toMatch(/no answer within the deadline/);
       expect(f.tookMs).toBeLessThan(5000);
     } finally {
-      r.child.kill('SIGKILL');
+      process.kill(r.pid, 'SIGKILL');
     }
   });
 });

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { freePort, waitForRedis } from '../../libs/redis/src/private-server.js';
+import { freePort, startPrivateRedis } from '../../libs/redis/src/private-server.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 import { runCli, startCli, untilGone } from '../support/cli-process.js';
 
@@ -14,14 +13,8 @@ import { runCli, startCli, untilGone } from '../support/cli-process.js';
  */
 const seed = 'scenarios/seed-null-iommu-device.yaml';
 
-async function ownRedis(args: string[] = []): Promise<{ url: string; port: number; child: ChildProcess }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'vsva-trouble-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', ...args], { stdio: 'ignore' });
-  const url = `redis://${args.includes('--requirepass') ? `:${args[args.indexOf('--requirepass') + 1]}@` : ''}127.0.0.1:${port}`;
-  await waitForRedis(url, 5000);
-  return { url, port, child };
-}
+/** A redis-server of this test's own (append-only off, noeviction), with a password when given. */
+const ownRedis = (password?: string) => startPrivateRedis({ appendonly: false, ...(password ? { password } : {}) });
 
 function expectOneLineCause(r: { code: number | null; stderr: string; ms: number }, cause: RegExp): void {
   expect(r.code, r.stderr).toBe(3);
@@ -35,9 +28,9 @@ function expectOneLineCause(r: { code: number | null; stderr: string; ms: number
 describe('Redis unusable: exit 3 within 10 s with one line naming the cause', () => {
   let locked: Awaited<ReturnType<typeof ownRedis>>;
   beforeAll(async () => {
-    locked = await ownRedis(['--requirepass', 'pw-42']);
+    locked = await ownRedis('pw-42');
   });
-  afterAll(() => void locked?.child.kill('SIGKILL'));
+  afterAll(() => void (locked && process.kill(locked.pid, 'SIGKILL')));
 
   it('unreachable: status and run', async () => {
     const url = `redis://127.0.0.1:${await freePort()}`;
@@ -64,9 +57,9 @@ describe('trouble during a run is verdict infrastructure, exit 3', () => {
     cluster = await startTestCluster(redis.url, 'trouble');
   });
   afterAll(async () => {
-    redis.child.kill('SIGCONT');
+    if (redis) process.kill(redis.pid, 'SIGCONT');
     await cluster?.stop();
-    redis?.child.kill('SIGKILL');
+    if (redis) process.kill(redis.pid, 'SIGKILL');
   });
   const env = () => ({ REDIS_URL: redis.url, VSVA_PREFIX: cluster.cfg.prefix, VSVA_STATE_DIR: mkdtempSync(join(tmpdir(), 'vsva-trouble-state-')) });
 
@@ -74,9 +67,9 @@ describe('trouble during a run is verdict infrastructure, exit 3', () => {
     // a run long enough (four VMs, background DMA) to be in flight when Redis stops
     const cli = startCli(['run', 'scenarios/four-vms-two-parents-background.yaml', '--engine', 'cluster', '--json', '-q', '--step-timeout', '2000'], env());
     await cli.waitFor(/using the running services/);
-    redis.child.kill('SIGSTOP');
+    process.kill(redis.pid, 'SIGSTOP');
     const r = await cli.done;
-    redis.child.kill('SIGCONT');
+    process.kill(redis.pid, 'SIGCONT');
     expect(r.code, r.stderr).toBe(3);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ ok: false, exitCode: 3, verdict: 'infrastructure', error: { kind: 'infrastructure' } });
@@ -87,9 +80,9 @@ describe('trouble during a run is verdict infrastructure, exit 3', () => {
   it('an outage shorter than a step timeout: the run passes and its report says what it survived', async () => {
     const cli = startCli(['run', 'scenarios/four-vms-two-parents-background.yaml', '--engine', 'cluster', '--json', '-q', '--step-timeout', '15000'], env());
     await cli.waitFor(/using the running services/);
-    redis.child.kill('SIGSTOP');
+    process.kill(redis.pid, 'SIGSTOP');
     await new Promise((r) => setTimeout(r, 2500));
-    redis.child.kill('SIGCONT');
+    process.kill(redis.pid, 'SIGCONT');
     const r = await cli.done;
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
@@ -101,9 +94,9 @@ describe('trouble during a run is verdict infrastructure, exit 3', () => {
   it('--timeout bounds the whole command, closing included', async () => {
     const cli = startCli(['run', 'scenarios/four-vms-two-parents-background.yaml', '--engine', 'cluster', '--json', '-q', '--timeout', '3000', '--step-timeout', '60000'], env());
     await cli.waitFor(/using the running services/);
-    redis.child.kill('SIGSTOP');
+    process.kill(redis.pid, 'SIGSTOP');
     const r = await cli.done;
-    redis.child.kill('SIGCONT');
+    process.kill(redis.pid, 'SIGCONT');
     expect(r.code, r.stderr).toBe(3);
     expect(r.ms).toBeLessThan(3000 + 10_000);
     expect(JSON.parse(r.stdout).error.message).toMatch(/--timeout: gave up after 3000 ms while running run-/);

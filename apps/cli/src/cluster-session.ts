@@ -12,6 +12,7 @@ import { envRedis, knownClusters, STATE_DIR, type KnownCluster } from './cluster
 import { CliError, infra } from './errors.js';
 import { describeOutage, InfraWatch, type Outage } from './infra-watch.js';
 import { onCleanup } from './process-guard.js';
+import { requireRedis } from './redis-probe.js';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -54,12 +55,7 @@ type Stack = typeof import('../../../libs/cluster/src/index.js');
  */
 export async function openClusterSession(o: SessionOptions): Promise<ClusterSession> {
   const stack = await import('../../../libs/cluster/src/index.js');
-  const { boundedRedis, probeRedis, RedisUnavailableError } = await import('../../../libs/redis/src/connect.js');
-  const probe = async (url: string) => {
-    await probeRedis(url, 5000).catch((e: Error) => {
-      throw e instanceof RedisUnavailableError ? infra(e.message) : e;
-    });
-  };
+  const { boundedRedis } = await import('../../../libs/redis/src/connect.js');
   const owned: StartedService[] = [];
   const stops: Array<() => Promise<void>> = [];
   let startMs = 0;
@@ -69,7 +65,7 @@ export async function openClusterSession(o: SessionOptions): Promise<ClusterSess
 
   const known = knownClusters();
   for (const c of known) {
-    await probe(c.redisUrl);
+    await requireRedis(c.redisUrl);
     control = boundedRedis(c.redisUrl);
     const got = await attachOrComplete(stack, c, control, owned, o);
     if (got === 'free' && c.from === 'vsva-sim up' && known.length > 1) {

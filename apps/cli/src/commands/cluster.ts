@@ -3,21 +3,16 @@ import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPONENTS, type Component } from '../../../../libs/contracts/src/index.js';
 import { clusterHealth, DEFAULT_LEASE_MS, readLeases, spawnServices, waitHealthy, type ClusterConfig, type Health, type LeaseHolder } from '../../../../libs/cluster/src/index.js';
-import { boundedRedis, probeRedis, RedisUnavailableError } from '../../../../libs/redis/src/connect.js';
+import { boundedRedis } from '../../../../libs/redis/src/connect.js';
 import { startPrivateRedis } from '../../../../libs/redis/src/private-server.js';
 import { redactUrl } from '../../../../libs/redis/src/redact.js';
 import { clearClusterState, envRedis, knownClusters, pidAlive, readClusterState, STATE_DIR, writeClusterState } from '../cluster-state.js';
 import { infra, usage } from '../errors.js';
+import { requireRedis } from '../redis-probe.js';
 import { restartRequestFile } from '../supervisor.js';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function probe(url: string): Promise<void> {
-  await probeRedis(url, 5000).catch((e: Error) => {
-    throw e instanceof RedisUnavailableError ? infra(e.message) : e;
-  });
-}
 
 /** The cluster this command is about: the one `up` started, else REDIS_URL; none: exit 3 without touching any Redis. */
 function theCluster(): ClusterConfig {
@@ -41,12 +36,12 @@ export async function upCommand(): Promise<number> {
   let redisUrl = env.redisUrl;
   let redis: { pid: number; dir: string } | undefined;
   if (redisUrl) {
-    await probe(redisUrl);
+    await requireRedis(redisUrl);
   } else if (prev?.redis && pidAlive(prev.redis.pid)) {
     // the supervisor died, its redis-server did not: keep using it
     redisUrl = prev.redisUrl;
     redis = prev.redis;
-    await probe(redisUrl);
+    await requireRedis(redisUrl);
   } else {
     const dir = join(STATE_DIR, 'redis');
     const r = await startPrivateRedis({ dir, appendonly: true, detached: true }).catch((e: Error) => {
@@ -120,7 +115,7 @@ function describe(c: Component, h: Health | null, restarts: number | undefined):
 /** Each service's heartbeat (read only: writes nothing); exit 3 when one is down or Redis is unusable. */
 export async function statusCommand(json: boolean): Promise<number> {
   const cfg = theCluster();
-  await probe(cfg.redisUrl);
+  await requireRedis(cfg.redisUrl);
   const redis = boundedRedis(cfg.redisUrl);
   try {
     const [h, lease] = await Promise.all([clusterHealth(cfg, redis), readLeases(redis, cfg.prefix, ['cluster'] as const)]);
@@ -143,7 +138,7 @@ export async function statusCommand(json: boolean): Promise<number> {
 export async function healthCommand(service: string): Promise<number> {
   if (!(COMPONENTS as readonly string[]).includes(service)) throw usage(`no service '${service}': one of ${COMPONENTS.join(', ')}`);
   const cfg = theCluster();
-  await probe(cfg.redisUrl);
+  await requireRedis(cfg.redisUrl);
   const h = (await clusterHealth(cfg))[service as Component];
   if (!h || h.ageMs > DEFAULT_LEASE_MS) {
     say(`${service}: down (no heartbeat in namespace '${cfg.prefix}')`);
@@ -161,7 +156,7 @@ export async function restartCommand(service: string): Promise<number> {
   if (!(COMPONENTS as readonly string[]).includes(service)) throw usage(`no service '${service}': one of ${COMPONENTS.join(', ')}`);
   const c = service as Component;
   const cfg = theCluster();
-  await probe(cfg.redisUrl);
+  await requireRedis(cfg.redisUrl);
   const redis = boundedRedis(cfg.redisUrl);
   try {
     const leases = await readLeases(redis, cfg.prefix, ['cluster', c] as const);

@@ -3,6 +3,7 @@ import type { LogEntry } from '../../../../libs/contracts/src/index.js';
 import type { RedisRunLog } from '../../../../libs/event-log/src/index.js';
 import { keptRunFile, knownClusters } from '../cluster-state.js';
 import { infra, usage } from '../errors.js';
+import { requireRedis } from '../redis-probe.js';
 
 /** A recorded run, from an exported file or from Redis: `replay`, `diff` and `export` read through it. */
 export interface RunSource {
@@ -18,11 +19,8 @@ export async function openClusterLog(): Promise<{ log: RedisRunLog; url: string;
   const known = knownClusters()[0];
   if (!known) throw infra('no Redis to look the run up in: start a cluster (vsva-sim up), set REDIS_URL, or pass an exported .ndjson file');
   const { RedisRunLog } = await import('../../../../libs/event-log/src/index.js');
-  const { waitForRedis } = await import('../../../../libs/redis/src/private-server.js');
   const { redisUrl: url, prefix } = known;
-  await waitForRedis(url, 3000).catch((e: Error) => {
-    throw infra(e.message);
-  });
+  await requireRedis(url, 3000);
   return { log: RedisRunLog.fromUrl(url, { prefix }), url, prefix };
 }
 
