@@ -59,17 +59,4 @@ export function startCli(args: string[], env: Record<string, string | undefined>
 
 export const runCli = (args: string[], env: Record<string, string | undefined> = {}, killAfterMs?: number) => startCli(args, env, killAfterMs).done;
 
-export const pidAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-export async function untilGone(pids: number[], ms: number): Promise<number[]> {
-  const deadline = Date.now() + ms;
-  while (pids.some(pidAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  return pids.filter(pidAlive);
-}
+export { pidAlive, untilGone } from '../../libs/cluster/src/pids.js';

@@ -39,14 +39,7 @@ export function writeClusterState(s: ClusterState): void {
 export function clearClusterState(): void {
   rmSync(STATE_FILE, { force: true });
 }
-export const pidAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
+export { pidAlive } from '../../../libs/cluster/src/pids.js';
 
 /** Redis named by the environment (an empty variable counts as unset) and the key/queue prefix. */
 export function envRedis(): { redisUrl?: string; prefix: string } {

@@ -13,3 +13,4 @@ export * from './requeue-orphans.js';
 export * from './run-watch.js';
 export * from './lease.js';
 export * from './service-lease.js';
+export * from './pids.js';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Component } from '../../contracts/src/index.js';
+import { pidAlive } from './pids.js';
 
 /**
  * One consumer per queue (issue 8): a service holds a lease on its component in its namespace (the
@@ -69,13 +70,7 @@ export function parseHolder(raw: string | null): LeaseHolder | null {
 
 /** The holder is a process of this machine that no longer exists (its lease outlived it: SIGKILL). */
 export function holderIsDeadHere(h: LeaseHolder): boolean {
-  if (h.host !== hostname()) return false;
-  try {
-    process.kill(h.pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return h.host === hostname() && !pidAlive(h.pid);
 }
 
 export class LeaseHeldError extends Error {
