@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { COMPONENTS } from '../../libs/contracts/src/index.js';
 import { EXIT_LEASE_HELD, readLeases, spawnServices } from '../../libs/cluster/src/index.js';
 import { killService, restartService, startTestCluster, type TestCluster } from '../support/cluster.js';
-import { runCli } from '../support/cli-process.js';
+import { runCli, untilGone } from '../support/cli-process.js';
 
 /**
  * Issue 8, point 1: one set of consumers per namespace. A dead service, or many runs at once, used to
@@ -63,6 +63,18 @@ describe('one set of consumers per namespace', () => {
     const byId = await runCli(['replay', report.runId], { VSVA_STATE_DIR: stateDir });
     expect(byId.code, byId.stderr).toBe(0);
     await restartService(cluster, 'host-vtd');
+  });
+
+  it('restart <service> without a supervisor brings back a service that was SIGKILLed (its lease still there)', async () => {
+    const dead = await killService(cluster, 'vfio-type1');
+    const r = await runCli(['restart', 'vfio-type1'], env(), 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`vfio-type1: restarted \\(pid ${dead.pid} → \\d+\\)`));
+    // it runs detached: stop it, and give the test cluster its own again
+    const fresh = (await readLeases(redis, cluster.cfg.prefix, ['vfio-type1'] as const))['vfio-type1']!;
+    process.kill(fresh.pid, 'SIGTERM');
+    expect(await untilGone([fresh.pid], 10_000)).toEqual([]);
+    await restartService(cluster, 'vfio-type1');
   });
 
   it('many runs at once on one cluster: every verdict right, no service started twice', async () => {

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { COMPONENTS, type Component } from '../../../../libs/contracts/src/index.js';
-import { clusterHealth, DEFAULT_LEASE_MS, readLeases, spawnServices, waitHealthy, type ClusterConfig, type Health, type LeaseHolder } from '../../../../libs/cluster/src/index.js';
+import { clusterHealth, DEFAULT_LEASE_MS, untilGone, readLeases, spawnServices, waitHealthy, type ClusterConfig, type Health, type LeaseHolder } from '../../../../libs/cluster/src/index.js';
 import { boundedRedis } from '../../../../libs/redis/src/connect.js';
 import { startPrivateRedis } from '../../../../libs/redis/src/private-server.js';
 import { redactUrl } from '../../../../libs/redis/src/redact.js';
@@ -80,11 +81,6 @@ export async function upCommand(): Promise<number> {
   process.exit(0);
 }
 
-async function waitGone(pids: number[], ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (pids.some(pidAlive) && Date.now() < deadline) await sleep(50);
-}
-
 /** Stops what `up` started: the supervisor (which stops the services), then its redis-server. */
 export async function downCommand(): Promise<number> {
   const s = readClusterState();
@@ -94,12 +90,12 @@ export async function downCommand(): Promise<number> {
   }
   const pids = [...(s.supervisor ? [s.supervisor.pid] : []), ...s.services.map((x) => x.pid)].filter(pidAlive);
   for (const pid of pids) process.kill(pid, 'SIGTERM');
-  await waitGone(pids, 10_000);
+  await untilGone(pids, 10_000);
   for (const pid of pids.filter(pidAlive)) process.kill(pid, 'SIGKILL');
-  await waitGone(pids, 2000);
+  await untilGone(pids, 2000);
   if (s.redis && pidAlive(s.redis.pid)) {
     process.kill(s.redis.pid, 'SIGTERM');
-    await waitGone([s.redis.pid], 5000);
+    await untilGone([s.redis.pid], 5000);
   }
   clearClusterState();
   say(`cluster down: stopped ${s.supervisor ? 'the supervisor and ' : ''}${s.services.length} services${s.redis ? ` and redis-server ${s.redis.pid} (data kept in ${s.redis.dir})` : ''}`);
@@ -161,14 +157,16 @@ export async function restartCommand(service: string): Promise<number> {
   try {
     const leases = await readLeases(redis, cfg.prefix, ['cluster', c] as const);
     const holder: LeaseHolder | null = leases[c];
-    const supervised = leases.cluster?.role === 'up' && pidAlive(leases.cluster.pid);
-    if (holder && !pidAlive(holder.pid)) {
-      if (!supervised) throw infra(`${c} is held by pid ${holder.pid} on ${holder.host}, not a process of this machine: restart it where it runs (e.g. docker compose restart ${c})`);
-    }
+    // pids mean something on this machine only
+    const here = (h: LeaseHolder | null): boolean => !!h && h.host === hostname();
+    const owner = leases.cluster;
+    const supervised = !!owner && here(owner) && owner.role === 'up' && pidAlive(owner.pid);
+    if (holder && !here(holder)) throw infra(`${c} is served by pid ${holder.pid} on ${holder.host}, another machine: restart it where it runs (e.g. docker compose restart ${c})`);
+    // a holder that died here (SIGKILL) left its lease behind: the new process takes it over at once
     if (holder && pidAlive(holder.pid)) {
       if (supervised) writeFileSync(restartRequestFile(c), String(Date.now()));
       process.kill(holder.pid, 'SIGTERM');
-      await waitGone([holder.pid], 10_000);
+      await untilGone([holder.pid], 10_000);
       if (pidAlive(holder.pid)) process.kill(holder.pid, 'SIGKILL');
     }
     if (!supervised) {
