@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { COMPONENTS } from '../../libs/contracts/src/components.js';
+import { COMPONENTS } from '../../libs/contracts/src/index.js';
 
 type Service = {
   image?: string;

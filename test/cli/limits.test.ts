@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatReport } from '../../apps/cli/src/format.js';
-import type { RunReport } from '../../libs/engine/src/report.js';
+import type { RunReport } from '../../libs/runtime/src/index.js';
 
 /**
  * The operator's contract on input (issue 8): whatever the scenario file is, `run` answers with exit 2

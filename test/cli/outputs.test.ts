@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPrivateRedis, type PrivateRedis } from '../../libs/redis/src/private-server.js';
+import { startPrivateRedis, type PrivateRedis } from '../../libs/redis/src/index.js';
 import { jsonError, jsonRequested } from '../../apps/cli/src/json-output.js';
 
 // issue 8: `--json` prints exactly one JSON object on stdout whatever happens; no credential of

@@ -1,8 +1,8 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { resolvePolicy, type Component, type Envelope } from '../../libs/contracts/src/index.js';
-import { Outbox } from '../../libs/cluster/src/index.js';
-import { replayPages } from '../../libs/engine/src/replay.js';
+import { QueueOutbox } from '../../libs/cluster/src/index.js';
+import { replayPages } from '../../libs/engine/src/index.js';
 import { ORPHAN_RUN_ID } from '../../libs/event-log/src/index.js';
 import { loadScenario } from '../../libs/scenario/src/index.js';
 import { queueName } from '../../libs/transport/src/index.js';
@@ -10,12 +10,12 @@ import { driveCluster, startTestCluster, type ClusterDriver, type TestCluster } 
 
 let cluster: TestCluster;
 let driver: ClusterDriver;
-let outbox: Outbox;
+let outbox: QueueOutbox;
 
 beforeAll(async () => {
   cluster = await startTestCluster(inject('redisUrl'), 'closed-e2e');
   driver = driveCluster(cluster);
-  outbox = new Outbox(cluster.cfg, 'tester');
+  outbox = new QueueOutbox(cluster.cfg, 'tester');
 });
 
 afterAll(async () => {

@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { COMPONENTS, resolvePolicy, type Component, type Envelope, type LogEntry } from '../../libs/contracts/src/index.js';
-import { ComponentHost, RunCoordinator, type Outbox } from '../../libs/cluster/src/index.js';
-import { runEmbedded } from '../../libs/engine/src/embedded.js';
-import { replayEntries } from '../../libs/engine/src/replay.js';
+import { RunCoordinator } from '../../libs/cluster/src/index.js';
+import { ComponentHost, type Outbox } from '../../libs/runtime/src/index.js';
+import { replayEntries, runEmbedded } from '../../libs/engine/src/index.js';
 import { ORPHAN_RUN_ID, RedisRunLog } from '../../libs/event-log/src/index.js';
 import { loadScenario } from '../../libs/scenario/src/index.js';
 import { deletePrefix } from '../support/cluster.js';

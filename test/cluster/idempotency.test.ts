@@ -1,9 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { resolvePolicy, type Envelope } from '../../libs/contracts/src/index.js';
-import { ComponentHost, type Outbox } from '../../libs/cluster/src/index.js';
+import { ComponentHost, runStartEnvelope, type Outbox } from '../../libs/runtime/src/index.js';
 import { RedisRunLog } from '../../libs/event-log/src/index.js';
-import { runStartEnvelope } from '../../libs/engine/src/runtime.js';
 import { loadScenario } from '../../libs/scenario/src/index.js';
 import { deletePrefix } from '../support/cluster.js';
 import { testPrefix } from '../support/redis.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { resolvePolicy, type Envelope, type LogEntry } from '../../libs/contracts/src/index.js';
-import type { RunReport } from '../../libs/engine/src/report.js';
+import type { RunReport } from '../../libs/runtime/src/index.js';
 import { loadScenario } from '../../libs/scenario/src/index.js';
 import { driveCluster, startTestCluster, type ClusterDriver, type TestCluster } from '../support/cluster.js';
 

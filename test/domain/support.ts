@@ -1,6 +1,6 @@
 import { resolvePolicy, type Envelope, type LogEntry, type PolicyValue } from '../../libs/contracts/src/index.js';
-import { buildReport, type RunReport } from '../../libs/engine/src/report.js';
-import { runEmbedded } from '../../libs/engine/src/embedded.js';
+import { buildReport, type RunReport } from '../../libs/runtime/src/index.js';
+import { runEmbedded } from '../../libs/engine/src/index.js';
 import { loadScenario, parseScenario, type Scenario } from '../../libs/scenario/src/index.js';
 
 export interface Ran {

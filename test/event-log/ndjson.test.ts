@@ -16,7 +16,7 @@ import {
   writeNdjson,
   type ExportHeader,
 } from '../../libs/event-log/src/index.js';
-import { replayPages } from '../../libs/engine/src/replay.js';
+import { replayPages } from '../../libs/engine/src/index.js';
 import { testPrefix } from '../support/redis.js';
 import { deleteUnder, entries, meta, tempDir } from './support.js';
 

@@ -1,7 +1,6 @@
-import { snapshotKey } from '../../libs/event-log/src/snapshots.js';
+import { RedisRunLog, runKeys, runsIndexKey, snapshotKey } from '../../libs/event-log/src/index.js';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { RedisRunLog, runKeys, runsIndexKey } from '../../libs/event-log/src/index.js';
 import { testPrefix } from '../support/redis.js';
 import { deleteUnder, entries, keysUnder, meta } from './support.js';
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBenchRedis, type BenchRedis } from '../../libs/bench/src/bench-redis.js';
-import { machineInfo } from '../../libs/bench/src/machine.js';
-import { startPrivateRedis, type PrivateRedis } from '../../libs/redis/src/private-server.js';
+import { machineInfo, openBenchRedis, type BenchRedis } from '../../libs/bench/src/index.js';
+import { startPrivateRedis, type PrivateRedis } from '../../libs/redis/src/index.js';
 
 // the bench's result object is printed (--json) and written to files (--out): no password in it
 const PASSWORD = 'bench-Secret-91b0';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactSecrets, redactText, redactUrl, secretsOf } from '../../libs/redis/src/redact.js';
+import { redactSecrets, redactText, redactUrl, secretsOf } from '../../libs/redis/src/index.js';
 
 describe('redactUrl', () => {
   it('replaces the password and keeps the rest of the URL', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePolicy } from '../../libs/contracts/src/index.js';
 import { serviceEntry, spawnServices, stopServices, waitHealthy } from '../../libs/cluster/src/index.js';
-import { startPrivateRedis, type PrivateRedis } from '../../libs/redis/src/private-server.js';
+import { startPrivateRedis, type PrivateRedis } from '../../libs/redis/src/index.js';
 import { loadScenario } from '../../libs/scenario/src/index.js';
 import { driveCluster, startTestCluster } from '../support/cluster.js';
 import { testPrefix } from '../support/redis.js';

@@ -2,9 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { COMPONENTS, errnoName, resolvePolicy, STANDARD_ERRNOS, type Component, type Envelope } from '../../libs/contracts/src/index.js';
 import { DECIDERS } from '../../libs/domain/src/index.js';
-import { runEmbedded } from '../../libs/engine/src/embedded.js';
-import { buildReport } from '../../libs/engine/src/report.js';
-import { initialRuntime, processInput, type ComponentRuntime } from '../../libs/engine/src/runtime.js';
+import { runEmbedded } from '../../libs/engine/src/index.js';
+import { buildReport, initialRuntime, processInput, type ComponentRuntime } from '../../libs/runtime/src/index.js';
 import { parseScenario, type Scenario } from '../../libs/scenario/src/index.js';
 
 /** Guest input is untrusted (DESIGN.md §2.8): every field the VMM supplies, random and malformed. */

@@ -2,7 +2,7 @@ import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { COMPONENTS, resolvePolicy, type Component, type LogEntry } from '../../libs/contracts/src/index.js';
 import { serviceStats } from '../../libs/cluster/src/index.js';
-import type { RunReport } from '../../libs/engine/src/report.js';
+import type { RunReport } from '../../libs/runtime/src/index.js';
 import { RedisRunLog, runKeys } from '../../libs/event-log/src/index.js';
 import { loadScenario } from '../../libs/scenario/src/index.js';
 import { BullMqClient, queueName } from '../../libs/transport/src/index.js';

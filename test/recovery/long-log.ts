@@ -1,6 +1,6 @@
 import { resolvePolicy, type Component, type Envelope, type LogEntry } from '../../libs/contracts/src/index.js';
-import { runEmbedded } from '../../libs/engine/src/embedded.js';
-import { initialRuntime, processInput, type ComponentRuntime } from '../../libs/engine/src/runtime.js';
+import { runEmbedded } from '../../libs/engine/src/index.js';
+import { initialRuntime, processInput, type ComponentRuntime } from '../../libs/runtime/src/index.js';
 import type { AppendBatch, RedisRunLog } from '../../libs/event-log/src/index.js';
 import { loadScenario } from '../../libs/scenario/src/index.js';
 

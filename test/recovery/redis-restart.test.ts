@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../libs/contracts/src/index.js';
 import { RedisRunLog } from '../../libs/event-log/src/index.js';
-import { startPrivateRedis, type PrivateRedis } from '../../libs/redis/src/private-server.js';
+import { startPrivateRedis, type PrivateRedis } from '../../libs/redis/src/index.js';
 import { embeddedLoop } from './long-log.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vsva-redis-restart-'));

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { resolvePolicy, type Envelope, type LogEntry } from '../../libs/contracts/src/index.js';
-import { ComponentHost, RunCoordinator, type Outbox, type RunRequest } from '../../libs/cluster/src/index.js';
-import { buildReport } from '../../libs/engine/src/report.js';
+import { RunCoordinator, type RunRequest } from '../../libs/cluster/src/index.js';
+import { buildReport, ComponentHost, type Outbox } from '../../libs/runtime/src/index.js';
 import { RedisRunLog } from '../../libs/event-log/src/index.js';
 import { loadScenario } from '../../libs/scenario/src/index.js';
 import { deletePrefix } from '../support/cluster.js';

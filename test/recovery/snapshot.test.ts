@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { COMPONENTS, type Component, type Envelope, type LogEntry } from '../../libs/contracts/src/index.js';
-import { ComponentHost, rebuildRuntime, snapshotOf, type Outbox } from '../../libs/cluster/src/index.js';
+import { ComponentHost, rebuildRuntime, snapshotOf, type Outbox } from '../../libs/runtime/src/index.js';
 import { RedisRunLog, RedisSnapshotStore, snapshotKey } from '../../libs/event-log/src/index.js';
 import { deletePrefix } from '../support/cluster.js';
 import { testPrefix } from '../support/redis.js';

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { probeRedis, RedisUnavailableError } from '../../libs/redis/src/connect.js';
-import { freePort, startPrivateRedis } from '../../libs/redis/src/private-server.js';
+import { freePort, probeRedis, RedisUnavailableError, startPrivateRedis } from '../../libs/redis/src/index.js';
 
 /** A redis-server of this test's own, with extra arguments (a password, a memory limit). */
 /** A redis-server of this test's own (append-only off, noeviction), with a password when given. */

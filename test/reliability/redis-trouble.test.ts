@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { freePort, startPrivateRedis } from '../../libs/redis/src/private-server.js';
+import { freePort, startPrivateRedis } from '../../libs/redis/src/index.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 import { runCli, startCli, untilGone } from '../support/cli-process.js';
 

@@ -4,9 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolvePolicy, type Envelope, type LogEntry } from '../../libs/contracts/src/index.js';
-import { diffRuns } from '../../libs/engine/src/diff.js';
-import { runEmbedded } from '../../libs/engine/src/embedded.js';
-import { replayEntries } from '../../libs/engine/src/replay.js';
+import { diffRuns, replayEntries, runEmbedded } from '../../libs/engine/src/index.js';
 import { loadScenario } from '../../libs/scenario/src/index.js';
 
 const SEED = 'scenarios/seed-null-iommu-device.yaml';

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Envelope, LogEntry } from '../../libs/contracts/src/index.js';
-import { runEmbedded } from '../../libs/engine/src/embedded.js';
-import { replayEntries } from '../../libs/engine/src/replay.js';
+import { replayEntries, runEmbedded } from '../../libs/engine/src/index.js';
 import { driveCluster, startTestCluster, type ClusterDriver, type TestCluster } from '../support/cluster.js';
 import { corpus } from '../support/corpus.js';
 

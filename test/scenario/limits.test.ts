@@ -4,11 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolvePolicy } from '../../libs/contracts/src/index.js';
-import { planRun } from '../../libs/domain/src/orchestrator/plan.js';
-import { runEmbedded } from '../../libs/engine/src/embedded.js';
-import { generatedScenario } from '../../libs/bench/src/workload.js';
-import { PLANS, WORKLOAD } from '../../libs/bench/src/plan.js';
-import { SCALE_SHAPE } from '../../libs/bench/src/scale.js';
+import { planRun } from '../../libs/domain/src/index.js';
+import { runEmbedded } from '../../libs/engine/src/index.js';
+import { generatedScenario, PLANS, SCALE_SHAPE, WORKLOAD } from '../../libs/bench/src/index.js';
 import {
   DEFAULT_LIMITS, LIMIT_ENV, limitsFromEnv, loadScenario, parseScenario, plannedStepCount, scenarioLimitProblems, ScenarioError,
   type ScenarioLimits,

@@ -59,4 +59,4 @@ export function startCli(args: string[], env: Record<string, string | undefined>
 
 export const runCli = (args: string[], env: Record<string, string | undefined> = {}, killAfterMs?: number) => startCli(args, env, killAfterMs).done;
 
-export { pidAlive, untilGone } from '../../libs/cluster/src/pids.js';
+export { pidAlive, untilGone } from '../../libs/cluster/src/index.js';

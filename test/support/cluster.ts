@@ -1,6 +1,6 @@
 import { firstValueFrom } from 'rxjs';
-import type { RunRequest } from '../../libs/cluster/src/index.js';
-import type { RunReport } from '../../libs/engine/src/report.js';
+import { spawnServices, stopServices, waitHealthy, type ClusterConfig, type RunRequest, type StartedService } from '../../libs/cluster/src/index.js';
+import type { RunReport } from '../../libs/runtime/src/index.js';
 import { RedisRunLog } from '../../libs/event-log/src/index.js';
 import { BullMqClient, queueName } from '../../libs/transport/src/index.js';
 import { mkdtempSync } from 'node:fs';
@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { COMPONENTS, type Component } from '../../libs/contracts/src/index.js';
-import { spawnServices, stopServices, waitHealthy, type ClusterConfig, type StartedService } from '../../libs/cluster/src/index.js';
 import { testPrefix } from './redis.js';
 
 export interface TestCluster {

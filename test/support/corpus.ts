@@ -1,8 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolvePolicy, type ResolvedPolicy } from '../../libs/contracts/src/index.js';
-import { loadScenario } from '../../libs/scenario/src/index.js';
-import type { Scenario } from '../../libs/scenario/src/schema.js';
+import { loadScenario, type Scenario } from '../../libs/scenario/src/index.js';
 
 /** Every scenario of the corpus with each policy it declares (its bug's buggy and fixed sides, its verdicts), or mainline. */
 export function corpus(dir = 'scenarios'): Array<{ file: string; scenario: Scenario; policies: Array<{ label: string; policy: ResolvedPolicy }> }> {

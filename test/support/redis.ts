@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { startPrivateRedis, waitForRedis } from '../../libs/redis/src/private-server.js';
+import { startPrivateRedis, waitForRedis } from '../../libs/redis/src/index.js';
 
 export interface TestRedis {
   url: string;

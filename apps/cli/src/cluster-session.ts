@@ -5,9 +5,9 @@ import { firstValueFrom } from 'rxjs';
 import type { Redis } from 'ioredis';
 import { COMPONENTS, type Component, type LogEntry } from '../../../libs/contracts/src/index.js';
 import type { ClusterConfig, Health, Lease, RunRequest, StartedService } from '../../../libs/cluster/src/index.js';
-import type { RunReport } from '../../../libs/engine/src/report.js';
+import type { RunReport } from '../../../libs/runtime/src/index.js';
 import type { RedisRunLog } from '../../../libs/event-log/src/index.js';
-import { redactUrl } from '../../../libs/redis/src/redact.js';
+import { redactUrl } from '../../../libs/redis/src/index.js';
 import { envRedis, knownClusters, STATE_DIR, type KnownCluster } from './cluster-state.js';
 import { CliError, infra } from './errors.js';
 import { describeOutage, InfraWatch, type Outage } from './infra-watch.js';
@@ -55,7 +55,7 @@ type Stack = typeof import('../../../libs/cluster/src/index.js');
  */
 export async function openClusterSession(o: SessionOptions): Promise<ClusterSession> {
   const stack = await import('../../../libs/cluster/src/index.js');
-  const { boundedRedis } = await import('../../../libs/redis/src/connect.js');
+  const { boundedRedis } = await import('../../../libs/redis/src/index.js');
   const owned: StartedService[] = [];
   const stops: Array<() => Promise<void>> = [];
   let startMs = 0;

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Component } from '../../../libs/contracts/src/index.js';
-import { redactUrl } from '../../../libs/redis/src/redact.js';
+import { redactUrl } from '../../../libs/redis/src/index.js';
 
 /** What `vsva-sim up` started, so that `down`, `status`, `restart` and `run` find it. */
 export interface ClusterState {
@@ -39,7 +39,7 @@ export function writeClusterState(s: ClusterState): void {
 export function clearClusterState(): void {
   rmSync(STATE_FILE, { force: true });
 }
-export { pidAlive } from '../../../libs/cluster/src/pids.js';
+export { pidAlive } from '../../../libs/cluster/src/index.js';
 
 /** Redis named by the environment (an empty variable counts as unset) and the key/queue prefix. */
 export function envRedis(): { redisUrl?: string; prefix: string } {

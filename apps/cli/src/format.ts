@@ -1,6 +1,6 @@
 import { formatRet } from '../../../libs/contracts/src/index.js';
-import type { RunReport, StepOutcome } from '../../../libs/engine/src/report.js';
-import { stepLabel } from '../../../libs/engine/src/timeline.js';
+import type { RunReport, StepOutcome } from '../../../libs/runtime/src/index.js';
+import { stepLabel } from '../../../libs/engine/src/index.js';
 
 /** What a step returned, in words: a timed-out step never returned, whatever its recorded ret. */
 function resultText(o: StepOutcome): string {

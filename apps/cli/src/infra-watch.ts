@@ -1,8 +1,7 @@
 import type { Redis } from 'ioredis';
 import { COMPONENTS, type Component } from '../../../libs/contracts/src/index.js';
-import { readLeases } from '../../../libs/cluster/src/lease.js';
-import { boundedRedis, describeRedisError, oomOf } from '../../../libs/redis/src/connect.js';
-import { redactUrl } from '../../../libs/redis/src/redact.js';
+import { readLeases } from '../../../libs/cluster/src/index.js';
+import { boundedRedis, describeRedisError, oomOf, redactUrl } from '../../../libs/redis/src/index.js';
 import { infra } from './errors.js';
 
 /** A stretch of time when Redis or a service was not there. */

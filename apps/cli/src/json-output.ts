@@ -1,4 +1,4 @@
-import { redactSecrets } from '../../../libs/redis/src/redact.js';
+import { redactSecrets } from '../../../libs/redis/src/index.js';
 
 /**
  * `--json`: stdout carries exactly one JSON object, whatever happens. A command writes its result

@@ -1,9 +1,9 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { PRESETS } from '../../../libs/contracts/src/index.js';
-import { limitsHelp } from '../../../libs/scenario/src/limits.js';
+import { limitsHelp } from '../../../libs/scenario/src/index.js';
 import { CliError } from './errors.js';
 import { jsonError, jsonRequested, jsonResultWritten, type JsonError } from './json-output.js';
-import { redactSecrets } from '../../../libs/redis/src/redact.js';
+import { redactSecrets } from '../../../libs/redis/src/index.js';
 import { VERSION } from './version.js';
 
 const int = (name: string) => (v: string) => {

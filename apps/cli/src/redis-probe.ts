@@ -6,7 +6,7 @@ import { infra } from './errors.js';
  * out of memory). Reads only.
  */
 export async function requireRedis(url: string, deadlineMs = 5000): Promise<void> {
-  const { probeRedis, RedisUnavailableError } = await import('../../../libs/redis/src/connect.js');
+  const { probeRedis, RedisUnavailableError } = await import('../../../libs/redis/src/index.js');
   await probeRedis(url, deadlineMs).catch((e: Error) => {
     throw e instanceof RedisUnavailableError ? infra(e.message) : e;
   });

@@ -2,8 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPONENTS, type Component } from '../../../libs/contracts/src/index.js';
 import { EXIT_LEASE_HELD, Lease, LeaseHeldError, leaseKey, spawnServices, stopServices, type StartedService } from '../../../libs/cluster/src/index.js';
-import { boundedRedis } from '../../../libs/redis/src/connect.js';
-import { redactUrl } from '../../../libs/redis/src/redact.js';
+import { boundedRedis, redactUrl } from '../../../libs/redis/src/index.js';
 import { envRedis, readClusterState, STATE_DIR, writeClusterState } from './cluster-state.js';
 
 /** `vsva-sim restart <service>` leaves this file for the supervisor: the next exit of that service was asked for. */

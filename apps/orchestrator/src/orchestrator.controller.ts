@@ -1,6 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { ComponentController, ComponentHost, RunCoordinator, type RunRequest } from '../../../libs/cluster/src/index.js';
+import { ComponentController, RunCoordinator, type RunRequest } from '../../../libs/cluster/src/index.js';
+import { ComponentHost } from '../../../libs/runtime/src/index.js';
 
 /** The run itself: the scenario cursor (libs/domain/src/orchestrator), and `run.start` for the CLI. */
 @Controller()

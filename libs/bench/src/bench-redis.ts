@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { startPrivateRedis, waitForRedis, type PrivateRedis } from '../../redis/src/private-server.js';
+import { startPrivateRedis, waitForRedis, type PrivateRedis } from '../../redis/src/index.js';
 
 /** The Redis a bench runs on, with a key prefix of its own; `close()` deletes its keys (and stops a private server). */
 export interface BenchRedis {

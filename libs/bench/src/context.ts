@@ -1,9 +1,9 @@
 import { firstValueFrom } from 'rxjs';
 import type { RunRequest } from '../../cluster/src/index.js';
 import { COMPONENTS, resolvePolicy, type Component, type Envelope, type LogEntry } from '../../contracts/src/index.js';
-import type { RunReport } from '../../engine/src/report.js';
+import type { RunReport } from '../../runtime/src/index.js';
 import type { RedisRunLog } from '../../event-log/src/index.js';
-import type { Scenario } from '../../scenario/src/schema.js';
+import type { Scenario } from '../../scenario/src/index.js';
 import type { BullMqClient } from '../../transport/src/index.js';
 import type { BenchRedis } from './bench-redis.js';
 import type { ClusterUnderTest } from './cluster-under-test.js';

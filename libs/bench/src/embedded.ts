@@ -1,6 +1,6 @@
 import { resolvePolicy } from '../../contracts/src/index.js';
-import { runEmbedded } from '../../engine/src/embedded.js';
-import type { Scenario } from '../../scenario/src/schema.js';
+import { runEmbedded } from '../../engine/src/index.js';
+import type { Scenario } from '../../scenario/src/index.js';
 import { bareReducer, bareReducerJson, REDUCER_KEYS, REDUCER_MIN_MS, reducerEvents } from './bare-reducer.js';
 import { BENCH_POLICY, type BenchContext } from './context.js';
 import { figure, fmt } from './figure.js';

@@ -1,7 +1,7 @@
 import { DEFAULT_RECOVERY } from '../../cluster/src/index.js';
 import { resolvePolicy, type Component, type Envelope } from '../../contracts/src/index.js';
-import { runEmbedded } from '../../engine/src/embedded.js';
-import type { Scenario } from '../../scenario/src/schema.js';
+import { runEmbedded } from '../../engine/src/index.js';
+import type { Scenario } from '../../scenario/src/index.js';
 import { CHANNEL_CONCURRENCY } from '../../transport/src/index.js';
 import { commandStats, commandsPer, redisCpuSeconds, withFsync } from './bench-redis.js';
 import { processCpuSeconds } from './proc-cpu.js';

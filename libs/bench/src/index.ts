@@ -4,3 +4,7 @@ export { formatTable } from './table.js';
 export { lineProgress } from './progress.js';
 export { generatedScenario, type WorkloadShape } from './workload.js';
 export type { BenchResult, Figure, Machine, Progress, Spread, Goal } from './types.js';
+export { openBenchRedis, type BenchRedis } from './bench-redis.js';
+export { machineInfo } from './machine.js';
+export { WORKLOAD } from './plan.js';
+export { SCALE_SHAPE } from './scale.js';

@@ -1,5 +1,5 @@
 import { resolvePolicy, type Envelope, type LogEntry, type NewLogEntry } from '../../contracts/src/index.js';
-import { runEmbedded } from '../../engine/src/embedded.js';
+import { runEmbedded } from '../../engine/src/index.js';
 import type { AppendBatch, RedisRunLog } from '../../event-log/src/index.js';
 import { memoryUsage } from './bench-redis.js';
 import { BENCH_POLICY, type BenchContext } from './context.js';

@@ -2,9 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
-import { redactUrl } from '../../redis/src/redact.js';
-import type { BenchRedis } from './bench-redis.js';
-import { redisConfig, redisInfo } from './bench-redis.js';
+import { redactUrl } from '../../redis/src/index.js';
+import { redisConfig, redisInfo, type BenchRedis } from './bench-redis.js';
 import type { Machine } from './types.js';
 
 /** The installed version of a package: node_modules/<name>/package.json in the nearest folder above that has it. */

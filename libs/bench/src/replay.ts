@@ -1,8 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolvePolicy, type LogEntry } from '../../contracts/src/index.js';
-import { runEmbedded } from '../../engine/src/embedded.js';
-import { replayPages, type ReplayResult } from '../../engine/src/replay.js';
+import { replayPages, runEmbedded, type ReplayResult } from '../../engine/src/index.js';
 import { exportRun, openNdjson, type RedisRunLog } from '../../event-log/src/index.js';
 import { BENCH_POLICY, type BenchContext } from './context.js';
 import { figure, fmt } from './figure.js';

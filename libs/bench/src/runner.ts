@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisRunLog } from '../../event-log/src/index.js';
-import { redactUrl } from '../../redis/src/redact.js';
+import { redactUrl } from '../../redis/src/index.js';
 import { BullMqClient, queueName } from '../../transport/src/index.js';
 import { openBenchRedis, type BenchRedis } from './bench-redis.js';
 import { startClusterUnderTest, type ClusterUnderTest } from './cluster-under-test.js';

@@ -1,4 +1,4 @@
-import { ScenarioSchema, type Scenario } from '../../scenario/src/schema.js';
+import { ScenarioSchema, type Scenario } from '../../scenario/src/index.js';
 
 export interface WorkloadShape {
   /** VMs in the run, one mdev each */

@@ -5,7 +5,7 @@ import type { Component } from '../../contracts/src/index.js';
 import { NestPinoLogger, redactUrl, setupServiceLogging } from '../../logging/src/index.js';
 import { RedisRunLog, RedisSnapshotStore } from '../../event-log/src/index.js';
 import { BullMqServer, queueName, serviceQueues } from '../../transport/src/index.js';
-import { ComponentHost } from './component-host.js';
+import { ComponentHost } from '../../runtime/src/index.js';
 import { clusterConfigFromEnv } from './config.js';
 import { recoveryConfigFromEnv, workerOptionsOf } from './recovery-config.js';
 import { requeueOrphans } from './requeue-orphans.js';

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
-import { ComponentHost } from './component-host.js';
+import { ComponentHost } from '../../runtime/src/index.js';
 import { DELIVER } from './outbox.js';
 
 /** What every service answers: deliveries on its data queue, health on its control queue. */

@@ -1,6 +1,6 @@
 export * from './config.js';
 export * from './outbox.js';
-export * from './component-host.js';
+export * from '../../runtime/src/index.js';
 export * from './component-controller.js';
 export * from './service-module.js';
 export * from './bootstrap.js';
@@ -8,7 +8,6 @@ export * from './run-coordinator.js';
 export * from './tokens.js';
 export * from './launcher.js';
 export * from './recovery-config.js';
-export * from './rebuild.js';
 export * from './requeue-orphans.js';
 export * from './run-watch.js';
 export * from './lease.js';

@@ -1,6 +1,7 @@
 import { COMPONENTS, type Component, type Envelope } from '../../contracts/src/index.js';
 import { BullMqClient, queueName } from '../../transport/src/index.js';
 import type { ClusterConfig } from './config.js';
+import type { Outbox } from '../../runtime/src/index.js';
 
 /** The pattern every component's data queue handles: one recorded input per job. */
 export const DELIVER = 'deliver';
@@ -10,7 +11,7 @@ export const DELIVER = 'deliver';
  * command re-sent after a redelivery is deduplicated while the first job still exists (the log's
  * marker covers the rest).
  */
-export class Outbox {
+export class QueueOutbox implements Outbox {
   private readonly clients = new Map<Component, BullMqClient>();
 
   constructor(private readonly cfg: ClusterConfig, private readonly from: string) {}

@@ -1,3 +1,5 @@
+import { DEFAULT_SNAPSHOT_EVERY } from '../../runtime/src/index.js';
+
 /**
  * How fast a killed service's work comes back, and how often state is snapshotted; from the environment.
  *
@@ -31,7 +33,7 @@ export interface RecoveryConfig {
   snapshotEvery: number;
 }
 
-export const DEFAULT_RECOVERY: RecoveryConfig = { lockMs: 5000, stalledMs: 2000, maxStalledCount: 1000, snapshotEvery: 2000 };
+export const DEFAULT_RECOVERY: RecoveryConfig = { lockMs: 5000, stalledMs: 2000, maxStalledCount: 1000, snapshotEvery: DEFAULT_SNAPSHOT_EVERY };
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
   const raw = env[name];

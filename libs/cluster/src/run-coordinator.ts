@@ -1,11 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LogEntry, ResolvedPolicy } from '../../contracts/src/index.js';
-import { buildReport, type RunReport } from '../../engine/src/report.js';
-import { runStartEnvelope, stepTimeoutEnvelope } from '../../engine/src/runtime.js';
+import { buildReport, ComponentHost, runStartEnvelope, stepTimeoutEnvelope, type Outbox, type RunReport } from '../../runtime/src/index.js';
 import type { RunLog } from '../../event-log/src/index.js';
-import type { Scenario } from '../../scenario/src/schema.js';
-import { ComponentHost } from './component-host.js';
-import { Outbox } from './outbox.js';
+import type { Scenario } from '../../scenario/src/index.js';
+import { QueueOutbox } from './outbox.js';
 import { RunWatch } from './run-watch.js';
 import { infraQuietSince } from './service-lease.js';
 import { RUN_LOG } from './tokens.js';
@@ -37,7 +35,7 @@ export class RunCoordinator {
   /** how often the log is read besides the host's live entries */
   static readonly POLL_MS = 500;
 
-  constructor(@Inject(ComponentHost) private readonly host: ComponentHost, @Inject(RUN_LOG) private readonly log: RunLog, @Inject(Outbox) private readonly outbox: Outbox) {}
+  constructor(@Inject(ComponentHost) private readonly host: ComponentHost, @Inject(RUN_LOG) private readonly log: RunLog, @Inject(QueueOutbox) private readonly outbox: Outbox) {}
 
   async start(req: RunRequest): Promise<RunReport> {
     const prior = await this.log.getRunMeta(req.runId);

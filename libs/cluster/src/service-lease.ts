@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { COMPONENTS, type Component } from '../../contracts/src/index.js';
-import { redactUrl } from '../../redis/src/redact.js';
+import { redactUrl } from '../../redis/src/index.js';
 import type { ClusterConfig } from './config.js';
 import { DEFAULT_LEASE_MS, Lease, LeaseHeldError, leaseKey, readLeases } from './lease.js';
 

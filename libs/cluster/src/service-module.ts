@@ -1,13 +1,13 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown, type Type } from '@nestjs/common';
 import type { Component } from '../../contracts/src/index.js';
 import type { RedisRunLog } from '../../event-log/src/index.js';
-import { ComponentHost, type ComponentHostOptions } from './component-host.js';
+import { ComponentHost, type ComponentHostOptions } from '../../runtime/src/index.js';
 import type { ClusterConfig } from './config.js';
-import { Outbox } from './outbox.js';
+import { QueueOutbox } from './outbox.js';
 import { CLUSTER_CONFIG, RUN_LOG } from './tokens.js';
 
 class ServiceLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(Outbox) private readonly outbox: Outbox, @Inject(RUN_LOG) private readonly log: RedisRunLog) {}
+  constructor(@Inject(QueueOutbox) private readonly outbox: QueueOutbox, @Inject(RUN_LOG) private readonly log: RedisRunLog) {}
   async onApplicationShutdown(): Promise<void> {
     await this.outbox.close();
     await this.log.close();
@@ -24,12 +24,12 @@ export class ServiceModule {
       providers: [
         { provide: CLUSTER_CONFIG, useValue: cfg },
         { provide: RUN_LOG, useValue: log },
-        { provide: Outbox, useFactory: () => new Outbox(cfg, component) },
-        { provide: ComponentHost, useFactory: (outbox: Outbox) => new ComponentHost(component, log, outbox, hostOptions), inject: [Outbox] },
+        { provide: QueueOutbox, useFactory: () => new QueueOutbox(cfg, component) },
+        { provide: ComponentHost, useFactory: (outbox: QueueOutbox) => new ComponentHost(component, log, outbox, hostOptions), inject: [QueueOutbox] },
         ServiceLifecycle,
         ...extra,
       ],
-      exports: [ComponentHost, Outbox, RUN_LOG, CLUSTER_CONFIG],
+      exports: [ComponentHost, QueueOutbox, RUN_LOG, CLUSTER_CONFIG],
     };
   }
 }

@@ -1,11 +1,11 @@
 import type { PolicyValues, Preset } from '../../contracts/src/index.js';
-import type { Scenario } from '../../scenario/src/schema.js';
+import type { HostSpec, ParentSpec, VmSpec } from './run-spec.js';
 
 /** What every component learns when a run opens (the first entries of the run carry it). */
 export interface Topology {
-  host: Scenario['host'];
-  parents: Scenario['parents'];
-  vms: Scenario['vms'];
+  host: HostSpec;
+  parents: ParentSpec[];
+  vms: VmSpec[];
 }
 
 export interface RunOpen {

@@ -1,8 +1,8 @@
 import { COMPONENTS, type Component, type Envelope, type LogEntry, type ResolvedPolicy } from '../../contracts/src/index.js';
-import { gateInput, type RunState } from '../../event-log/src/run-state.js';
-import type { Scenario } from '../../scenario/src/schema.js';
+import { gateInput, type RunState } from '../../event-log/src/index.js';
+import type { Scenario } from '../../scenario/src/index.js';
 import { prng } from './prng.js';
-import { initialRuntime, processInput, runStartEnvelope, stepTimeoutEnvelope, type ComponentRuntime } from './runtime.js';
+import { initialRuntime, processInput, runStartEnvelope, stepTimeoutEnvelope, type ComponentRuntime } from '../../runtime/src/index.js';
 
 export interface EmbeddedRunOptions {
   runId: string;

@@ -1,5 +1,5 @@
 import { COMPONENTS, type Component, type Envelope, type LogEntry, type NewLogEntry } from '../../contracts/src/index.js';
-import { initialRuntime, processInput, type ComponentRuntime } from './runtime.js';
+import { initialRuntime, processInput, type ComponentRuntime } from '../../runtime/src/index.js';
 
 /** Where a re-fold first disagrees with the record. */
 export interface Divergence {

@@ -16,4 +16,4 @@ export { NestPinoLogger } from './nest-logger.js';
 export { routeConsole, routeProcessWarnings } from './process-output.js';
 export { setupServiceLogging } from './service.js';
 export { formatTextLine } from './text-format.js';
-export { redactText, redactUrl } from '../../redis/src/redact.js';
+export { redactText, redactUrl } from '../../redis/src/index.js';

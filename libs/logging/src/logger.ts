@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
-import { redactSecrets, redactText } from '../../redis/src/redact.js';
+import { redactSecrets, redactText } from '../../redis/src/index.js';
 import { formatTextLine } from './text-format.js';
 
 export type { Logger } from 'pino';

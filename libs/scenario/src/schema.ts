@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ERRNO, POLICIES, PRESETS } from '../../contracts/src/index.js';
+import type { RunSpec } from '../../domain/src/index.js';
 
 /** A small id: letters, digits, dash, underscore; used in log entries and timelines. */
 const Id = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'an id: a letter, then up to 31 letters, digits, - or _');
@@ -269,3 +270,12 @@ export const ScenarioSchema = z
     }
   });
 export type Scenario = z.infer<typeof ScenarioSchema>;
+
+/**
+ * The run a validated scenario describes, in the domain's own types (libs/domain run-spec.ts). The
+ * scenario file is a superset (description, bug, verdicts, models); a defaulted scenario is already
+ * the whole run, so the map is the identity, and the compiler holds the two in step.
+ */
+export function runSpecOf(s: Scenario): RunSpec {
+  return s;
+}

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/microservices';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { NestPinoLogger } from '../../logging/src/nest-logger.js';
+import { NestPinoLogger } from '../../logging/src/index.js';
 import { ClientClosedError, RequestTimeoutError, TransportConfigError, TransportError } from './errors.js';
 import { toBullJobId } from './job-id.js';
 import { describeIssues, replyPacketSchema, type JobPacket } from './job-packet.js';

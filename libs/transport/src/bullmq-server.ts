@@ -9,7 +9,7 @@ import {
 } from '@nestjs/microservices';
 import { Worker, type Job, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { NestPinoLogger } from '../../logging/src/nest-logger.js';
+import { NestPinoLogger } from '../../logging/src/index.js';
 import { finalize, isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
 import { BullMqContext } from './bullmq-context.js';
 import { TransportConfigError } from './errors.js';

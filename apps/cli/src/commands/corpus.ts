@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolvePolicy, type ResolvedPolicy } from '../../../../libs/contracts/src/index.js';
-import type { RunReport } from '../../../../libs/engine/src/report.js';
+import type { RunReport } from '../../../../libs/runtime/src/index.js';
 import type { Violation } from '../../../../libs/checkers/src/index.js';
 import { loadScenario, ScenarioError, type Scenario } from '../../../../libs/scenario/src/index.js';
 import { openClusterSession, type ClusterSession } from '../cluster-session.js';

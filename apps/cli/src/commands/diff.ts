@@ -1,5 +1,4 @@
-import { diffRuns, type ComponentComparison, type RunDiff } from '../../../../libs/engine/src/diff.js';
-import { timelineLine } from '../../../../libs/engine/src/timeline.js';
+import { diffRuns, timelineLine, type ComponentComparison, type RunDiff } from '../../../../libs/engine/src/index.js';
 import { openRunSource } from './log-source.js';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);

@@ -25,7 +25,7 @@ export async function openClusterLog(): Promise<{ log: RedisRunLog; url: string;
 }
 
 export async function openRunSource(arg: string): Promise<RunSource> {
-  const ev = await import('../../../../libs/event-log/src/ndjson.js');
+  const ev = await import('../../../../libs/event-log/src/index.js');
   if (arg.endsWith('.ndjson') || existsSync(arg)) {
     if (!existsSync(arg)) throw usage(`${arg}: no such file`);
     const reader = await ev.openNdjson(arg).catch((e: Error) => {

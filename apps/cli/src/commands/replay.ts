@@ -1,4 +1,4 @@
-import { replayPages } from '../../../../libs/engine/src/replay.js';
+import { replayPages } from '../../../../libs/engine/src/index.js';
 import { openRunSource } from './log-source.js';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);

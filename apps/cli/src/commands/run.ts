@@ -3,13 +3,11 @@ import { dirname, join, resolve } from 'node:path';
 import { PolicyError, resolvePolicy, type LogEntry, type ResolvedPolicy } from '../../../../libs/contracts/src/index.js';
 import type { RunRequest } from '../../../../libs/cluster/src/index.js';
 import { openClusterSession } from '../cluster-session.js';
-import { keptRunFile } from '../cluster-state.js';
+import { autoEngine, keptRunFile } from '../cluster-state.js';
 import { withDeadline } from '../process-guard.js';
-import { runEmbedded } from '../../../../libs/engine/src/embedded.js';
-import { buildReport, type RunReport } from '../../../../libs/engine/src/report.js';
-import { StepLabels, timelineHeader, timelineLine } from '../../../../libs/engine/src/timeline.js';
+import { runEmbedded, StepLabels, timelineHeader, timelineLine } from '../../../../libs/engine/src/index.js';
+import { buildReport, type RunReport } from '../../../../libs/runtime/src/index.js';
 import { loadScenario, ScenarioError, type Scenario } from '../../../../libs/scenario/src/index.js';
-import { autoEngine } from '../cluster-state.js';
 import { usage } from '../errors.js';
 import { formatReport } from '../format.js';
 import { writeJsonResult } from '../json-output.js';
@@ -104,7 +102,7 @@ export async function runEmbeddedCommand(file: string, scenario: Scenario, polic
   const runId = `emb-${scenario.name}-${policy.preset}${Object.keys(policy.overrides).length ? '-set' : ''}-s${o.seed}`;
   const run = runEmbedded({ runId, scenario, policy, seed: o.seed, onEntries: printTimeline(o) });
   if (o.export) {
-    const { writeNdjson } = await import('../../../../libs/event-log/src/ndjson.js');
+    const { writeNdjson } = await import('../../../../libs/event-log/src/index.js');
     const meta = { runId, scenario: { name: scenario.name, file }, policy, seed: o.seed, engine: 'embedded' as const, startedAt: 0, status: 'finished' as const };
     await writeNdjson(meta, run.entries, o.export, VERSION, { exportedAt: null });
     say(`exported ${run.entries.length} entries to ${o.export}`);

@@ -1,9 +1,9 @@
 import { COMPONENTS, type Envelope, type Preset, type ResolvedPolicy } from '../../../contracts/src/index.js';
-import type { Scenario } from '../../../scenario/src/schema.js';
 import { cmd, drop, evt, put, type Decider, type Output } from '../decider.js';
 import { outcomeName, type Outcome } from '../outcome.js';
 import type { RunOpen } from '../topology.js';
 import { planRun, type PlannedStep } from './plan.js';
+import type { RunSpec } from '../run-spec.js';
 
 /**
  * The run itself: a cursor over the planned steps, one foreground step in flight at a time;
@@ -23,7 +23,7 @@ export interface OrchestratorState {
 }
 
 export interface RunStart {
-  scenario: Scenario;
+  scenario: RunSpec;
   policy: ResolvedPolicy;
   seed: number;
 }

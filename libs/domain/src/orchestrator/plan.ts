@@ -1,5 +1,5 @@
 import type { Component } from '../../../contracts/src/index.js';
-import type { Scenario, Step } from '../../../scenario/src/schema.js';
+import type { ExpectSpec, RunSpec, StepSpec } from '../run-spec.js';
 
 /**
  * One step of a run: the topology's setup first, then the scenario's steps (with the workload woven in).
@@ -16,7 +16,7 @@ export interface PlannedStep {
   op: string;
   target: Component;
   args: Record<string, unknown>;
-  expect?: Step['expect'];
+  expect?: ExpectSpec;
   as?: string;
   /** sent without waiting for its completion (device activity beside the guest's control path) */
   background?: boolean;
@@ -56,7 +56,7 @@ export function targetOf(op: string): Component {
 }
 
 /** The workload's ops, each placed before the scenario step it runs beside (index = steps.length: at the end). */
-function workloadAt(sc: Scenario): Map<number, Omit<PlannedStep, 'index'>[]> {
+function workloadAt(sc: RunSpec): Map<number, Omit<PlannedStep, 'index'>[]> {
   const at = new Map<number, Omit<PlannedStep, 'index'>[]>();
   const pagesPer = 4096;
   sc.workload.forEach((w, wi) => {
@@ -78,7 +78,7 @@ function workloadAt(sc: Scenario): Map<number, Omit<PlannedStep, 'index'>[]> {
  * (IOMMU-backed ones call mdev_set_iommu_device), then each VM's container is set to the nesting
  * type and its groups are attached (vfio_iommu_type1_attach_group).
  */
-export function planRun(sc: Scenario): PlannedStep[] {
+export function planRun(sc: RunSpec): PlannedStep[] {
   const steps: Omit<PlannedStep, 'index'>[] = [];
   for (const vm of sc.vms) for (const m of vm.mdevs) {
     steps.push({ phase: 'setup', op: 'mdev_create', target: 'mdev-parent', args: { mdev: m.id, parent: m.parent, vm: vm.id } });
@@ -104,9 +104,7 @@ export function planRun(sc: Scenario): PlannedStep[] {
   };
   sc.steps.forEach((st, i) => {
     pushAll(work.get(i));
-    const { op, expect, note: _note, background, ...rest } = st as Step & { as?: string; background?: boolean };
-    const as = 'as' in rest ? (rest.as as string | undefined) : undefined;
-    if ('as' in rest) delete (rest as Record<string, unknown>).as;
+    const { op, expect, note: _note, background, as, ...rest }: StepSpec = st;
     steps.push({ phase: 'scenario', scenarioIndex: i, op, target: targetOf(op), args: rest, expect, as, ...(background ? { background: true } : {}) });
   });
   pushAll(work.get(sc.steps.length));

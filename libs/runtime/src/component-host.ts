@@ -1,10 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { EnvelopeSchema, type Component, type Envelope, type LogEntry } from '../../contracts/src/index.js';
-import { commandsOf, processInput } from '../../engine/src/runtime.js';
 import { ORPHAN_RUN_ID, isRunId, type InputAppendResult, type InputGate, type Refusal, type RunLog, type SnapshotStore } from '../../event-log/src/index.js';
 import type { Outbox } from './outbox.js';
+import { commandsOf, processInput } from './process-input.js';
 import { rebuildRuntime, snapshotOf, type Rebuilt } from './rebuild.js';
-import { DEFAULT_RECOVERY } from './recovery-config.js';
 
 export interface ComponentHostOptions {
   /** where snapshots of this component's state go; none: every rebuild folds the whole log */
@@ -20,6 +19,9 @@ export interface ComponentHostOptions {
    */
   fence?: () => string | undefined;
 }
+
+/** A snapshot every this many log entries by default (the reasoning: libs/cluster recovery-config.ts, VSVA_SNAPSHOT_EVERY). */
+export const DEFAULT_SNAPSHOT_EVERY = 2000;
 
 /** An envelope's fields in the order commandsOf builds them, to compare one with the recorded command. */
 function envelopeFields(e: Envelope): Envelope {
@@ -45,7 +47,7 @@ export class ComponentHost extends EventEmitter {
 
   constructor(readonly component: Component, private readonly log: RunLog, private readonly outbox: Outbox, private readonly opts: ComponentHostOptions = {}) {
     super();
-    this.snapshotEvery = opts.snapshotEvery ?? DEFAULT_RECOVERY.snapshotEvery;
+    this.snapshotEvery = opts.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
   }
 
   /** One input at a time, in arrival order: the log records that order. */

@@ -1,5 +1,5 @@
 import { SCHEMA_VERSION, type Component, type Envelope } from '../../contracts/src/index.js';
-import { initialRuntime, processInput, type ComponentRuntime } from '../../engine/src/runtime.js';
+import { initialRuntime, processInput, type ComponentRuntime } from './process-input.js';
 import { DEFAULT_PAGE_SIZE, type RunLog, type Snapshot, type SnapshotStore } from '../../event-log/src/index.js';
 
 /** A component's state in a run as folded from the log, with where the fold stopped. */

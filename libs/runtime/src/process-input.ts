@@ -22,7 +22,6 @@ export function initialRuntime(component: Component): ComponentRuntime {
   return { lamport: 0, counter: 0, state: DECIDERS[component].initialState() };
 }
 
-export { stateHash };
 
 function correlationOf(component: Component, input: Envelope, o: Output): string {
   // the orchestrator starts each step: everything that step causes carries the step's correlation id

@@ -1,0 +1,90 @@
+import type { Preset } from '../../contracts/src/index.js';
+import type { OutcomeName } from './outcome.js';
+
+/**
+ * What a run is made of, in the domain's terms: the machine (host, parents, VMs) and what happens on
+ * it (steps, background workload). The deciders read these types; libs/scenario maps a scenario file
+ * to them (runSpecOf), after validating it and filling its defaults.
+ */
+
+/** The host's VT-d unit and its PRQ thread. */
+export interface HostSpec {
+  /** VT-d caching mode: the host is itself emulated; flushes on entry setup */
+  caching_mode: boolean;
+  ecap: { nest: boolean; srs: boolean; eafs: boolean; pasid: boolean; prs: boolean; pds: boolean };
+  /** 5-level first-stage paging (57-bit) */
+  cap_5lp: boolean;
+  la57: boolean;
+  /** PASID_MAX = 1 << pasid_bits, shared by every VM and host SVA */
+  pasid_bits: number;
+  /** auto: the PRQ thread runs as soon as a request lands; manual: on a prq_irq step or a drain */
+  prq_irq: 'auto' | 'manual';
+}
+
+/** A physical parent device: IOMMU-backed (mdev_set_iommu_device) or not (pins pages, GVT-g). */
+export interface ParentSpec {
+  id: string;
+  kind: 'iommu-backed' | 'non-iommu';
+  /** PCI requester id, e.g. "6a:01.0"; every iommu-backed parent has one */
+  rid?: string;
+  ats: boolean;
+  pri: boolean;
+  pasid_bits: number;
+  /** IOMMU_DEV_FEAT_AUX: mdevs aux-attach with a default PASID each */
+  aux: boolean;
+}
+
+export interface MdevSpec {
+  id: string;
+  parent: string;
+  /** IOMMU group; by default the mdev's own */
+  group?: string;
+}
+
+export interface VmSpec {
+  id: string;
+  /** VFIO_TYPE1_NESTING_IOMMU container, else type1v2 */
+  nesting: boolean;
+  mdevs: MdevSpec[];
+  /** guest RAM in 4K pages, mapped at GPA 0 */
+  ram_pages: number;
+  /** what the guest's IOMMU driver does with a reported page request */
+  page_requests: 'respond' | 'ignore';
+}
+
+/** What a step is expected to return, for every preset or per preset (with `default`). */
+export type ExpectSpec = OutcomeName | Partial<Record<Preset | 'default', OutcomeName>>;
+
+/**
+ * One step: its op, what it expects, and the op's arguments (a number, or `$name` bound by an
+ * earlier step's `as:`; the orchestrator resolves them before it sends the step).
+ */
+export interface StepSpec {
+  op: string;
+  expect?: ExpectSpec;
+  note?: string;
+  background?: boolean;
+  as?: string;
+  [arg: string]: unknown;
+}
+
+/** Background device activity: one op after each step from `from`, `count` times, walking `pages` pages. */
+export interface WorkloadSpec {
+  mdev: string;
+  pasid: number | string;
+  op: 'dma' | 'page_request';
+  va: number;
+  pages: number;
+  write: boolean;
+  from: number;
+  count: number;
+}
+
+export interface RunSpec {
+  name: string;
+  host: HostSpec;
+  parents: ParentSpec[];
+  vms: VmSpec[];
+  steps: StepSpec[];
+  workload: WorkloadSpec[];
+}
