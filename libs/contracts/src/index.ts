@@ -3,3 +3,5 @@ export * from './components.js';
 export * from './envelope.js';
 export * from './policy.js';
 export * from './uapi.js';
+export * from './run-spec.js';
+export * from './messages/index.js';

@@ -7,9 +7,9 @@ import { orchestratorDecider } from './orchestrator/decider.js';
 import { vfioType1Decider } from './vfio-type1/decider.js';
 
 export * from './decider.js';
+export * from './request-reply.js';
 export * from './outcome.js';
 export * from './topology.js';
-export * from './run-spec.js';
 export { planRun, type PlannedStep } from './orchestrator/plan.js';
 export type { RunStart } from './orchestrator/decider.js';
 

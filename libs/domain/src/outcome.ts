@@ -1,12 +1,6 @@
-import { errnoName, type ErrnoName } from '../../contracts/src/index.js';
-import type { Ret } from './decider.js';
+import { errnoName, type Outcome, type OutcomeName } from '../../contracts/src/index.js';
 
-/** How a guest-visible operation ended, as the scenario's `expect:` names it. */
-export type OutcomeName = 'ok' | 'oops' | 'timeout' | ErrnoName;
-
-export interface Outcome extends Ret {
-  timeout?: boolean;
-}
+export type { Outcome, OutcomeName };
 
 export function outcomeName(o: Outcome): OutcomeName | string {
   if (o.oops) return 'oops';

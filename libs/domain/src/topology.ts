@@ -1,18 +1,4 @@
-import type { PolicyValues, Preset } from '../../contracts/src/index.js';
-import type { HostSpec, ParentSpec, VmSpec } from './run-spec.js';
-
-/** What every component learns when a run opens (the first entries of the run carry it). */
-export interface Topology {
-  host: HostSpec;
-  parents: ParentSpec[];
-  vms: VmSpec[];
-}
-
-export interface RunOpen {
-  preset: Preset;
-  policy: PolicyValues;
-  topology: Topology;
-}
+export type { RunOpen, Topology } from '../../contracts/src/index.js';
 
 /** 20-bit PASID space (PASID_MAX 0x100000). */
 export const PASID_MAX = 0x100000;

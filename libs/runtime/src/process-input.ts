@@ -25,7 +25,8 @@ export function initialRuntime(component: Component): ComponentRuntime {
 
 function correlationOf(component: Component, input: Envelope, o: Output): string {
   // the orchestrator starts each step: everything that step causes carries the step's correlation id
-  if (component === 'orchestrator' && o.kind === 'command' && typeof o.payload.step === 'number') return `${input.runId}/step-${o.payload.step}`;
+  const step = o.kind === 'command' && 'step' in o.payload ? o.payload.step : undefined;
+  if (component === 'orchestrator' && typeof step === 'number') return `${input.runId}/step-${step}`;
   return input.correlationId;
 }
 

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { ERRNO, POLICIES, PRESETS } from '../../contracts/src/index.js';
-import type { RunSpec } from '../../domain/src/index.js';
+import { ERRNO, POLICIES, PRESETS, type RunSpec } from '../../contracts/src/index.js';
 
 /** A small id: letters, digits, dash, underscore; used in log entries and timelines. */
 const Id = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'an id: a letter, then up to 31 letters, digits, - or _');

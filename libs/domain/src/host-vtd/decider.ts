@@ -1,5 +1,5 @@
 import { ERRNO, PGTT_NESTED, PGTT_SL_ONLY, type Envelope, type GpasidBindData } from '../../../contracts/src/index.js';
-import { drop, evt, put, reply, type Decider, type Output, type Ret } from '../decider.js';
+import { drop, evt, put, replyLegacy as reply, type Decider, type Output, type Ret } from '../decider.js';
 import { pageOf, vmBase, type RunOpen } from '../topology.js';
 import { checkBindGpasid, checkBindUapi } from './bind-gpasid.js';
 import { evolveCaches, flushPasidCache, flushPiotlb } from './caches.js';
@@ -14,7 +14,7 @@ type P = Record<string, unknown> & { vm: string; domain: number; dev: string | n
 
 /** Reply unless the caller said it will not wait (unwinds, frees). */
 const answer = (input: Envelope, r: Ret): Output[] => ((input.payload as P).noreply ? [] : [reply(input, r)]);
-const stepDone = (input: Envelope, r: Ret): Output[] => [{ kind: 'command', to: 'orchestrator', type: 'step.completed', payload: { step: (input.payload as P).step, outcome: r } }];
+const stepDone = (input: Envelope, r: Ret): Output[] => [{ kind: 'command', to: 'orchestrator', type: 'step.completed', payload: { step: (input.payload as P).step!, outcome: r } }];
 
 /** A host driver entry point handed a NULL device: the machine oopses in `fn`. */
 function oops(input: Envelope, fn: string, detail: string): Output[] {

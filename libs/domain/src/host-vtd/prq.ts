@@ -1,7 +1,7 @@
 import {
   ERRNO, IOMMU_PAGE_RESP_PASID_VALID, QI_RESP_INVALID, type Envelope, type ErrnoName, type PageRequest, type PageResponse,
 } from '../../../contracts/src/index.js';
-import { cmd, evt, reply, type Output } from '../decider.js';
+import { cmd, evt, replyLegacy as reply, type Output } from '../decider.js';
 import { faultKey, type HostVtdState } from './state.js';
 
 type Queued = PageRequest & { mdev: string };

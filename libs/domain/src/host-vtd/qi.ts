@@ -1,5 +1,6 @@
-import { cmd, evt, reply, type Output, type Ret } from '../decider.js';
-import type { Envelope } from '../../../contracts/src/index.js';
+import { answer } from '../request-reply.js';
+import { cmd, evt, replyLegacy as reply, type Output, type Ret } from '../decider.js';
+import type { Component, Envelope } from '../../../contracts/src/index.js';
 import type { HostCaller, HostVtdState, HostWait } from './state.js';
 
 /**
@@ -25,8 +26,8 @@ export const callerOfHost = (input: Envelope): HostCaller => {
 /** Reply to the parked caller (unless it said it does not wait). */
 export function answerCaller(c: HostCaller, r: Ret): Output[] {
   if (c.noreply) return [];
-  if (c.to === 'orchestrator' && typeof (c as { step?: number }).step === 'number') return [cmd('orchestrator', 'step.completed', { step: (c as { step?: number }).step, outcome: r })];
-  return [cmd(c.to as never, `${c.type}.ret`, { re: c.re, tag: c.tag, ...r })];
+  if (c.to === 'orchestrator' && typeof (c as { step?: number }).step === 'number') return [cmd('orchestrator', 'step.completed', { step: (c as { step?: number }).step!, outcome: r })];
+  return answer({ kind: 'call', to: c.to as Component, type: c.type, re: c.re, tag: c.tag as string | null, noreply: false }, r);
 }
 
 export const park = (input: Envelope, w: HostWait): Output => evt('qi.wait_parked', { tag: input.id, wait: w });

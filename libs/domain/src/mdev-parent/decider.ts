@@ -1,5 +1,5 @@
 import { ERRNO, type Envelope } from '../../../contracts/src/index.js';
-import { cmd, drop, evt, put, reply, type Decider, type Output, type Ret } from '../decider.js';
+import { cmd, drop, evt, put, replyLegacy as reply, type Decider, type Output, type Ret } from '../decider.js';
 import { pageOf, vmBase, type RunOpen, type Topology } from '../topology.js';
 import { devtlbInvalidate, groupResponse, issueDma, issuePr, pageReq, stepDone, translated } from './dma.js';
 import { prgKey, type DmaInFlight, type MdevParentState } from './state.js';
@@ -99,7 +99,7 @@ export const mdevParentDecider: Decider<MdevParentState> = {
         if (!m || m.removed) return [done(input, -ERRNO.ENODEV)];
         // the vendor driver's release: unpin everything it still holds
         const pages = Object.keys(s.pins[p.mdev as string] ?? {}).map(Number);
-        const unpin = pages.length ? [evt('pages.unpinned', { mdev: p.mdev, pages }), cmd('vfio-type1', 'vfio_unpin_pages', { vm: m.vm, mdev: p.mdev, pages })] : [];
+        const unpin = pages.length ? [evt('pages.unpinned', { mdev: p.mdev, pages }), cmd('vfio-type1', 'vfio_unpin_pages', { vm: m.vm, mdev: p.mdev as string, pages })] : [];
         return [...unpin, evt('mdev.removed', { mdev: p.mdev, vm: m.vm }), done(input, 0)];
       }
       case 'step.device_remove': {
@@ -107,7 +107,7 @@ export const mdevParentDecider: Decider<MdevParentState> = {
         if (!parent || s.absent[parent.id]) return [done(input, -ERRNO.ENODEV)];
         const gone = evt('device.removed', { parent: parent.id, rid: parent.rid ?? null, surprise: true });
         if (parent.kind !== 'iommu-backed') return [gone, done(input, 0)];
-        return [gone, cmd('host-vtd', 'pci_surprise_removal', { rid: parent.rid, step: p.step })];
+        return [gone, cmd('host-vtd', 'pci_surprise_removal', { rid: parent.rid!, step: p.step as number })];
       }
       default:
         return [evt('ignored', { why: `mdev-parent has no handler for ${input.type}` })];

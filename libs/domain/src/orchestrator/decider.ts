@@ -1,9 +1,8 @@
-import { COMPONENTS, type Envelope, type Preset, type ResolvedPolicy } from '../../../contracts/src/index.js';
-import { cmd, drop, evt, put, type Decider, type Output } from '../decider.js';
+import { COMPONENTS, type Envelope, type Preset, type ResolvedPolicy, type RunSpec } from '../../../contracts/src/index.js';
+import { cmd, drop, evt, put, type Command, type Decider, type Output } from '../decider.js';
 import { outcomeName, type Outcome } from '../outcome.js';
 import type { RunOpen } from '../topology.js';
 import { planRun, type PlannedStep } from './plan.js';
-import type { RunSpec } from '../run-spec.js';
 
 /**
  * The run itself: a cursor over the planned steps, one foreground step in flight at a time;
@@ -81,7 +80,8 @@ function dispatch(s: OrchestratorState, i: number, inFlight: number): Output[] {
       out.push(completedEvent(s, k, { ret: 0 }));
       continue;
     }
-    out.push(cmd(step.target, `step.${step.op}`, { step: k, ...args }));
+    // a step op is a type of its target's input map; the scenario loader checked its arguments
+    out.push({ kind: 'command', to: step.target, type: `step.${step.op}`, payload: { step: k, ...args } } as unknown as Command);
     if (!step.background) return out;
     bg++;
   }
@@ -117,7 +117,7 @@ function complete(s: OrchestratorState, i: number, outcome: Outcome): Output[] {
     return [done];
   }
   if (outcome.timeout) return [done, evt('run.finished', { reason: `step ${i} (${step.op}) timed out` })];
-  const vars = { ...s.vars, ...(done.payload.bind as Record<string, number> | null) };
+  const vars = { ...s.vars, ...(done.payload as { bind: Record<string, number> | null }).bind };
   return [done, ...dispatch({ ...s, cursor: i + 1, vars }, i + 1, Object.keys(s.background).length)];
 }
 

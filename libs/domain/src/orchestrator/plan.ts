@@ -1,5 +1,4 @@
-import type { Component } from '../../../contracts/src/index.js';
-import type { ExpectSpec, RunSpec, StepSpec } from '../run-spec.js';
+import type { Component, ExpectSpec, RunSpec, StepSpec } from '../../../contracts/src/index.js';
 
 /**
  * One step of a run: the topology's setup first, then the scenario's steps (with the workload woven in).

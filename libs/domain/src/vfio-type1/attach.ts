@@ -19,7 +19,7 @@ export function attachGroup(s: VfioState, input: Envelope): Output[] {
 function attachCall(input: Envelope, w: AttachWalk, i: number): Output {
   const r = w.resolved[i]!;
   // IOMMU_DEV_FEAT_AUX -> iommu_aux_attach_device(domain, parent), else iommu_attach_device
-  return cmd('host-vtd', r.aux ? 'iommu_aux_attach_device' : 'iommu_attach_device', { vm: w.vm, domain: w.domain, dev: r.iommuDevice, mdev: w.devices[i], tag: input.id });
+  return cmd('host-vtd', r.aux ? 'iommu_aux_attach_device' : 'iommu_attach_device', { vm: w.vm, domain: w.domain!, dev: r.iommuDevice, mdev: w.devices[i]!, tag: input.id });
 }
 
 export function attachReply(s: VfioState, input: Envelope, w: AttachWalk, r: Ret): Output[] {

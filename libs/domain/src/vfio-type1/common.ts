@@ -1,10 +1,11 @@
 import { ERRNO, type Envelope, type ErrnoName } from '../../../contracts/src/index.js';
 import { cmd, evt, type Output, type Ret } from '../decider.js';
+import { answer as answerCall } from '../request-reply.js';
 import type { Caller, VfioOp } from './state.js';
 
 export function answer(c: Caller, r: Ret): Output {
   if (c.step !== undefined) return cmd('orchestrator', 'step.completed', { step: c.step, outcome: r });
-  return cmd(c.to, `${c.type}.ret`, { re: c.re, tag: c.tag, ...r });
+  return answerCall({ kind: 'call', to: c.to, type: c.type, re: c.re, tag: c.tag as string | null, noreply: false }, r)[0]!;
 }
 
 export const callerOf = (input: Envelope): Caller => {

@@ -3,11 +3,11 @@ import { cmd, evt, type Output, type Ret } from '../decider.js';
 import { answer, callerOf, park } from './common.js';
 import type { Caller, NestKind, NestWalk, VfioState, WalkDev } from './state.js';
 
-const HOST_CALL: Record<NestKind, string> = {
+const HOST_CALL = {
   bind: 'iommu_sva_bind_gpasid',
   unbind: 'iommu_sva_unbind_gpasid',
   inval: 'iommu_cache_invalidate',
-};
+} as const satisfies Record<NestKind, string>;
 const OP_NAME: Record<NestKind, string> = { bind: 'BIND_PGTBL', unbind: 'UNBIND_PGTBL', inval: 'CACHE_INVLD' };
 
 /** VFIO_IOMMU_NESTING_OP (handle_pgtbl_op / vfio_iommu_type1_cache_invalidate, DOMAIN.md §2.2.4, §2.4). */

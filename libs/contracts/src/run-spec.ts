@@ -1,9 +1,9 @@
-import type { Preset } from '../../contracts/src/index.js';
-import type { OutcomeName } from './outcome.js';
+import type { ErrnoName } from './errno.js';
+import type { Preset } from './policy.js';
 
 /**
  * What a run is made of, in the domain's terms: the machine (host, parents, VMs) and what happens on
- * it (steps, background workload). The deciders read these types; libs/scenario maps a scenario file
+ * it (steps, background workload). The deciders (libs/domain) read these types; libs/scenario maps a scenario file
  * to them (runSpecOf), after validating it and filling its defaults.
  */
 
@@ -52,6 +52,9 @@ export interface VmSpec {
   page_requests: 'respond' | 'ignore';
 }
 
+/** How a guest-visible operation ended, as a scenario's `expect:` names it. */
+export type OutcomeName = 'ok' | 'oops' | 'timeout' | ErrnoName;
+
 /** What a step is expected to return, for every preset or per preset (with `default`). */
 export type ExpectSpec = OutcomeName | Partial<Record<Preset | 'default', OutcomeName>>;
 
@@ -78,6 +81,13 @@ export interface WorkloadSpec {
   write: boolean;
   from: number;
   count: number;
+}
+
+/** The machine of a run: what every component learns when the run opens (run.open). */
+export interface Topology {
+  host: HostSpec;
+  parents: ParentSpec[];
+  vms: VmSpec[];
 }
 
 export interface RunSpec {
