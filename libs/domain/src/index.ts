@@ -1,5 +1,5 @@
-import type { Component } from '../../contracts/src/index.js';
-import type { Decider } from './decider.js';
+import type { Component, Envelope } from '../../contracts/src/index.js';
+import type { Decider, Output } from './decider.js';
 import { guestViommuDecider } from './guest-viommu/decider.js';
 import { hostVtdDecider } from './host-vtd/decider.js';
 import { mdevParentDecider } from './mdev-parent/decider.js';
@@ -13,11 +13,19 @@ export * from './topology.js';
 export { planRun, type PlannedStep } from './orchestrator/plan.js';
 export type { RunStart } from './orchestrator/decider.js';
 
+/**
+ * The runtime's view of a decider: any envelope in, any output out. A delivered envelope is checked
+ * against its receiver's input schemas where it enters (ComponentHost), so the typed decider can take it.
+ */
+export type AnyDecider = Decider<unknown, Envelope, Output>;
+// the one erasure of a decider's types, for the registry the runtime indexes by component
+const erase = <S, In extends Envelope | { type: string; payload: object }, Out extends Output>(d: Decider<S, In, Out>): AnyDecider => d as unknown as AnyDecider;
+
 /** Every component's decider: the same ones run in every engine. */
-export const DECIDERS: Record<Component, Decider<unknown>> = {
-  orchestrator: orchestratorDecider as Decider<unknown>,
-  'guest-viommu': guestViommuDecider as Decider<unknown>,
-  'vfio-type1': vfioType1Decider as Decider<unknown>,
-  'mdev-parent': mdevParentDecider as Decider<unknown>,
-  'host-vtd': hostVtdDecider as Decider<unknown>,
+export const DECIDERS: Record<Component, AnyDecider> = {
+  orchestrator: erase(orchestratorDecider),
+  'guest-viommu': erase(guestViommuDecider),
+  'vfio-type1': erase(vfioType1Decider),
+  'mdev-parent': erase(mdevParentDecider),
+  'host-vtd': erase(hostVtdDecider),
 };

@@ -1,7 +1,6 @@
-// Placeholder maps while each component's events are typed (issue 9): an index signature accepts any event.
-type Loose = { [type: string]: Record<string, unknown> };
-export type OrchestratorEvents = Loose;
-export type GuestViommuEvents = Loose;
-export type VfioType1Events = Loose;
-export type MdevParentEvents = Loose;
-export type HostVtdEvents = Loose;
+// Each component's events live in its own file, beside its inputs.
+export type { GuestViommuEvents } from './guest-viommu.js';
+export type { HostVtdEvents } from './host-vtd.js';
+export type { MdevParentEvents } from './mdev-parent.js';
+export type { OrchestratorEvents } from './orchestrator.js';
+export type { VfioType1Events } from './vfio-type1.js';

@@ -34,3 +34,6 @@ export const GuestViommuInputSchemas = {
   ...repliesTo('VFIO_IOMMU_PASID_REQUEST', 'VFIO_IOMMU_NESTING_OP', 'iommu_page_response'),
 };
 export type GuestViommuInputs = PayloadsOf<typeof GuestViommuInputSchemas>;
+
+/** What the component records about itself. Placeholder until its events are typed (issue 9): any event. */
+export type GuestViommuEvents<W = unknown> = { [type: string]: Record<string, unknown> };

@@ -41,3 +41,6 @@ export const HostVtdInputSchemas = {
   ...repliesTo('devtlb_invalidate'),
 };
 export type HostVtdInputs = PayloadsOf<typeof HostVtdInputSchemas>;
+
+/** What the component records about itself. Placeholder until its events are typed (issue 9): any event. */
+export type HostVtdEvents<W = unknown> = { [type: string]: Record<string, unknown> };

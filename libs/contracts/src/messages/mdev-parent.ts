@@ -32,3 +32,6 @@ export const MdevParentInputSchemas = {
   ...repliesTo('ats_translate', 'dma_request', 'vfio_pin_pages', 'pci_surprise_removal'),
 };
 export type MdevParentInputs = PayloadsOf<typeof MdevParentInputSchemas>;
+
+/** What the component records about itself. Placeholder until its events are typed (issue 9): any event. */
+export type MdevParentEvents<W = unknown> = { [type: string]: Record<string, unknown> };

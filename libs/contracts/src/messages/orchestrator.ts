@@ -9,3 +9,6 @@ export const OrchestratorInputSchemas = {
   'step.timeout': z.object({ ...StepFields }),
 };
 export type OrchestratorInputs = PayloadsOf<typeof OrchestratorInputSchemas>;
+
+/** What the component records about itself. Placeholder until its events are typed (issue 9): any event. */
+export type OrchestratorEvents<W = unknown> = { [type: string]: Record<string, unknown> };

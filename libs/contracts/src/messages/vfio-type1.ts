@@ -25,3 +25,6 @@ export const VfioType1InputSchemas = {
   ),
 };
 export type VfioType1Inputs = PayloadsOf<typeof VfioType1InputSchemas>;
+
+/** What the component records about itself. Placeholder until its events are typed (issue 9): any event. */
+export type VfioType1Events<W = unknown> = { [type: string]: Record<string, unknown> };
