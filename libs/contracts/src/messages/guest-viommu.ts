@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { repliesTo, StepFields, type PayloadsOf } from './message.js';
+import { repliesTo, StepFields, type CallEvents, type PayloadsOf } from './message.js';
 import { RunOpenSchema } from './run.js';
 
 const OnVm = { ...StepFields, vm: z.string() };
@@ -35,5 +35,45 @@ export const GuestViommuInputSchemas = {
 };
 export type GuestViommuInputs = PayloadsOf<typeof GuestViommuInputSchemas>;
 
-/** What the component records about itself. Placeholder until its events are typed (issue 9): any event. */
-export type GuestViommuEvents<W = unknown> = { [type: string]: Record<string, unknown> };
+/** A guest PASID-table entry, the fields QEMU's vtd_pasid_cache_sync reads. */
+export type GuestPasidEntry = {
+  pgtt: number;
+  flptr: number;
+  addr_width: number;
+  sre: boolean;
+  eafe: boolean;
+};
+
+/** A page request as the host reported it to the guest (iommu_report_device_fault). */
+export type ReportedFault = GuestViommuInputs['iommu_report_device_fault'];
+
+/** The scope of a PASID-based IOTLB invalidation, as the wait descriptor's status write reports it. */
+export type InvalidationScope = { granularity: string; addr: number; pages: number };
+
+/**
+ * What the component records about itself. `W` is its parked continuation (libs/domain
+ * guest-viommu/state.ts GuestCall): what it does with VFIO's reply to a request it sent.
+ */
+export type GuestViommuEvents<W = unknown> = {
+  'viommu.realized': { vms: string[]; ram: number[]; faults: Array<'respond' | 'ignore'>; scalable_mode: boolean; vccap_pas: boolean };
+  /** the guest driver wrote / cleared a PASID-table entry */
+  'pasid_entry.written': { vm: string; pasid: number; entry: GuestPasidEntry };
+  'pasid_entry.cleared': { vm: string; pasid: number };
+  /** QEMU's PASID cache (vtd_pasid_cache_sync): an entry bound (or PT) / gone */
+  'pasid_cache.filled': { vm: string; pasid: number; entry: GuestPasidEntry };
+  'pasid_cache.evicted': { vm: string; pasid: number };
+  /** the VCMD response register (VCRSP) after ALLOC_PASID */
+  'vcmd.response': { vm: string; status: 'VCRSP_RSLT' | 'SC_NO_AVAILABLE_PASID'; pasid: number | null };
+  /** one of the VMM's own ioctls returned */
+  'ioctl.returned': { vm: string; ret: number };
+  /** the wait descriptor's status write: the guest sees the batch as done (or QEMU reports the failure) */
+  'wait_descriptor.completed': {
+    vm: string; op: 'bind' | 'unbind' | 'inval'; pasid: number | null; ret: number; status: 'done' | 'error'; scope?: InvalidationScope;
+  };
+  /** a reported page request: left pending (the guest ignores faults), answered INVALID, or mapped and answered */
+  'guest_fault.pending': ReportedFault;
+  'guest_fault.invalid': ReportedFault & { why: string };
+  'guest_fault.handled': ReportedFault & { gpa: number };
+  'page_response.returned': { ret: number };
+  ignored: { why: string };
+} & CallEvents<W>;

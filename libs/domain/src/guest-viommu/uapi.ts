@@ -2,16 +2,10 @@ import {
   CACHE_INVALIDATE_INFO_MINSZ, GPASID_BIND_DATA_MINSZ, IOMMU_CACHE_INVALIDATE_INFO_VERSION_1, IOMMU_CACHE_INV_TYPE_IOTLB,
   IOMMU_GPASID_BIND_VERSION_1, IOMMU_INV_ADDR_FLAGS_PASID, IOMMU_INV_GRANU_ADDR, IOMMU_INV_GRANU_PASID, IOMMU_INV_PASID_FLAGS_PASID,
   IOMMU_PASID_FORMAT_INTEL_VTD, IOMMU_SVA_GPASID_VAL, IOMMU_SVA_VTD_GPASID_EAFE, IOMMU_SVA_VTD_GPASID_SRE, type GpasidBindData,
+  type GuestPasidEntry, type GuestViommuInputs,
 } from '../../../contracts/src/index.js';
 
-/** A guest PASID-table entry, the fields QEMU's vtd_pasid_cache_sync reads. */
-export interface GuestPasidEntry {
-  pgtt: number;
-  flptr: number;
-  addr_width: number;
-  sre: boolean;
-  eafe: boolean;
-}
+export type { GuestPasidEntry };
 
 /** QEMU fills hpasid and gpasid with the same value: the guest PASID is the host PASID (identity). */
 export function bindData(pasid: number, e: GuestPasidEntry): GpasidBindData {
@@ -32,7 +26,7 @@ export function piotlbInfo(pasid: number, granularity: string, addr: number, pag
 }
 
 /** The raw iommu_cache_invalidate_info of an ioctl_invalidate step: every field as the VMM wrote it. */
-export function rawInfo(p: Record<string, unknown>): Record<string, unknown> {
+export function rawInfo(p: GuestViommuInputs['step.ioctl_invalidate']): Record<string, unknown> {
   const head = { argsz: p.argsz, version: p.version, cache: p.cache, granularity: p.granularity };
   return p.granularity === IOMMU_INV_GRANU_ADDR
     ? { ...head, addr_info: { flags: p.flags, pasid: p.pasid, addr: p.addr, granule_size: p.granule_size, nb_granules: p.nb_granules } }
@@ -40,7 +34,7 @@ export function rawInfo(p: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** The raw iommu_gpasid_bind_data of an ioctl_bind / ioctl_unbind step. */
-export function rawBind(p: Record<string, unknown>): Record<string, unknown> {
+export function rawBind(p: GuestViommuInputs['step.ioctl_bind']): Record<string, unknown> {
   return {
     argsz: p.argsz, version: p.version, format: p.format, flags: p.flags, gpgd: p.gpgd, hpasid: p.hpasid, gpasid: p.gpasid ?? p.hpasid,
     addr_width: p.addr_width, vendor: { vtd: { flags: p.vtd_flags, pat: p.pat, emt: p.emt } },
