@@ -1,25 +1,7 @@
-import type { Component, ExpectSpec, RunSpec, StepSpec } from '../../../contracts/src/index.js';
+import type { Component, PlannedStep, RunSpec, StepSpec } from '../../../contracts/src/index.js';
 
-/**
- * One step of a run: the topology's setup first, then the scenario's steps (with the workload woven in).
- * Two numberings meet here, and every report labels which one it shows: `index` is the position in
- * the plan (`plan[7]`; the `step` field of the log's payloads), `scenarioIndex` the position in the
- * scenario file's `steps` list (`steps[2]`, as in the loader's error paths) or `workload` list.
- */
-export interface PlannedStep {
-  /** position in the plan: setup steps first; what the log's `step` fields hold */
-  index: number;
-  phase: 'setup' | 'scenario' | 'workload';
-  /** index in the scenario file's `steps` (or `workload`): `steps[i]` / `workload[i]` in reports */
-  scenarioIndex?: number;
-  op: string;
-  target: Component;
-  args: Record<string, unknown>;
-  expect?: ExpectSpec;
-  as?: string;
-  /** sent without waiting for its completion (device activity beside the guest's control path) */
-  background?: boolean;
-}
+/** One step of a run (its type is the log's: contracts, beside the orchestrator's events). */
+export type { PlannedStep };
 
 const TARGET: Record<string, Component> = {
   pasid_alloc: 'guest-viommu',
