@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { repliesTo, RequestFields, StepFields, type PayloadsOf } from './message.js';
+import type { PolicyValues } from '../policy.js';
+import type { Topology } from '../run-spec.js';
+import { repliesTo, RequestFields, StepFields, type CallEvents, type PayloadsOf } from './message.js';
 import { RunOpenSchema } from './run.js';
 
 /** A device op of a scenario step or of the background workload. */
@@ -33,5 +35,62 @@ export const MdevParentInputSchemas = {
 };
 export type MdevParentInputs = PayloadsOf<typeof MdevParentInputSchemas>;
 
-/** What the component records about itself. Placeholder until its events are typed (issue 9): any event. */
-export type MdevParentEvents<W = unknown> = { [type: string]: Record<string, unknown> };
+/** What a translation reply carries (ats_translate.ret / dma_request.ret `value`): the host page and its write permission. */
+export const TranslationSchema = z.object({ hpa: z.number(), w: z.boolean() });
+/** What vfio_pin_pages.ret carries (`value`): the host page of each pinned GPA page, in order. */
+export const PinnedHpasSchema = z.array(z.number());
+
+/** A DMA the device has in flight: waiting for a translation (ATS) or for a page response. */
+export type DmaInFlight = {
+  step: number;
+  mdev: string;
+  rid: string;
+  pasid: number;
+  va: number;
+  write: boolean;
+  /** a devTLB invalidation of this (RID, PASID) arrived while the translation was outstanding */
+  poisoned: boolean;
+  /** already retried after a page response (one retry, then it faults) */
+  retried: boolean;
+};
+
+/** What a DMA did, as its events say it. */
+type DmaAt = { mdev: string; vm: string; pasid: number; va: number; page: number; write: boolean };
+
+/**
+ * What the component records about itself. `W` is its parked continuation (libs/domain
+ * mdev-parent/state.ts MdevCall): a DMA waiting for its translation, a pin waiting for VFIO.
+ */
+export type MdevParentEvents<W = unknown> = {
+  'parents.probed': { parents: Topology['parents']; topology: Topology; policy: PolicyValues };
+  'mdev.created': { mdev: string; parent: string; vm: string; iommuDevice: string | null };
+  /** the fault model: the parent driver dropped the mdev's IOMMU device */
+  'mdev.iommu_device_cleared': { mdev: string; was: string | null };
+  'mdev.removed': { mdev: string; vm: string };
+  /** a parent surprise-removed */
+  'device.removed': { parent: string; rid: string | null; surprise: boolean };
+  'dma.completed': DmaAt & { rid: string | null; hpa: number; source: 'pinned' | 'devtlb' | 'ats' | 'untranslated' };
+  'dma.failed': { mdev: string; why: string } & Partial<DmaAt>;
+  'dma.faulted': DmaAt & { rid: string; reason: number | string | null };
+  /** an invalidation overtook the translation: the device discards it and asks again */
+  'dma.retranslate': DmaAt & { rid: string };
+  /**
+   * A DMA waits for the page group response to the page request it turned its translation fault into.
+   * Device state, not a call (the response is not the reply of a request: the host may never send
+   * it), so the mdev's own event; `dma.resumed` ends the wait.
+   */
+  'dma.waiting_prg': { tag: string; dma: DmaInFlight; key: string };
+  'dma.resumed': { tag: string };
+  'devtlb.filled': { rid: string; pasid: number; page: number; hpa: number; w: boolean };
+  /** an ATS Invalidate: the pages dropped, and the DMAs in flight on the (RID, PASID) it poisoned */
+  'devtlb.invalidated': { rid: string; pasid: number; first: number; npages: number | null; pages: number[]; processed: number; poisoned: string[]; known: boolean };
+  'page_request.issued': {
+    mdev: string; vm: string; rid: string; pasid: number; addr: number; prg: number; lpig: boolean; pdp: boolean; pasid_present: boolean; needsResponse: boolean; dma: string | null;
+  };
+  'page_response.received': { rid: string; pasid: number; prg: number; code: number; matched: boolean; mdev: string | null };
+  'notifier.registered': { mdev: string; vm: string };
+  'pages.pinned': { mdev: string; pages: number[]; hpas: number[] };
+  'pages.unpinned': { mdev: string; pages: number[] };
+  'dma_unmap.notified': { mdev: string; pages: number[]; unpinned: boolean };
+  ignored: { why: string };
+} & CallEvents<W>;

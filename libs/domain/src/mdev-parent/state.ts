@@ -1,19 +1,16 @@
-import type { PolicyValues } from '../../../contracts/src/index.js';
+import type { DmaInFlight, MdevParentEvents, PolicyValues } from '../../../contracts/src/index.js';
+import { eventsOf } from '../decider.js';
 import type { Topology } from '../topology.js';
 
-/** A DMA the device has in flight: waiting for a translation (ATS) or for a page response. */
-export interface DmaInFlight {
-  step: number | null;
-  mdev: string;
-  rid: string;
-  pasid: number;
-  va: number;
-  write: boolean;
-  /** a devTLB invalidation of this (RID, PASID) arrived while the translation was outstanding */
-  poisoned: boolean;
-  /** already retried after a page response (one retry, then it faults) */
-  retried: boolean;
-}
+export type { DmaInFlight };
+
+/**
+ * What the device side waits for (its parked continuation, request-reply.ts): a DMA waiting for the
+ * IOMMU's answer to its translation request or untranslated DMA, or a pin_pages step waiting for VFIO.
+ */
+export type MdevCall =
+  | { kind: 'translate'; dma: DmaInFlight }
+  | { kind: 'pin'; step: number; mdev: string; pages: number[] };
 
 /**
  * Parent drivers and their mdevs, and the device side: each physical parent's device TLB (ATS),
@@ -28,7 +25,9 @@ export interface MdevParentState {
   absent: Record<string, true>;
   /** device TLB per RID: pasid -> page -> translation */
   devtlb: Record<string, Record<number, Record<number, { hpa: number; w: boolean }>>>;
-  /** in-flight DMAs by the tag of the request they wait on */
+  /** parked continuations by the tag of the request they wait on (translations, pins) */
+  calls: Record<string, MdevCall>;
+  /** DMAs waiting for the page group response to their page request, by the DMA's tag (device state, not a call) */
   dmas: Record<string, DmaInFlight>;
   /** page requests awaiting a response: `${rid}:${pasid}:${prg}` -> the DMA tag waiting on it, if any */
   outstanding: Record<string, { mdev: string; dma: string | null }>;
@@ -36,8 +35,8 @@ export interface MdevParentState {
   /** vendor driver pins of non-IOMMU mdevs: GPA page -> HPA page */
   pins: Record<string, Record<number, number>>;
   notifiers: Record<string, true>;
-  /** pin_pages steps waiting for VFIO */
-  pinWaits: Record<string, { step: number; mdev: string; pages: number[] }>;
 }
 
 export const prgKey = (rid: string, pasid: number, prg: number) => `${rid}:${pasid}:${prg}`;
+
+export const evt = eventsOf<MdevParentEvents<MdevCall>>();
