@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { repliesTo, RequestFields, StepFields, type PayloadsOf } from './message.js';
+import type { ErrnoName } from '../errno.js';
+import type { PolicyValues } from '../policy.js';
+import { repliesTo, RequestFields, StepFields, type CallEvents, type PayloadsOf } from './message.js';
 import { RunOpenSchema } from './run.js';
 
 /**
@@ -26,5 +28,48 @@ export const VfioType1InputSchemas = {
 };
 export type VfioType1Inputs = PayloadsOf<typeof VfioType1InputSchemas>;
 
-/** What the component records about itself. Placeholder until its events are typed (issue 9): any event. */
-export type VfioType1Events<W = unknown> = { [type: string]: Record<string, unknown> };
+/** The three operations of VFIO_IOMMU_NESTING_OP, as a walk and its events name them. */
+export type NestingOpKind = 'bind' | 'unbind' | 'inval';
+
+/**
+ * What vfio_iommu_type1 records about itself. `W` is its continuation (libs/domain vfio-type1
+ * state.ts VfioOp: a nesting walk, an attach, a PASID allocation or an unmap waiting for a reply).
+ */
+export type VfioType1Events<W = unknown> = {
+  'vfio.configured': { policy: PolicyValues; ram: Record<string, number> };
+  /** VFIO_SET_IOMMU */
+  'container.set_iommu': { vm: string; type: 'VFIO_TYPE1_NESTING_IOMMU' | 'VFIO_TYPE1v2_IOMMU'; nesting: boolean };
+  'attach_group.rejected': { vm: string; group: string; errno: ErrnoName; why: string };
+  /** an IOMMU call of the attach failed (or oopsed) */
+  'attach_group.failed': { vm: string; group: string; ret: number };
+  'group.attached':
+    | { vm: string; group: string; devices: string[]; where: 'external_domain'; why: string; iommuDevices: Array<string | null> }
+    | { vm: string; group: string; devices: string[]; where: 'domain_list'; domain: number; did: number; nesting_info: boolean };
+  /** the container's vfio_mm (its PASID set), taken at the first IOMMU-backed attach of a nesting container */
+  'vfio_mm.get': { vm: string };
+  /** `space`: the host PASID space (not the VM's quota) had none left in `range` */
+  'pasid_request.rejected': { vm: string; errno: ErrnoName; why: string; space?: boolean; range?: [number, number] };
+  'pasid.allocated': { vm: string; pasid: number };
+  'pasid.freed': { vm: string; pasid: number };
+  /** `op`: the op's name, or the op code the kernel does not know (-1: no flags at all) */
+  'nesting_op.rejected': { vm: string; op: string | number; errno: ErrnoName; why: string };
+  /** a for_each_dev walk begins; `for`/`pasid`: the unbinds of a FREE or a teardown, one PASID at a time */
+  'nesting_op.started': { vm: string; op: 'BIND_PGTBL' | 'UNBIND_PGTBL' | 'CACHE_INVLD'; devices: string[]; for?: 'free' | 'teardown'; pasid?: unknown };
+  /** vfio_get_iommu_device() returned NULL: the IOMMU layer never sees the call */
+  'iommu_device.null': { vm: string; mdev: string; op: NestingOpKind; errno: 'EINVAL' };
+  /** a failed bind undoes: every device again (v1) or the devices this call bound */
+  'bind.unwind': { vm: string; how: 'for_each_dev' | 'bound_only'; devices: string[] };
+  /** `entry_num`: CACHE_INVLD's devices whose invalidation succeeded */
+  'nesting_op.finished': { vm: string; op: NestingOpKind; ret: number; oops: string | null; entry_num?: number };
+  /** `pins`: mdevs that still had pages pinned */
+  'container.released': { vm: string; pins: number };
+  'notifier.registered': { vm: string; mdev: string };
+  'pin_pages.rejected': { vm: string; mdev: string; errno: ErrnoName; why: string };
+  'pages.pinned': { vm: string; mdev: string; pages: number[] };
+  'pages.unpinned': { vm: string; mdev: string; pages: number[] };
+  'dma.unmapped': { vm: string; range: [number, number] };
+  /** BUG_ON(++retries > 10): `pinned` is what the vendor drivers never unpinned, mdev -> pages */
+  'unmap.bug_on': { vm: string; range: [number, number]; pinned: Record<string, number[]>; retries: number };
+  'dma_unmap.retry': { vm: string; round: number };
+  ignored: { why: string };
+} & CallEvents<W>;
