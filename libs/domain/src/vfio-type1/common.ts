@@ -1,20 +1,33 @@
-import { ERRNO, type Envelope, type ErrnoName } from '../../../contracts/src/index.js';
-import { cmd, evt, type Output, type Ret } from '../decider.js';
-import { answer as answerCall } from '../request-reply.js';
-import type { Caller, VfioOp } from './state.js';
+import type { InputTo, VfioType1Events } from '../../../contracts/src/index.js';
+import { cmd, eventsOf, type Command } from '../decider.js';
+import type { NestWalk, VfioOp, VfioState, WalkDev } from './state.js';
 
-export function answer(c: Caller, r: Ret): Output {
-  if (c.step !== undefined) return cmd('orchestrator', 'step.completed', { step: c.step, outcome: r });
-  return answerCall({ kind: 'call', to: c.to, type: c.type, re: c.re, tag: c.tag as string | null, noreply: false }, r)[0]!;
+/** What vfio_iommu_type1 returns: its events (its continuations are VfioOp) and its commands. */
+export type VfioEvent = ReturnType<typeof evt>;
+export type VfioOut = VfioEvent | Command;
+
+/** An input of one type, its payload typed. */
+export type VfioIn<K extends InputTo<'vfio-type1'>['type']> = Extract<InputTo<'vfio-type1'>, { type: K }>;
+
+export const evt = eventsOf<VfioType1Events<VfioOp>>();
+
+/** vfio_pasid_free_range's frees: each PASID leaves the VM's vfio_mm and goes back to the host's IOASID set. */
+export function freePasids(vm: string, pasids: number[]): VfioOut[] {
+  return pasids.flatMap((pasid) => [evt('pasid.freed', { vm, pasid }), cmd('host-vtd', 'ioasid_free', { set: vm, pasid, noreply: true })]);
 }
 
-export const callerOf = (input: Envelope): Caller => {
-  const p = input.payload as { tag?: unknown; step?: unknown };
-  if (input.from === 'orchestrator' && typeof p.step === 'number') return { to: 'orchestrator', type: input.type, re: input.id, tag: null, step: p.step };
-  return { to: input.from as Caller['to'], type: input.type, re: input.id, tag: p?.tag ?? null };
-};
-
-/** Park `op` until the reply to the request sent now (tagged with this input's id) comes back. */
-export const park = (input: Envelope, op: VfioOp): Output => evt('op.await', { tag: input.id, op });
-
-export const errno = (name: ErrnoName): number => -ERRNO[name];
+/**
+ * What a per-device function of a for_each_dev walk does (vfio_dev_bind_gpasid_fn,
+ * vfio_dev_unbind_gpasid_fn, vfio_dev_cache_invalidate_fn): the IOMMU call it makes on one device,
+ * and what an error of that call means for the walk. The walk itself is vfio-iommu-for-each-dev.ts.
+ */
+export interface DevFn {
+  /** the call on device `d` (its IOMMU device `dev`: NULL reaches the IOMMU layer only without the NULL check) */
+  call(w: NestWalk, d: WalkDev, dev: string | null, tag: string): Command;
+  /** the call succeeded on `d` */
+  ok(w: NestWalk, d: WalkDev): NestWalk;
+  /** the call failed with `ret`: the outputs first, then go on with the next device, end the walk, or unwind every device */
+  failed(s: VfioState, w: NestWalk, ret: number): { out: VfioOut[]; then: { next: NestWalk } | { finish: number } | { unwind: number } };
+  /** what the walk's end reports besides ret (CACHE_INVLD: how many devices it reached, and whether the caller hears it) */
+  summary?(s: VfioState, w: NestWalk): { entry_num: number; reported: boolean };
+}

@@ -1,6 +1,7 @@
-import { ERRNO, type Envelope } from '../../../contracts/src/index.js';
-import { cmd, evt, type Output, type Ret } from '../decider.js';
-import { answer, callerOf, park } from './common.js';
+import { ERRNO, type ErrnoName } from '../../../contracts/src/index.js';
+import { cmd } from '../decider.js';
+import { answer, callerOf, parked } from '../request-reply.js';
+import { evt, type VfioIn, type VfioOut } from './common.js';
 import { VFIO_UNMAP_RETRIES, type Container, type UnmapWait, type VfioState } from './state.js';
 
 const mapped = (c: Container, page: number) => page >= 0 && page < c.ram_pages && !c.unmapped.some(([a, b]) => page >= a && page < b);
@@ -16,20 +17,21 @@ function pinsIn(c: Container, a: number, b: number): Record<string, number[]> {
 }
 
 /** vfio_iommu_type1_pin_pages (DOMAIN.md §3, non-IOMMU path). */
-export function pinPages(s: VfioState, input: Envelope): Output[] {
-  const p = input.payload as { vm: string; mdev: string; pages: number[]; base: number };
+export function pinPages(s: VfioState, input: VfioIn<'vfio_pin_pages'>): VfioOut[] {
+  const p = input.payload;
   const c = s.containers[p.vm];
-  const no = (errno: keyof typeof ERRNO, why: string) => [evt('pin_pages.rejected', { vm: p.vm, mdev: p.mdev, errno, why }), answer(callerOf(input), { ret: -ERRNO[errno] })];
+  const no = (errno: ErrnoName, why: string) => [evt('pin_pages.rejected', { vm: p.vm, mdev: p.mdev, errno, why }), ...answer(callerOf(input), { ret: -ERRNO[errno] })];
   if (!c) return no('ENODEV', 'no container');
   if (!c.v2) return no('EACCES', 'not a v2 container');
   if (!c.notifiers[p.mdev]) return no('EINVAL', 'no VFIO_IOMMU_NOTIFY_DMA_UNMAP notifier registered');
   const bad = p.pages.find((g) => !mapped(c, g));
   if (bad !== undefined) return no('EINVAL', `IOVA page ${bad} is not mapped`);
-  return [evt('pages.pinned', { vm: p.vm, mdev: p.mdev, pages: p.pages }), answer(callerOf(input), { ret: p.pages.length, value: p.pages.map((g) => p.base + g) })];
+  return [evt('pages.pinned', { vm: p.vm, mdev: p.mdev, pages: p.pages }), ...answer(callerOf(input), { ret: p.pages.length, value: p.pages.map((g) => p.base + g) })];
 }
 
-export function unpinPages(s: VfioState, input: Envelope): Output[] {
-  const p = input.payload as { vm: string; mdev: string; pages: number[] };
+/** vfio_iommu_type1_unpin_pages */
+export function unpinPages(s: VfioState, input: VfioIn<'vfio_unpin_pages'>): VfioOut[] {
+  const p = input.payload;
   const c = s.containers[p.vm];
   if (!c) return [];
   const pins = c.pins[p.mdev] ?? {};
@@ -38,31 +40,32 @@ export function unpinPages(s: VfioState, input: Envelope): Output[] {
 }
 
 /** VFIO_IOMMU_UNMAP_DMA: notify the vendor drivers that pinned inside, retry, BUG_ON after 10 (§3). */
-export function dmaUnmap(s: VfioState, input: Envelope): Output[] {
-  const p = input.payload as { vm: string; gpa: number; size: number };
+export function dmaUnmap(s: VfioState, input: VfioIn<'step.dma_unmap'>): VfioOut[] {
+  const p = input.payload;
   const c = s.containers[p.vm];
   const caller = callerOf(input);
-  if (!c) return [answer(caller, { ret: -ERRNO.ENODEV })];
+  if (!c) return answer(caller, { ret: -ERRNO.ENODEV });
   const a = Math.floor(p.gpa / 4096), b = Math.ceil((p.gpa + p.size) / 4096);
-  if (b <= a) return [answer(caller, { ret: -ERRNO.EINVAL })];
-  return unmapRound(s, input, { kind: 'unmap', vm: p.vm, caller, range: [a, b], retries: 0 });
+  if (b <= a) return answer(caller, { ret: -ERRNO.EINVAL });
+  return unmapRound(s, input.id, { kind: 'unmap', vm: p.vm, caller, range: [a, b], retries: 0 });
 }
 
-function unmapRound(s: VfioState, input: Envelope, w: UnmapWait): Output[] {
+function unmapRound(s: VfioState, tag: string, w: UnmapWait): VfioOut[] {
   const c = s.containers[w.vm]!;
   const pinned = pinsIn(c, w.range[0], w.range[1]);
   const mdevs = Object.keys(pinned);
-  if (!mdevs.length) return [evt('dma.unmapped', { vm: w.vm, range: w.range }), answer(w.caller, { ret: 0 })];
+  if (!mdevs.length) return [evt('dma.unmapped', { vm: w.vm, range: w.range }), ...answer(w.caller, { ret: 0 })];
   if (w.retries > VFIO_UNMAP_RETRIES) {
     // BUG_ON(++retries > 10): the vendor driver never unpinned (bug #17)
-    return [evt('unmap.bug_on', { vm: w.vm, range: w.range, pinned, retries: w.retries }), answer(w.caller, { ret: -ERRNO.EFAULT, oops: 'vfio_dma_do_unmap' })];
+    return [evt('unmap.bug_on', { vm: w.vm, range: w.range, pinned, retries: w.retries }), ...answer(w.caller, { ret: -ERRNO.EFAULT, oops: 'vfio_dma_do_unmap' })];
   }
   return [
-    park(input, w),
-    ...mdevs.map((mdev, k) => cmd('mdev-parent', 'vfio_dma_unmap_notify', { vm: w.vm, mdev, iova: w.range[0] * 4096, size: (w.range[1] - w.range[0]) * 4096, tag: input.id, last: k === mdevs.length - 1, noreply: k !== mdevs.length - 1 })),
+    parked(tag, w),
+    ...mdevs.map((mdev, k) => cmd('mdev-parent', 'vfio_dma_unmap_notify', { vm: w.vm, mdev, iova: w.range[0] * 4096, size: (w.range[1] - w.range[0]) * 4096, tag, last: k === mdevs.length - 1, noreply: k !== mdevs.length - 1 })),
   ];
 }
 
-export function unmapReply(s: VfioState, input: Envelope, w: UnmapWait, _r: Ret): Output[] {
-  return [evt('dma_unmap.retry', { vm: w.vm, round: w.retries + 1 }), ...unmapRound(s, input, { ...w, retries: w.retries + 1 })];
+/** The last notified vendor driver answered: look again for pins in the range. */
+export function unmapReply(s: VfioState, tag: string, w: UnmapWait): VfioOut[] {
+  return [evt('dma_unmap.retry', { vm: w.vm, round: w.retries + 1 }), ...unmapRound(s, tag, { ...w, retries: w.retries + 1 })];
 }

@@ -1,4 +1,5 @@
-import type { PolicyValues } from '../../../contracts/src/index.js';
+import type { NestingOpKind, PolicyValues } from '../../../contracts/src/index.js';
+import type { Caller } from '../request-reply.js';
 
 /** struct vfio_iommu of one VM's container (vfio_iommu_type1.c) */
 export interface Container {
@@ -23,17 +24,7 @@ export interface Container {
   notifiers: Record<string, true>;
 }
 
-/** Who asked, so the reply can find its way back once the walk ends. */
-export interface Caller {
-  to: 'guest-viommu' | 'orchestrator' | 'mdev-parent';
-  type: string;
-  re: string;
-  tag: unknown;
-  /** a scenario step (attach) completes to the orchestrator instead */
-  step?: number;
-}
-
-export type NestKind = 'bind' | 'unbind' | 'inval';
+export type NestKind = NestingOpKind;
 
 export interface WalkDev {
   domain: number;
@@ -52,8 +43,10 @@ export interface NestWalk {
   i: number;
   stage: 'resolve' | 'host';
   iommuDevice?: string | null;
-  bound: Array<{ domain: number; dev: string; mdev: string }>;
-  data: Record<string, unknown>;
+  /** the devices this call bound (dev: the IOMMU device the bind was made on) */
+  bound: Array<{ domain: number; dev: string | null; mdev: string }>;
+  /** the guest's iommu_gpasid_bind_data or iommu_cache_invalidate_info, passed on as it came (the host checks it) */
+  data: object;
   firstErr: number;
   /** devices whose call succeeded (iommufd's entry_num) */
   done: number;
@@ -65,18 +58,24 @@ export interface NestWalk {
   teardown?: boolean;
 }
 
-export interface AttachWalk {
+/** What vfio_mdev_get_iommu_device said of one device of the group. */
+export interface ResolvedDev {
+  iommuDevice: string | null;
+  parent: string | null;
+  aux: boolean;
+}
+
+interface AttachCommon {
   kind: 'attach';
   vm: string;
   caller: Caller;
   group: string;
   devices: string[];
-  resolved: Array<{ iommuDevice: string | null; parent: string | null; aux: boolean }>;
-  stage: 'resolve' | 'domain' | 'attach';
-  domain?: number;
-  did?: number;
+  resolved: ResolvedDev[];
   i: number;
 }
+/** vfio_iommu_type1_attach_group in progress: resolve every device, then allocate a domain, then attach each. */
+export type AttachWalk = (AttachCommon & { stage: 'resolve' }) | (AttachCommon & { stage: 'domain' }) | (AttachCommon & { stage: 'attach'; domain: number; did: number });
 
 export interface AllocWait {
   kind: 'alloc';
@@ -100,8 +99,11 @@ export interface VfioState {
   /** guest RAM pages of each VM (QEMU maps it all at GPA 0) */
   ram?: Record<string, number>;
   containers: Record<string, Container>;
-  /** continuations keyed by the tag of the request they wait on */
-  ops: Record<string, VfioOp>;
+  /** continuations keyed by the tag of the request they wait on (request-reply.ts) */
+  calls: Record<string, VfioOp>;
 }
 
 export const VFIO_UNMAP_RETRIES = 10;
+
+/** The host PASID a walk unbinds: the guest's `hpasid` field (UNBIND_PGTBL, a bind's unwind) or the FREE's / teardown's. */
+export const hpasidOf = (w: NestWalk): unknown => ('hpasid' in w.data ? w.data.hpasid : undefined);

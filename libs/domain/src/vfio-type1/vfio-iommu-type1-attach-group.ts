@@ -1,0 +1,79 @@
+import { ERRNO, type Reply } from '../../../contracts/src/index.js';
+import { cmd, type Command } from '../decider.js';
+import { answer, callerOf, parked } from '../request-reply.js';
+import { evt, type VfioIn, type VfioOut } from './common.js';
+import type { AttachWalk, ResolvedDev, VfioState } from './state.js';
+
+/** vfio_iommu_type1_attach_group (DOMAIN.md §3): resolve every device, then a domain, then (aux-)attach. */
+export function attachGroup(s: VfioState, input: VfioIn<'step.vfio_attach_group'>): VfioOut[] {
+  const p = input.payload;
+  const caller = callerOf(input);
+  const c = s.containers[p.vm];
+  if (!c) return answer(caller, { ret: -ERRNO.ENODEV });
+  if (s.policy!['vfio.singleton_nesting_container'] && c.nesting && (c.domain_list.length || c.external_domain.length)) {
+    return [evt('attach_group.rejected', { vm: p.vm, group: p.group, errno: 'EINVAL', why: 'nesting container already has a group (singleton)' }), ...answer(caller, { ret: -ERRNO.EINVAL })];
+  }
+  const w: AttachWalk = { kind: 'attach', vm: p.vm, caller, group: p.group, devices: p.mdevs, resolved: [], stage: 'resolve', i: 0 };
+  return [parked(input.id, w), cmd('mdev-parent', 'vfio_mdev_get_iommu_device', { mdev: p.mdevs[0]!, tag: input.id })];
+}
+
+function attachCall(tag: string, w: AttachWalk & { stage: 'attach' }, i: number): Command {
+  const r = w.resolved[i]!;
+  // IOMMU_DEV_FEAT_AUX -> iommu_aux_attach_device(domain, parent), else iommu_attach_device
+  return cmd('host-vtd', r.aux ? 'iommu_aux_attach_device' : 'iommu_attach_device', { vm: w.vm, domain: w.domain, dev: r.iommuDevice, mdev: w.devices[i]!, tag });
+}
+
+/** vfio_mdev_get_iommu_device's answer: the device (NULL: not IOMMU-backed), its parent, whether it attaches aux. */
+function resolvedOf(r: Reply): ResolvedDev {
+  const parent = r.detail?.parent, aux = r.detail?.aux;
+  return { iommuDevice: typeof r.value === 'string' ? r.value : null, parent: typeof parent === 'string' ? parent : null, aux: typeof aux === 'boolean' ? aux : true };
+}
+
+/** iommu_domain_alloc's answer: the domain and its DID. */
+function domainOf(v: unknown): { domain: number; did: number } | null {
+  if (typeof v !== 'object' || v === null || !('domain' in v) || !('did' in v)) return null;
+  const { domain, did } = v;
+  return typeof domain === 'number' && typeof did === 'number' ? { domain, did } : null;
+}
+
+/** The reply to the attach's pending request (`tag`: the reply's id, which tags the next request). */
+export function attachReply(s: VfioState, tag: string, w: AttachWalk, r: Reply): VfioOut[] {
+  if (w.stage === 'resolve') {
+    const resolved = [...w.resolved, resolvedOf(r)];
+    if (resolved.length < w.devices.length) {
+      return [parked(tag, { ...w, resolved }), cmd('mdev-parent', 'vfio_mdev_get_iommu_device', { mdev: w.devices[resolved.length]!, tag })];
+    }
+    const anyNull = resolved.some((x) => x.iommuDevice === null);
+    const mixed = new Set(resolved.map((x) => x.iommuDevice)).size > 1;
+    if (anyNull || mixed) {
+      const why = anyNull ? (resolved.every((x) => x.iommuDevice === null) ? 'no device is IOMMU-backed' : 'a device is not IOMMU-backed') : 'mixed parents';
+      const odd = mixed || (anyNull && resolved.some((x) => x.iommuDevice !== null));
+      if (odd && s.policy!['vfio.mixed_group'] === 'EINVAL') {
+        return [evt('attach_group.rejected', { vm: w.vm, group: w.group, errno: 'EINVAL', why: `${why}: refused at attach` }), ...answer(w.caller, { ret: -ERRNO.EINVAL })];
+      }
+      // any device not IOMMU-backed, or a mix of parents: the group goes to external_domain, silently
+      return [
+        evt('group.attached', { vm: w.vm, group: w.group, devices: w.devices, where: 'external_domain', why, iommuDevices: resolved.map((x) => x.iommuDevice) }),
+        ...answer(w.caller, { ret: 0 }),
+      ];
+    }
+    const c = s.containers[w.vm]!;
+    return [parked(tag, { ...w, resolved, stage: 'domain' }), cmd('host-vtd', 'iommu_domain_alloc', { vm: w.vm, nesting: c.nesting, tag })];
+  }
+  const failed = [evt('attach_group.failed', { vm: w.vm, group: w.group, ret: r.ret }), ...answer(w.caller, { ret: r.oops ? r.ret : -ERRNO.EIO, ...(r.oops ? { oops: r.oops } : {}) })];
+  if (r.ret < 0 || r.oops) return failed;
+  if (w.stage === 'domain') {
+    // a success without a domain is not something the host answers; it would fail as an error does
+    const allocated = domainOf(r.value);
+    if (!allocated) return failed;
+    const nextW = { ...w, stage: 'attach' as const, ...allocated, i: 0 };
+    return [parked(tag, nextW), attachCall(tag, nextW, 0)];
+  }
+  const i = w.i + 1;
+  if (i < w.devices.length) return [parked(tag, { ...w, i }), attachCall(tag, w, i)];
+  const c = s.containers[w.vm]!;
+  const out: VfioOut[] = [evt('group.attached', { vm: w.vm, group: w.group, devices: w.devices, where: 'domain_list', domain: w.domain, did: w.did, nesting_info: c.nesting })];
+  if (c.nesting && !c.vmm) out.push(evt('vfio_mm.get', { vm: w.vm }));
+  out.push(...answer(w.caller, { ret: 0 }));
+  return out;
+}
