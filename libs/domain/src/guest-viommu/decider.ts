@@ -1,8 +1,7 @@
-import { ERRNO, type GuestViommuEvents, type InputTo } from '../../../contracts/src/index.js';
+import { ERRNO, type EventOf, type GuestViommuEvents, type InputTo } from '../../../contracts/src/index.js';
 import { drop, put, type Command, type Decider } from '../decider.js';
-import type { EventOf } from '../../../contracts/src/index.js';
 import { completeStep, evolveCalls, resumed } from '../request-reply.js';
-import { prqEventThread } from './prq-event-thread.js';
+import { reportedFault } from './iommu-report-device-fault.js';
 import { evt, type GuestCall, type GuestViommuState } from './state.js';
 import { ioctlBindUnbind, ioctlInvalidate, ioctlPasidRequest, ioctlReturned } from './vmm-ioctl.js';
 import { vcmdAllocPasid, vcmdAllocReturned, vcmdFreePasid, vcmdFreeReturned } from './vtd-handle-vcmd.js';
@@ -68,7 +67,7 @@ export const guestViommuDecider: Decider<GuestViommuState, InputTo<'guest-viommu
       case 'step.ioctl_invalidate':
         return ioctlInvalidate(input);
       case 'iommu_report_device_fault':
-        return prqEventThread(s, input);
+        return reportedFault(s, input);
       case 'iommu_page_response.ret':
         return [evt('page_response.returned', { ret: input.payload.ret })];
       case 'VFIO_IOMMU_PASID_REQUEST.ret':

@@ -4,11 +4,11 @@ import { pageOf } from '../topology.js';
 import { evt, type GuestViommuState } from './state.js';
 
 /**
- * A page request the host reported (iommu_report_device_fault), injected by QEMU into the vIOMMU's
- * PRQ: the guest driver's prq_event_thread maps the page (a first-level PTE) and responds
- * (iommu_page_response) when the request is the group's last or carries private data.
+ * A page request the host reported (iommu_report_device_fault), forwarded to the guest: its IOMMU
+ * driver maps the page (a first-level PTE) and responds (iommu_page_response) when the request is
+ * the group's last or carries private data; a guest that ignores faults leaves it pending.
  */
-export function prqEventThread(s: GuestViommuState, input: InputTo<'guest-viommu'> & { type: 'iommu_report_device_fault' }) {
+export function reportedFault(s: GuestViommuState, input: InputTo<'guest-viommu'> & { type: 'iommu_report_device_fault' }) {
   const f = input.payload;
   const vm = s.vms[f.vm];
   if (!vm) return [evt('ignored', { why: `fault for unknown VM ${f.vm}` })];
