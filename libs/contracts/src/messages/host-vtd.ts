@@ -1,7 +1,14 @@
 import { z } from 'zod';
+import type { ErrnoName } from '../errno.js';
+import type { PolicyValues } from '../policy.js';
+import type { HostSpec } from '../run-spec.js';
+import type { PageRequest } from '../uapi.js';
+import type { DevtlbDesc, FaultLevel, HostDevice, HostVm, PasidEntry } from './host-vtd-types.js';
 import { PageRequestSchema, PageResponseSchema } from './uapi-schemas.js';
-import { repliesTo, RequestFields, StepFields, type PayloadsOf } from './message.js';
+import { repliesTo, RequestFields, StepFields, type CallEvents, type PayloadsOf } from './message.js';
 import { RunOpenSchema } from './run.js';
+
+export type { DevtlbDesc, FaultLevel, HostDevice, HostVm, PasidEntry } from './host-vtd-types.js';
 
 /** A device as VFIO hands it to the IOMMU layer: its RID, or NULL (an mdev that is not IOMMU-backed). */
 const Dev = z.string().nullable();
@@ -42,5 +49,89 @@ export const HostVtdInputSchemas = {
 };
 export type HostVtdInputs = PayloadsOf<typeof HostVtdInputSchemas>;
 
-/** What the component records about itself. Placeholder until its events are typed (issue 9): any event. */
-export type HostVtdEvents<W = unknown> = { [type: string]: Record<string, unknown> };
+/** A caller-visible rejection: the errno and the check that failed, in the driver's terms. */
+type Rejected = { errno: ErrnoName; why: string };
+/** A flush of a cache by DID + PASID, and what it removed. */
+type Flushed = { did: number; pasid: number; processed: number; why: string };
+
+/**
+ * What the host VT-d driver and hardware record about themselves. `W` is the continuation a flush or
+ * a teardown parks while the device answers its devTLB invalidation (libs/domain host-vtd HostWait).
+ */
+export type HostVtdEvents<W = unknown> = {
+  'host.configured': { host: HostSpec; devices: Record<string, HostDevice>; vms: Record<string, HostVm>; pasidMax: number; policy: PolicyValues };
+  /** a host driver dereferenced NULL: the machine is dead */
+  oops: { fn: string; what: string; detail: string; vm: string };
+  ignored: { why: string };
+  /** pciehp: the device is gone (surprise removal) */
+  'device.absent': { rid: string };
+  // the IOASID allocator
+  'ioasid.allocated': { set: string; pasid: number };
+  'ioasid.exhausted': { set: string; min: number; max: number; held: number };
+  'ioasid.free_ignored': { set: string; pasid: number };
+  /** `bound`: the devices still bound to the PASID when it was freed */
+  'ioasid.freed': { set: string; pasid: number; bound: string[] };
+  // dmar_domain and aux attach
+  'domain.allocated': { vm: string; domain: number; did: number; nesting: boolean };
+  'domain.freed': { vm: string; domain: number };
+  'aux.attached': { vm: string; domain: number; dev: string; mdev: string; defaultPasid: number; aux: boolean };
+  'aux.detached': { vm: string; domain: number; dev: string; mdev: string; last: boolean };
+  // the PASID table
+  'pasid_entry.set': { dev: string; pasid: number; entry: PasidEntry; via: string };
+  'pasid_entry.cleared': { dev: string; pasid: number; did: number; vm: string; fpd: boolean; via: string };
+  // intel_svm_bind_gpasid / intel_svm_unbind_gpasid
+  'svm.bound': { vm: string; dev: string; mdev: string | null; domain: number; hpasid: number; gpasid: number; sid: string | null; owner: string | null };
+  'svm.users_inc': { vm: string; dev: string; mdev: string | null; domain: number; hpasid: number; users: number; boundDomain: number };
+  'svm.users_dec': { vm: string; dev: string; hpasid: number; users: number };
+  'svm.unbound': { vm: string; dev: string; hpasid: number; unwind: boolean; drained: boolean };
+  /** `hpasid` as the user struct held it (unchecked) */
+  'bind_gpasid.rejected': Rejected & { vm: string; dev: string; mdev: string | null; hpasid: unknown };
+  'unbind_gpasid.rejected': Rejected & { vm: string; dev: string };
+  'unbind_gpasid.noop': { vm: string; dev: string; pasid: number };
+  // intel_iommu_sva_invalidate
+  'sva_invalidate.rejected': Rejected & { vm: string; dev: string | null; kind: 'malformed' | 'refused' | 'unsupported' };
+  'sva_invalidate.unsupported': { vm: string; dev: string; cache: string | undefined; granularity: string | undefined; kind: 'unsupported' };
+  'sva_invalidate.warning': { dev: string; why: string };
+  'sva_invalidate.done': { vm: string; dev: string; pasid: number; ret: number };
+  // the queued invalidation (QI) and the caches it flushes
+  'qi.piotlb': Flushed & { granu: 'NONG_PASID' | 'PSI_PASID'; addr: number; npages: number; pages: number[] };
+  'qi.pasid_cache': Flushed & { granu: 'PASID_SEL'; devs: string[] };
+  'qi.devtlb': DevtlbDesc;
+  'qi.devtlb_skipped': DevtlbDesc & { because: string };
+  /** the wait descriptor completed */
+  'qi.wait': { pasid: number; why: string };
+  'qi.drain': { pasid: number; sid: string; opts: string; fence: boolean };
+  /** an invalidation time-out error: the device never answered */
+  'qi.ite': { rid: string; pasid: number };
+  'qi.hung': { rid: string; fn: string; why: string };
+  // the DMA request path: PASID cache, IOTLB, the nested walk
+  'pasid_cache.filled': { rid: string; pasid: number; did: number; entry: PasidEntry };
+  'iotlb.filled': { did: number; pasid: number; page: number; hpa: number; w: boolean; gpa: number; vm: string };
+  'translation.done': {
+    rid: string; pasid: number; va: number; page: number; write: boolean; hpa: number; w: boolean; gpa: number; vm: string; did: number;
+    source: 'iotlb' | 'walk'; via: 'ats' | 'untranslated';
+  };
+  'translation.fault': {
+    rid: string; pasid: number; va: number; page: number; write: boolean; reason: number; level: FaultLevel; fpd: boolean; vm: string | null;
+    via: 'ats' | 'untranslated';
+  };
+  'fault.suppressed': { rid: string; pasid: number; va: number; reason: number; why: string };
+  /** `forwarded`: a first-stage fault the guest's vIOMMU sees */
+  'fault.recorded': { rid: string; pasid: number; va: number; reason: number; level: FaultLevel; vm: string | null; mdev: string; forwarded: boolean };
+  // the page-request queue (prq_event_thread) and intel_svm_page_response
+  'prq.queued': { req: PageRequest & { mdev: string }; rid: string; pasid: number; prg: number; mdev: string };
+  'prq.pass_done': { handled: number; why: string };
+  'prq.drained': { pasid: number; dev: string };
+  'page_request.reported': {
+    vm: string; rid: string; mdev: string; pasid: number; addr: number; prg: number; lpig: boolean; pdp: boolean; write: boolean; needsResponse: boolean;
+  };
+  /** `why` null: a good request of an svm not in guest mode, which the model never binds */
+  'page_request.dropped': { rid: string; pasid: number; prg: number; lpig: boolean; pdp: boolean; why: string | null };
+  'page_response.rejected': Rejected & { vm: string; rid: string; pasid: number | null };
+  /** `by`: the guest's response, the PRQ thread's bad_req, or the drain of an unbound PASID */
+  'page_response.sent': { rid: string; pasid: number; prg: number; code: string; by: 'guest' | 'prq_event_thread' | 'drain'; why?: string | null; vm?: string };
+  'fault.responded': { vm: string; rid: string; pasid: number; prg: number; by?: 'drain' };
+  // guest memory: the first-level PTEs the walk reads
+  'mem.pte_written': { vm: string; gpgd: number; table: number; page: number; pages: number; gpa: number; w: boolean; by: string };
+  'mem.pte_cleared': { vm: string; gpgd: number; table: number; page: number; pages: number; by: string };
+} & CallEvents<W>;
