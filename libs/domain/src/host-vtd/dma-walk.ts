@@ -1,11 +1,33 @@
-import { FAULT_REASON, PGTT_NESTED, PGTT_SL_ONLY } from '../../../contracts/src/index.js';
-import { evt, type Output } from '../decider.js';
+import { ERRNO, FAULT_REASON, PGTT_NESTED, PGTT_SL_ONLY, type FaultLevel } from '../../../contracts/src/index.js';
+import { reply } from '../request-reply.js';
 import { pageOf } from '../topology.js';
-import { iotlbKey, memKey, type HostVtdState, type PasidEntry } from './state.js';
+import { evt, iotlbKey, memKey, type HostEvent, type HostInputOf, type HostOut, type HostVtdState, type PasidEntry } from './state.js';
+
+/**
+ * The DMA request path: a device's ATS translation request or its untranslated DMA with PASID,
+ * through the PASID cache, the IOTLB and the nested walk (the hardware; no kernel function).
+ */
 
 export type Translation =
-  | { ok: true; hpa: number; w: boolean; gpa: number; vm: string; did: number; source: 'iotlb' | 'walk'; outs: Output[] }
-  | { ok: false; reason: number; level: 'context' | 'pasid' | 'first-stage' | 'second-stage'; fpd: boolean; vm: string | null; outs: Output[] };
+  | { ok: true; hpa: number; w: boolean; gpa: number; vm: string; did: number; source: 'iotlb' | 'walk'; outs: HostEvent[] }
+  | { ok: false; reason: number; level: FaultLevel; fpd: boolean; vm: string | null; outs: HostEvent[] };
+
+/** A device's translation request (ATS) or untranslated DMA: the nested walk, faults recorded unless FPD. */
+export function dmaRequest(s: HostVtdState, input: HostInputOf<'ats_translate' | 'dma_request'>): HostOut[] {
+  const p = input.payload;
+  const via = input.type === 'ats_translate' ? 'ats' : 'untranslated';
+  const t = translate(s, p.rid, p.pasid, p.va, !!p.write);
+  const outs: HostOut[] = [...t.outs, translationEvent(p.rid, p.pasid, p.va, !!p.write, t, via)];
+  if (t.ok) return [...outs, ...reply(input, { ret: 0, value: { hpa: t.hpa, w: t.w, gpa: t.gpa, vm: t.vm } })];
+  const dev = s.devices[p.rid];
+  // a first-stage miss from a device with ATS+PRI is recoverable: it answers with a page request
+  const recoverable = via === 'ats' && !!dev?.pri && t.level === 'first-stage';
+  if (!recoverable) {
+    if (t.fpd) outs.push(evt('fault.suppressed', { rid: p.rid, pasid: p.pasid, va: p.va, reason: t.reason, why: 'FPD set in the PASID entry' }));
+    else outs.push(evt('fault.recorded', { rid: p.rid, pasid: p.pasid, va: p.va, reason: t.reason, level: t.level, vm: t.vm, mdev: p.mdev, forwarded: t.level !== 'second-stage' }));
+  }
+  return [...outs, ...reply(input, { ret: -ERRNO.EFAULT, detail: { reason: t.reason, level: t.level, recoverable } })];
+}
 
 /**
  * A DMA request with PASID through the nested walk (DOMAIN.md §2.5): PASID entry (from the PASID
@@ -13,7 +35,7 @@ export type Translation =
  * and the host's second level (the VM's RAM mapping). A cached answer is returned as cached, stale or not.
  */
 export function translate(s: HostVtdState, rid: string, pasid: number, va: number, write: boolean): Translation {
-  const outs: Output[] = [];
+  const outs: HostEvent[] = [];
   const page = pageOf(va);
   if (!s.devices[rid]) return { ok: false, reason: 2, level: 'context', fpd: false, vm: null, outs };
   let entry: PasidEntry | undefined = s.pasidCache[pasid]?.[rid];
@@ -44,11 +66,11 @@ export function translate(s: HostVtdState, rid: string, pasid: number, va: numbe
   if (!ram || gpa >= ram.ram) return { ok: false, reason: FAULT_REASON.SS_ENTRY_P, level: 'second-stage', fpd: entry.fpd, vm, outs };
   const hpa = ram.base + gpa;
   outs.push(evt('iotlb.filled', { did: entry.did, pasid, page, hpa, w, gpa, vm }));
-  return { ok: true, hpa, w, gpa, vm, did: entry.did, source: 'walk', outs: fromCache ? outs : outs };
+  return { ok: true, hpa, w, gpa, vm, did: entry.did, source: 'walk', outs };
 }
 
 /** The event that records a translation's answer: what the checkers compare with the tables. */
-export function translationEvent(rid: string, pasid: number, va: number, write: boolean, t: Translation, via: 'ats' | 'untranslated'): Output {
+export function translationEvent(rid: string, pasid: number, va: number, write: boolean, t: Translation, via: 'ats' | 'untranslated'): HostEvent {
   if (t.ok) return evt('translation.done', { rid, pasid, va, page: pageOf(va), write, hpa: t.hpa, w: t.w, gpa: t.gpa, vm: t.vm, did: t.did, source: t.source, via });
   return evt('translation.fault', { rid, pasid, va, page: pageOf(va), write, reason: t.reason, level: t.level, fpd: t.fpd, vm: t.vm, via });
 }

@@ -1,15 +1,19 @@
-import {
-  ERRNO, IOMMU_PAGE_RESP_PASID_VALID, QI_RESP_INVALID, type Envelope, type ErrnoName, type PageRequest, type PageResponse,
-} from '../../../contracts/src/index.js';
-import { cmd, evt, replyLegacy as reply, type Output } from '../decider.js';
-import { faultKey, type HostVtdState } from './state.js';
+import { ERRNO, IOMMU_PAGE_RESP_PASID_VALID, QI_RESP_INVALID, type ErrnoName } from '../../../contracts/src/index.js';
+import { cmd } from '../decider.js';
+import { completeStep, reply } from '../request-reply.js';
+import { evt, faultKey, type HostInputOf, type HostOut, type HostVtdState, type Queued } from './state.js';
 
-type Queued = PageRequest & { mdev: string };
+/**
+ * The page-request queue: prq_event_thread reporting a device's page requests to the guest (or
+ * answering the bad ones itself), and intel_svm_page_response forwarding the guest's page response.
+ * A reported request waits for the guest's response in `pendingFaults`: domain state, not a parked
+ * call, since no request of the host is answered by it.
+ */
 
 const canonical = (addr: number) => Number.isInteger(addr) && addr >= 0 && addr < 2 ** 47;
 
 /** prq_event_thread's verdict on one descriptor (DOMAIN.md §2.6.1-2). */
-function handleOne(s: HostVtdState, req: Queued): Output[] {
+function handleOne(s: HostVtdState, req: Queued): HostOut[] {
   let why: string | null = null;
   if (!req.pasid_present) why = 'no PASID';
   else if (!canonical(req.addr)) why = 'non-canonical address';
@@ -38,14 +42,14 @@ function handleOne(s: HostVtdState, req: Queued): Output[] {
 }
 
 /** One pass of the PRQ thread over the queue: head -> tail, then PQH = tail. */
-export function runPrqThread(s: HostVtdState, ring: Queued[], why: string): Output[] {
+export function runPrqThread(s: HostVtdState, ring: Queued[], why: string): HostOut[] {
   if (!ring.length) return [];
   return [...ring.flatMap((r) => handleOne(s, r)), evt('prq.pass_done', { handled: ring.length, why })];
 }
 
 /** A page request lands in the PRQ; the thread runs at once unless the interrupt is held (host.prq_irq manual). */
-export function pageRequest(s: HostVtdState, input: Envelope): Output[] {
-  const p = input.payload as { req: PageRequest; mdev: string };
+export function pageRequest(s: HostVtdState, input: HostInputOf<'page_request'>): HostOut[] {
+  const p = input.payload;
   const req: Queued = { ...p.req, mdev: p.mdev };
   const queued = evt('prq.queued', { req, rid: req.rid, pasid: req.pasid, prg: req.prg_index, mdev: p.mdev });
   if (s.host?.prq_irq === 'manual') return [queued];
@@ -53,9 +57,9 @@ export function pageRequest(s: HostVtdState, input: Envelope): Output[] {
 }
 
 /** intel_svm_page_response behind iommu_page_response (DOMAIN.md §2.6.4). */
-export function pageResponse(s: HostVtdState, input: Envelope): Output[] {
-  const p = input.payload as { vm: string; rid: string; msg: PageResponse };
-  const no = (errno: ErrnoName, why: string) => [evt('page_response.rejected', { vm: p.vm, rid: p.rid, errno, why, pasid: p.msg?.pasid ?? null }), reply(input, { ret: -ERRNO[errno] })];
+export function intelSvmPageResponse(s: HostVtdState, input: HostInputOf<'iommu_page_response'>): HostOut[] {
+  const p = input.payload;
+  const no = (errno: ErrnoName, why: string) => [evt('page_response.rejected', { vm: p.vm, rid: p.rid, errno, why, pasid: p.msg?.pasid ?? null }), ...reply(input, { ret: -ERRNO[errno] })];
   if (!s.devices[p.rid]) return no('ENODEV', 'not PCI, or no IOMMU');
   const m = p.msg;
   if (!m || typeof m !== 'object' || m.version !== 1 || !Number.isInteger(m.flags) || m.flags & ~IOMMU_PAGE_RESP_PASID_VALID) return no('EINVAL', 'bad iommu_page_response (version or flags)');
@@ -67,10 +71,15 @@ export function pageResponse(s: HostVtdState, input: Envelope): Output[] {
   if (!svm || !svm.devs[p.rid]) return no('ENODEV', 'no svm or sdev');
   // guest-mode svm: current->mm must be the binder's mm
   if (svm.guestMode && svm.vm !== p.vm) return no('ENODEV', `current->mm (VM ${p.vm}) is not the svm's mm (VM ${svm.vm})`);
-  const out: Output[] = [evt('fault.responded', { vm: p.vm, rid: p.rid, pasid: m.pasid, prg: m.grpid })];
+  const out: HostOut[] = [evt('fault.responded', { vm: p.vm, rid: p.rid, pasid: m.pasid, prg: m.grpid })];
   if (pending.needsResponse) {
-    out.push(evt('page_response.sent', { rid: p.rid, pasid: m.pasid, prg: m.grpid, code: ['SUCCESS', 'INVALID', 'FAILURE'][m.code], by: 'guest', vm: p.vm }));
+    out.push(evt('page_response.sent', { rid: p.rid, pasid: m.pasid, prg: m.grpid, code: (['SUCCESS', 'INVALID', 'FAILURE'] as const)[m.code] ?? String(m.code), by: 'guest', vm: p.vm }));
     out.push(cmd('mdev-parent', 'page_group_response', { rid: p.rid, pasid: m.pasid, prg: m.grpid, code: m.code === 0 ? 0 : m.code === 1 ? QI_RESP_INVALID : 0xf }));
   }
-  return [...out, reply(input, { ret: 0 })];
+  return [...out, ...reply(input, { ret: 0 })];
+}
+
+/** A prq_irq step: the held PPR interrupt fires, the thread runs one pass. */
+export function prqIrq(s: HostVtdState, input: HostInputOf<'step.prq_irq'>): HostOut[] {
+  return [...runPrqThread(s, s.prq, 'prq_irq step'), completeStep(input.payload.step, { ret: 0 })];
 }

@@ -1,18 +1,10 @@
-import type { PageRequest, PolicyValues } from '../../../contracts/src/index.js';
-import type { Topology } from '../topology.js';
+import type {
+  Command, EventOf, HostDevice, HostSpec, HostVm, HostVtdEvents, HostVtdInputs, InputTo, PageRequest, PasidEntry, PolicyValues,
+} from '../../../contracts/src/index.js';
+import { eventsOf } from '../decider.js';
+import type { Caller } from '../request-reply.js';
 
-/** A scalable-mode PASID-table entry, the fields the model reads (pasid_entry val[]). */
-export interface PasidEntry {
-  p: boolean;
-  fpd: boolean;
-  pgtt: number;
-  /** first-level table pointer (a GPA for nested) */
-  flptr: number;
-  did: number;
-  aw: number;
-  /** the VM whose second-level table (SLPTR, its RAM mapping) the entry nests on */
-  vm?: string;
-}
+export type { PasidEntry };
 
 /** An IOTLB entry: the combined nested result, tagged DID + PASID + page (DOMAIN.md §1.4, §2.5.5). */
 export interface IotlbEntry {
@@ -22,38 +14,29 @@ export interface IotlbEntry {
   vm: string;
 }
 
-/** Who is waiting for a host call that waits on the device (QI wait with a devTLB descriptor). */
-export interface HostCaller {
-  to: string;
-  type: string;
-  re: string;
-  tag: unknown;
-  noreply: boolean;
-}
+/**
+ * What the host parks while qi_submit_sync waits for a device's devTLB invalidation completion (the
+ * wait descriptor after a DEIOTLB descriptor), resumed by the device's `devtlb_invalidate.ret`:
+ * - `unbind`: intel_svm_unbind_gpasid's teardown, at its `flush` (intel_pasid_tear_down_entry) or
+ *   `drain` (intel_svm_drain_prq) stage; `sid` is sdev->sid (bug #7: null when never set);
+ * - `inval`: intel_iommu_sva_invalidate's devTLB flush, answering `ret` when it completes.
+ * `caller` is who called the driver and waits for its answer.
+ */
+export type HostWait =
+  | { kind: 'unbind'; caller: Caller; vm: string; dev: string; pasid: number; acks: number; stage: 'flush' | 'drain'; sid: string | null; unwind: boolean }
+  | { kind: 'inval'; caller: Caller; vm: string; dev: string; pasid: number; acks: number; ret: number };
 
-/** A flush or teardown parked on device-TLB invalidation completions. */
-export interface HostWait {
-  kind: 'unbind' | 'inval';
-  caller: HostCaller;
-  vm: string;
-  dev: string;
-  pasid: number;
-  /** devTLB completions still awaited */
-  acks: number;
-  stage: 'flush' | 'drain' | 'done';
-  ret: number;
-  detail: Record<string, unknown>;
-  unwind?: boolean;
-}
+/** A page request between the PRQ's head and tail, with the mdev that issued it. */
+export type Queued = PageRequest & { mdev: string };
 
 export interface HostVtdState {
   policy?: PolicyValues;
-  host?: Topology['host'];
+  host?: HostSpec;
   pasidMax: number;
   /** each VM's RAM in host physical memory (pages): base and size */
-  vms: Record<string, { base: number; ram: number }>;
+  vms: Record<string, HostVm>;
   /** PCI devices behind this IOMMU, by requester id */
-  devices: Record<string, { parent: string; ats: boolean; pri: boolean; pasidBits: number; aux: boolean }>;
+  devices: Record<string, HostDevice>;
   /** devices that were surprise-removed */
   absent: Record<string, true>;
   /** the IOASID allocator: host PASID -> the set that owns it (a VM, or "host" for default PASIDs) */
@@ -73,16 +56,25 @@ export interface HostVtdState {
   /** guest memory the walk reads: `${vm}:${table page}` -> va page -> PTE */
   mem: Record<string, Record<number, { gpa: number; w: boolean }>>;
   /** the page-request queue between head and tail, and whether the PRQ thread has work */
-  prq: Array<PageRequest & { mdev: string }>;
+  prq: Queued[];
   /** reported page requests awaiting the guest's page response: `${rid}:${pasid}:${prg}` */
   pendingFaults: Record<string, { vm: string; needsResponse: boolean }>;
-  /** flushes and teardowns waiting for the device */
-  waits: Record<string, HostWait>;
+  /** flushes and teardowns parked on a device's devTLB completion, by the tag of their request */
+  calls: Record<string, HostWait>;
   /** the machine died: a host driver dereferenced NULL */
   oops: { fn: string } | null;
   /** a CPU spins in qi_submit_sync (ITE on an absent device, retried forever) */
   hung: { rid: string } | null;
 }
+
+/** An input of the host, and one of a given type. */
+export type HostInput = InputTo<'host-vtd'>;
+export type HostInputOf<K extends keyof HostVtdInputs> = Extract<HostInput, { type: K }>;
+/** What the host's decider returns: its events and its commands to the others. */
+export type HostEvent = EventOf<HostVtdEvents<HostWait>>;
+export type HostOut = HostEvent | Command;
+/** The host's event constructor, checked against its event map. */
+export const evt = eventsOf<HostVtdEvents<HostWait>>();
 
 export const iotlbKey = (did: number, pasid: number) => `${did}:${pasid}`;
 export const memKey = (vm: string, tablePage: number) => `${vm}:${tablePage}`;

@@ -1,9 +1,50 @@
 import {
   GPASID_BIND_DATA_MINSZ, IOMMU_GPASID_BIND_VERSION_1, IOMMU_PASID_FORMAT_INTEL_VTD, IOMMU_SVA_GPASID_VAL, IOMMU_SVA_VTD_GPASID_CD,
   IOMMU_SVA_VTD_GPASID_EAFE, IOMMU_SVA_VTD_GPASID_EMTE, IOMMU_SVA_VTD_GPASID_LAST, IOMMU_SVA_VTD_GPASID_PCD, IOMMU_SVA_VTD_GPASID_PWT,
-  IOMMU_SVA_VTD_GPASID_SRE, type ErrnoName, type GpasidBindData,
+  IOMMU_SVA_VTD_GPASID_SRE, ERRNO, PGTT_NESTED, type ErrnoName, type GpasidBindData, type PasidEntry,
 } from '../../../contracts/src/index.js';
-import type { HostVtdState } from './state.js';
+import { reply } from '../request-reply.js';
+import { flushPasidCache, flushPiotlb } from './caches.js';
+import { oops } from './oops.js';
+import { evt, type HostInputOf, type HostOut, type HostVtdState } from './state.js';
+
+/**
+ * intel_svm_bind_gpasid (DOMAIN.md §2.2), behind iommu_uapi_sva_bind_gpasid: the guest's first-level
+ * table nested on the VM's second level in the device's PASID-table entry for the host PASID.
+ */
+export function intelSvmBindGpasid(s: HostVtdState, input: HostInputOf<'iommu_sva_bind_gpasid'>): HostOut[] {
+  const p = input.payload;
+  const mdev = p.mdev ?? null;
+  // device_to_iommu(dev) dereferences dev->bus before any check: a NULL dev never reaches "!iommu"
+  if (p.dev === null || p.dev === undefined) return oops(input, 'intel_svm_bind_gpasid', 'device_to_iommu(dev=NULL) called from iommu_sva_bind_gpasid');
+  const dev = p.dev;
+  const rejected = (rej: Rejection): HostOut[] => [
+    evt('bind_gpasid.rejected', { vm: p.vm, dev, mdev, hpasid: fieldOf(p.data, 'hpasid'), errno: rej.errno, why: rej.why }), ...reply(input, { ret: -ERRNO[rej.errno] }),
+  ];
+  const copied = copyBindData(p.data);
+  if ('errno' in copied) return rejected(copied);
+  const d = copied.data;
+  const rej = checkBindGpasid(s, p.domain, p.dev, d);
+  if (rej === 'users') {
+    const sdev = s.svm[d.hpasid]!.devs[p.dev]!;
+    return [evt('svm.users_inc', { vm: p.vm, dev: p.dev, mdev, domain: p.domain, hpasid: d.hpasid, users: sdev.users + 1, boundDomain: sdev.domain }), ...reply(input, { ret: 0 })];
+  }
+  if (rej) return rejected(rej);
+  if (s.policy!['vtd.sdev_iommu_before_alloc'] && !s.svm[d.hpasid]) return oops(input, 'intel_svm_bind_gpasid', 'sdev->iommu = iommu while sdev is still NULL (the !svm branch)');
+  const domain = s.domains[p.domain]!;
+  const entry: PasidEntry = { p: true, fpd: false, pgtt: PGTT_NESTED, flptr: d.gpgd, did: domain.did, aw: d.addr_width, vm: domain.vm };
+  const outs: HostOut[] = [
+    // "Fix sid not set issue": without it sdev->sid stays 0 (bug #7)
+    evt('svm.bound', { vm: p.vm, dev: p.dev, mdev, domain: p.domain, hpasid: d.hpasid, gpasid: d.gpasid, sid: s.policy!['vtd.bind_sets_sdev_sid'] ? p.dev : null, owner: s.ioasid[d.hpasid]?.set ?? null }),
+    evt('pasid_entry.set', { dev: p.dev, pasid: d.hpasid, entry, via: 'intel_pasid_setup_nested' }),
+  ];
+  // caching mode: PASID-cache + PIOTLB invalidation after setup; else a write-buffer flush
+  if (s.host!.caching_mode) outs.push(flushPasidCache(s, domain.did, d.hpasid, 'setup_nested (CM)'), flushPiotlb(s, domain.did, d.hpasid, 'all', 'setup_nested (CM)'));
+  return [...outs, ...reply(input, { ret: 0 })];
+}
+
+/** A field of an unchecked user struct, as it is (or null when absent). */
+export const fieldOf = (data: unknown, k: string): unknown => (typeof data === 'object' && data !== null ? (Reflect.get(data, k) ?? null) : null);
 
 export interface Rejection {
   errno: ErrnoName;
@@ -14,14 +55,18 @@ export interface Rejection {
 const reject = (errno: ErrnoName, why: string): Rejection => ({ errno, why });
 const isInt = (x: unknown): x is number => Number.isInteger(x);
 
-/** iommu_uapi_sva_bind_gpasid / iommu_sva_prepare_bind_data: the IOMMU core's copy of the user struct. */
-export function checkBindUapi(data: unknown): Rejection | null {
+/**
+ * iommu_uapi_sva_bind_gpasid / iommu_sva_prepare_bind_data: the IOMMU core's copy of the user struct,
+ * its argsz, version and flags checked; the vendor's fields are checked by checkBindGpasid before use.
+ */
+export function copyBindData(data: unknown): Rejection | { data: GpasidBindData } {
   if (!data || typeof data !== 'object') return reject('EINVAL', 'no bind data');
-  const d = data as Partial<GpasidBindData>;
+  const d: Partial<GpasidBindData> = data;
   if (!isInt(d.argsz) || d.argsz < GPASID_BIND_DATA_MINSZ) return reject('EINVAL', 'argsz < offsetofend(vendor.vtd)');
   if (d.version !== IOMMU_GPASID_BIND_VERSION_1) return reject('EINVAL', `version ${String(d.version)} is not IOMMU_GPASID_BIND_VERSION_1`);
   if (!isInt(d.flags) || d.flags & ~IOMMU_SVA_GPASID_VAL) return reject('EINVAL', 'unknown flags');
-  return null;
+  // copy_from_user: the struct as the user wrote it; the driver checks each vendor field before it uses it
+  return { data: d as GpasidBindData };
 }
 
 /**

@@ -1,22 +1,23 @@
 import {
   CACHE_INVALIDATE_INFO_MINSZ, ERRNO, IOMMU_CACHE_INVALIDATE_INFO_VERSION_1, IOMMU_CACHE_INV_TYPE_DEV_IOTLB, IOMMU_CACHE_INV_TYPE_IOTLB,
   IOMMU_CACHE_INV_TYPE_PASID, IOMMU_INV_ADDR_FLAGS_ARCHID, IOMMU_INV_ADDR_FLAGS_LEAF, IOMMU_INV_ADDR_FLAGS_PASID, IOMMU_INV_GRANU_ADDR,
-  IOMMU_INV_GRANU_DOMAIN, IOMMU_INV_GRANU_PASID, IOMMU_INV_PASID_FLAGS_ARCHID, IOMMU_INV_PASID_FLAGS_PASID, type CacheInvalidateInfo,
-  type Envelope, type ErrnoName,
+  IOMMU_INV_GRANU_PASID, IOMMU_INV_PASID_FLAGS_ARCHID, IOMMU_INV_PASID_FLAGS_PASID, type CacheInvalidateInfo,
+  type ErrnoName,
 } from '../../../contracts/src/index.js';
-import { evt, type Output } from '../decider.js';
-import { flushPiotlb } from './caches.js';
-import { answerCaller, callerOfHost, devtlbFlush, park } from './qi.js';
-import type { HostVtdState } from './state.js';
+import { answer, callerOf, parked } from '../request-reply.js';
+import { devtlbFlush, flushPiotlb } from './caches.js';
+import { evt, type HostInputOf, type HostOut, type HostVtdState } from './state.js';
 
-const isInt = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
+const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;
 const GRANU_NAME = ['DOMAIN', 'PASID', 'ADDR'];
 const TYPE_NAME: Record<number, string> = { [IOMMU_CACHE_INV_TYPE_IOTLB]: 'IOTLB', [IOMMU_CACHE_INV_TYPE_DEV_IOTLB]: 'DEV_IOTLB', [IOMMU_CACHE_INV_TYPE_PASID]: 'PASID' };
 
-/** iommu_uapi_cache_invalidate + iommu_check_cache_invl_data: the core's checks of the user struct. */
-function checkUapi(info: unknown, pasidMax: number): string | null {
-  if (!info || typeof info !== 'object') return 'no info struct';
-  const i = info as Partial<CacheInvalidateInfo>;
+/**
+ * iommu_uapi_cache_invalidate + iommu_check_cache_invl_data: the core's copy of the user struct and its
+ * checks; the struct as the driver reads it from here on, or why it is refused.
+ */
+function copyInvalidateInfo(info: object, pasidMax: number): string | { info: CacheInvalidateInfo } {
+  const i: Partial<CacheInvalidateInfo> = info;
   if (i.version !== IOMMU_CACHE_INVALIDATE_INFO_VERSION_1) return `version ${String(i.version)} is not 1`;
   if (!isInt(i.argsz) || i.argsz < CACHE_INVALIDATE_INFO_MINSZ) return 'argsz < minsz';
   if (!isInt(i.cache) || i.cache & ~7) return 'unknown cache type bits';
@@ -33,7 +34,8 @@ function checkUapi(info: unknown, pasidMax: number): string | null {
     if (!isInt(a.addr) || !isInt(a.granule_size) || !isInt(a.nb_granules) || a.granule_size === 0 || a.nb_granules === 0) return 'addr_info: bad addr, granule_size or nb_granules';
     if (a.granule_size * a.nb_granules > 2 ** 52) return 'addr_info: range beyond the address space';
   }
-  return null;
+  // copy_from_user: every field the driver reads below was checked above
+  return { info: i as CacheInvalidateInfo };
 }
 
 /** The type x granularity map of DOMAIN.md §2.4; undefined = rejected. */
@@ -44,20 +46,21 @@ function granuOf(type: number, granularity: number): string | undefined {
 }
 
 /** intel_iommu_sva_invalidate (DOMAIN.md §2.4): flush the IOTLB, fall through to the devTLB with ATS. */
-export function cacheInvalidate(s: HostVtdState, input: Envelope): Output[] {
-  const p = input.payload as { vm: string; domain: number; dev: string | null; info?: CacheInvalidateInfo };
-  const caller = callerOfHost(input);
+export function intelIommuSvaInvalidate(s: HostVtdState, input: HostInputOf<'iommu_cache_invalidate'>): HostOut[] {
+  const p = input.payload;
+  const caller = callerOf(input);
   const no = (errno: ErrnoName, why: string, kind: 'malformed' | 'refused' | 'unsupported' = 'refused') => [
-    evt('sva_invalidate.rejected', { vm: p.vm, dev: p.dev, errno, why, kind }), ...answerCaller(caller, { ret: -ERRNO[errno] }),
+    evt('sva_invalidate.rejected', { vm: p.vm, dev: p.dev ?? null, errno, why, kind }), ...answer(caller, { ret: -ERRNO[errno] }),
   ];
   const domain = s.domains[p.domain];
   if (!p.info || typeof p.info !== 'object' || !domain) return no('EINVAL', 'no info or no domain');
   // a NULL dev is checked here before use: -ENODEV, not an oops
-  if (p.dev === null || p.dev === undefined || !s.devices[p.dev]) return no('ENODEV', 'dev is NULL, not PCI, or has no IOMMU');
-  const uapi = checkUapi(p.info, s.pasidMax);
-  if (uapi) return no('EINVAL', uapi, 'malformed');
-  if (!domain.nesting || !domain.devs[p.dev]) return no('EINVAL', 'domain is not nesting, or no device_domain_info');
-  const info = p.info;
+  const dev = p.dev;
+  if (dev === null || dev === undefined || !s.devices[dev]) return no('ENODEV', 'dev is NULL, not PCI, or has no IOMMU');
+  const copied = copyInvalidateInfo(p.info, s.pasidMax);
+  if (typeof copied === 'string') return no('EINVAL', copied, 'malformed');
+  if (!domain.nesting || !domain.devs[dev]) return no('EINVAL', 'domain is not nesting, or no device_domain_info');
+  const info = copied.info;
   const addrInfo = info.granularity === IOMMU_INV_GRANU_ADDR ? info.addr_info! : undefined;
   const flagPasid = addrInfo ? addrInfo.flags & IOMMU_INV_ADDR_FLAGS_PASID : info.granularity === IOMMU_INV_GRANU_PASID ? info.pasid_info!.flags & IOMMU_INV_PASID_FLAGS_PASID : 0;
   // the PASID is used only when the PASID flag is set; otherwise 0
@@ -76,15 +79,15 @@ export function cacheInvalidate(s: HostVtdState, input: Envelope): Output[] {
     }
     range = { first: Math.floor(addrInfo.addr / 4096 / npages) * npages, npages };
   }
-  const device = s.devices[p.dev]!;
-  const outs: Output[] = [];
+  const device = s.devices[dev]!;
+  const outs: HostOut[] = [];
   let ret = 0;
   let devtlb: { first: number; npages: number } | 'all' | null = null;
   for (const type of [IOMMU_CACHE_INV_TYPE_IOTLB, IOMMU_CACHE_INV_TYPE_DEV_IOTLB, IOMMU_CACHE_INV_TYPE_PASID]) {
     if (!(info.cache & type)) continue;
     const granu = granuOf(type, info.granularity);
     if (!granu) {
-      outs.push(evt('sva_invalidate.unsupported', { vm: p.vm, dev: p.dev, cache: TYPE_NAME[type], granularity: GRANU_NAME[info.granularity], kind: 'unsupported' }));
+      outs.push(evt('sva_invalidate.unsupported', { vm: p.vm, dev, cache: TYPE_NAME[type], granularity: GRANU_NAME[info.granularity], kind: 'unsupported' }));
       // a rejected type x granularity breaks out of the loop with ret = 0: success is reported (bug #5)
       if (s.policy!['vtd.unsupported_inval'] === 'EINVAL') ret = -ERRNO.EINVAL;
       break;
@@ -94,16 +97,14 @@ export function cacheInvalidate(s: HostVtdState, input: Envelope): Output[] {
       // with ATS, fall through to the devTLB: PASID granularity means the whole range (bug #9 used the user's addr/size)
       if (device.ats) devtlb = range === 'all' ? (s.policy!['vtd.devtlb_pasid_full_range'] ? 'all' : { first: 0, npages: 1 }) : range;
     } else if (device.ats) devtlb = range;
-    else outs.push(evt('sva_invalidate.warning', { dev: p.dev, why: 'DEV_IOTLB requested, ATS not enabled' }));
+    else outs.push(evt('sva_invalidate.warning', { dev, why: 'DEV_IOTLB requested, ATS not enabled' }));
   }
   if (devtlb && ret === 0) {
-    const f = devtlbFlush(s, input, p.dev, pasid, devtlb, `CACHE_INVLD ${GRANU_NAME[info.granularity]}${info.granularity === IOMMU_INV_GRANU_PASID ? ' (PASID granularity)' : ''}`);
+    const f = devtlbFlush(s, input.id, dev, pasid, devtlb, `CACHE_INVLD ${GRANU_NAME[info.granularity]}${info.granularity === IOMMU_INV_GRANU_PASID ? ' (PASID granularity)' : ''}`);
     for (const o of f.outs) outs.push(o);
     if (f.awaited) {
-      return [...outs, park(input, { kind: 'inval', caller, vm: p.vm, dev: p.dev, pasid, acks: 1, stage: 'flush', ret, detail: {} })];
+      return [...outs, parked(input.id, { kind: 'inval', caller, vm: p.vm, dev, pasid, acks: 1, ret })];
     }
   }
-  return [...outs, evt('sva_invalidate.done', { vm: p.vm, dev: p.dev, pasid, ret }), ...answerCaller(caller, { ret })];
+  return [...outs, evt('sva_invalidate.done', { vm: p.vm, dev, pasid, ret }), ...answer(caller, { ret })];
 }
-
-export { IOMMU_INV_GRANU_DOMAIN };

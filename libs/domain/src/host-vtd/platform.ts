@@ -1,0 +1,17 @@
+import { completeStep } from '../request-reply.js';
+import { vmBase } from '../topology.js';
+import { evt, type HostInputOf, type HostOut } from './state.js';
+
+/** The machine at boot: the devices behind the IOMMU (the DMAR tables), the VMs' RAM, the policy. */
+export function hostConfigure(input: HostInputOf<'run.open'>): HostOut[] {
+  const o = input.payload;
+  const devices = Object.fromEntries(o.topology.parents.filter((x) => x.kind === 'iommu-backed').map((x) => [x.rid!, { parent: x.id, ats: x.ats, pri: x.pri, pasidBits: x.pasid_bits ?? 20, aux: x.aux ?? true }]));
+  const vms = Object.fromEntries(o.topology.vms.map((v) => [v.id, { base: vmBase(o.topology, v.id), ram: v.ram_pages ?? 4096 }]));
+  return [evt('host.configured', { host: o.topology.host, devices, vms, pasidMax: 2 ** (o.topology.host.pasid_bits ?? 20), policy: o.policy })];
+}
+
+/** pciehp: the device is gone; the mdev parent that saw it go ran a scenario step, completed here. */
+export function pciSurpriseRemoval(input: HostInputOf<'pci_surprise_removal'>): HostOut[] {
+  const p = input.payload;
+  return [evt('device.absent', { rid: p.rid }), ...(typeof p.step === 'number' ? [completeStep(p.step, { ret: 0 })] : [])];
+}
