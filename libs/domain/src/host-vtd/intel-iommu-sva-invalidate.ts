@@ -17,6 +17,7 @@ const TYPE_NAME: Record<number, string> = { [IOMMU_CACHE_INV_TYPE_IOTLB]: 'IOTLB
  * checks; the struct as the driver reads it from here on, or why it is refused.
  */
 function copyInvalidateInfo(info: object, pasidMax: number): string | { info: CacheInvalidateInfo } {
+  // read as the user's struct, each field possibly absent (and of any type: each is checked before use)
   const i: Partial<CacheInvalidateInfo> = info;
   if (i.version !== IOMMU_CACHE_INVALIDATE_INFO_VERSION_1) return `version ${String(i.version)} is not 1`;
   if (!isInt(i.argsz) || i.argsz < CACHE_INVALIDATE_INFO_MINSZ) return 'argsz < minsz';

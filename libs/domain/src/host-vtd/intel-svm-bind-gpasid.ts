@@ -61,6 +61,7 @@ const isInt = (x: unknown): x is number => Number.isInteger(x);
  */
 export function copyBindData(data: unknown): Rejection | { data: GpasidBindData } {
   if (!data || typeof data !== 'object') return reject('EINVAL', 'no bind data');
+  // read as the user's struct, each field possibly absent (and of any type: each is checked before use)
   const d: Partial<GpasidBindData> = data;
   if (!isInt(d.argsz) || d.argsz < GPASID_BIND_DATA_MINSZ) return reject('EINVAL', 'argsz < offsetofend(vendor.vtd)');
   if (d.version !== IOMMU_GPASID_BIND_VERSION_1) return reject('EINVAL', `version ${String(d.version)} is not IOMMU_GPASID_BIND_VERSION_1`);
