@@ -7,3 +7,4 @@ export * from './guest-viommu.js';
 export * from './vfio-type1.js';
 export * from './mdev-parent.js';
 export * from './host-vtd.js';
+export * from './log.js';
