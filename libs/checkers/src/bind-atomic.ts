@@ -1,5 +1,4 @@
-import type { LogEntry } from '../../contracts/src/index.js';
-import { payload, sorted, type Checker, type Violation } from './types.js';
+import { sorted, type Checker, type EventEntry, type Violation } from './types.js';
 
 /**
  * A bind that fails leaves the bindings as they were: none newly bound, none torn down (bug #2);
@@ -10,14 +9,14 @@ export const bindAtomic: Checker = {
   check(h) {
     const out: Violation[] = [];
     for (const e of h.events('host-vtd', 'svm.users_inc')) {
-      const p = payload<{ dev: string; hpasid: number; domain: number; boundDomain: number; vm: string }>(e);
+      const p = e.payload;
       if (p.domain !== p.boundDomain) {
         out.push({ invariant: 'bind-atomic', message: `(${p.dev}, PASID ${p.hpasid}) bound through domain ${p.domain} while already bound through domain ${p.boundDomain}: one PASID entry, one second-level table, two domains`, events: h.chain(e) });
       }
     }
     // host binding changes per guest operation
-    const changes = new Map<string, LogEntry[]>();
-    for (const type of ['svm.bound', 'svm.unbound', 'svm.users_inc', 'svm.users_dec']) {
+    const changes = new Map<string, EventEntry<'host-vtd', 'svm.bound' | 'svm.unbound' | 'svm.users_inc' | 'svm.users_dec'>[]>();
+    for (const type of ['svm.bound', 'svm.unbound', 'svm.users_inc', 'svm.users_dec'] as const) {
       for (const e of h.events('host-vtd', type)) {
         const list = changes.get(e.correlationId) ?? [];
         list.push(e);
@@ -25,11 +24,11 @@ export const bindAtomic: Checker = {
       }
     }
     for (const fin of h.events('vfio-type1', 'nesting_op.finished')) {
-      const f = payload<{ op: string; ret: number; vm: string; oops?: string | null }>(fin);
+      const f = fin.payload;
       if (f.op !== 'bind' || f.ret >= 0 || f.oops) continue;
       const net = new Map<string, { n: number; seqs: number[] }>();
       for (const c of changes.get(fin.correlationId) ?? []) {
-        const p = payload<{ dev: string; hpasid: number }>(c);
+        const p = c.payload;
         const k = `${p.dev} PASID ${p.hpasid}`;
         const d = net.get(k) ?? { n: 0, seqs: [] };
         d.n += c.type === 'svm.bound' || c.type === 'svm.users_inc' ? 1 : -1;

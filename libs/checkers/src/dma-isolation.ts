@@ -1,4 +1,4 @@
-import { payload, sorted, type Checker, type Violation } from './types.js';
+import { sorted, type Checker, type Violation } from './types.js';
 
 /**
  * A DMA with (RID, PASID) translates only through tables of the VM that owns that PASID and device,
@@ -15,23 +15,24 @@ export const dmaIsolation: Checker = {
     const memOf = (hpa: number) => spans.find((s) => hpa >= s.base && hpa < s.base + s.ram)?.vm ?? null;
     for (const e of h.entries) {
       if (e.kind !== 'event') continue;
-      const p = payload<Record<string, unknown>>(e);
       if (e.component === 'host-vtd') {
-        if (e.type === 'host.configured') for (const [vm, r] of Object.entries(p.vms as Record<string, { base: number; ram: number }>)) spans.push({ vm, ...r });
-        else if (e.type === 'ioasid.allocated') owner.set(p.pasid as number, p.set as string);
-        else if (e.type === 'ioasid.freed') owner.delete(p.pasid as number);
+        if (e.type === 'host.configured') for (const [vm, r] of Object.entries(e.payload.vms)) spans.push({ vm, ...r });
+        else if (e.type === 'ioasid.allocated') owner.set(e.payload.pasid, e.payload.set);
+        else if (e.type === 'ioasid.freed') owner.delete(e.payload.pasid);
         else if (e.type === 'page_request.reported') {
-          const vm = mdevVm.get(p.mdev as string);
+          const p = e.payload;
+          const vm = mdevVm.get(p.mdev);
           if (vm && vm !== p.vm) out.push({ invariant: 'dma-isolation', message: `a page request of ${p.mdev} (VM ${vm}) on PASID ${p.pasid} was reported to VM ${p.vm}`, events: h.chain(e, 5) });
         }
       } else if (e.component === 'mdev-parent') {
-        if (e.type === 'mdev.created') mdevVm.set(p.mdev as string, p.vm as string);
+        if (e.type === 'mdev.created') mdevVm.set(e.payload.mdev, e.payload.vm);
         else if (e.type === 'dma.completed') {
-          const vm = p.vm as string;
-          const mem = memOf(p.hpa as number);
-          const o = owner.get(p.pasid as number);
+          const p = e.payload;
+          const vm = p.vm;
+          const mem = memOf(p.hpa);
+          const o = owner.get(p.pasid);
           if (mem !== vm) {
-            out.push({ invariant: 'dma-isolation', message: `DMA of ${p.mdev} (VM ${vm}) with PASID ${p.pasid} at va 0x${(p.va as number).toString(16)} reached ${mem ? `VM ${mem}'s` : 'host'} memory (HPA page 0x${(p.hpa as number).toString(16)})`, events: sorted(h.chain(e, 4)) });
+            out.push({ invariant: 'dma-isolation', message: `DMA of ${p.mdev} (VM ${vm}) with PASID ${p.pasid} at va 0x${p.va.toString(16)} reached ${mem ? `VM ${mem}'s` : 'host'} memory (HPA page 0x${p.hpa.toString(16)})`, events: sorted(h.chain(e, 4)) });
           } else if (p.rid && o && o !== 'host' && o !== vm) {
             out.push({ invariant: 'dma-isolation', message: `DMA of ${p.mdev} (VM ${vm}) translated through PASID ${p.pasid}, which VM ${o} owns`, events: sorted(h.chain(e, 4)) });
           }

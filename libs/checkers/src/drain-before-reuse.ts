@@ -1,4 +1,4 @@
-import { payload, sorted, type Checker, type Violation } from './types.js';
+import { sorted, type Checker, type Violation } from './types.js';
 
 /**
  * A PASID is freed (or reused) only after unbind, cache flush and page-request drain completed
@@ -10,16 +10,18 @@ export const drainBeforeReuse: Checker = {
   check(h) {
     const out: Violation[] = [];
     const inFlight = new Map<number, Map<string, number>>();
-    const HANDLED = new Set(['page_request.reported', 'page_response.sent', 'page_request.dropped']);
     for (const e of h.entries) {
       if (e.kind !== 'event') continue;
-      const p = payload<{ rid: string; pasid: number; prg: number; by?: string; set?: string; bound?: string[] }>(e);
       if (e.component === 'mdev-parent' && e.type === 'page_request.issued') {
+        const p = e.payload;
         (inFlight.get(p.pasid) ?? inFlight.set(p.pasid, new Map()).get(p.pasid)!).set(`${p.rid}:${p.prg}`, e.seq);
-      } else if (e.component === 'host-vtd' && HANDLED.has(e.type) && (e.type !== 'page_response.sent' || p.by === 'prq_event_thread')) {
-        inFlight.get(p.pasid)?.delete(`${p.rid}:${p.prg}`);
-      } else if (e.component === 'host-vtd' && e.type === 'ioasid.freed' && p.set !== 'host') {
-        if (p.bound?.length) {
+      } else if (e.component !== 'host-vtd') continue;
+      // handled: reported to the VM, dropped, or answered by the PRQ thread itself
+      else if (e.type === 'page_request.reported' || e.type === 'page_request.dropped' || (e.type === 'page_response.sent' && e.payload.by === 'prq_event_thread')) {
+        inFlight.get(e.payload.pasid)?.delete(`${e.payload.rid}:${e.payload.prg}`);
+      } else if (e.type === 'ioasid.freed' && e.payload.set !== 'host') {
+        const p = e.payload;
+        if (p.bound.length) {
           out.push({ invariant: 'drain-before-reuse', message: `PASID ${p.pasid} left set ${p.set} while still bound on ${p.bound.join(', ')} (free before unbind)`, events: h.chain(e) });
         }
         const pending = inFlight.get(p.pasid);

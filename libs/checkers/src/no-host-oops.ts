@@ -5,7 +5,7 @@ export const noHostOops: Checker = {
   name: 'no-host-oops',
   check(h) {
     return h.events('host-vtd', 'oops').map((e) => {
-      const p = e.payload as { fn: string; what: string; detail: string; vm?: string };
+      const p = e.payload;
       return {
         invariant: 'no-host-oops',
         message: `${p.what} in ${p.fn}: ${p.detail}${p.vm ? ` (VM ${p.vm})` : ''}`,

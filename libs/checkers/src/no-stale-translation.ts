@@ -1,5 +1,5 @@
 import type { LogEntry } from '../../contracts/src/index.js';
-import { payload, sorted, type Checker, type Violation } from './types.js';
+import { sorted, type Checker, type Violation } from './types.js';
 
 interface Entry { p: boolean; vm?: string; table: number; pgtt: number; seq: number }
 interface Done { seq: number; all: boolean; first: number; last: number }
@@ -48,39 +48,46 @@ export const noStaleTranslation: Checker = {
     };
     for (const e of h.entries) {
       if (e.kind !== 'event') continue;
-      const p = payload<Record<string, unknown>>(e);
       if (e.component === 'host-vtd') {
         switch (e.type) {
           case 'host.configured':
-            for (const [vm, r] of Object.entries(p.vms as Record<string, { base: number; ram: number }>)) vms.set(vm, r);
+            for (const [vm, r] of Object.entries(e.payload.vms)) vms.set(vm, r);
             break;
           case 'pasid_entry.set': {
-            const en = p.entry as { p: boolean; vm?: string; flptr: number; pgtt: number };
-            const key = `${p.dev}|${p.pasid}`;
+            const { dev, pasid, entry: en } = e.payload;
+            const key = `${dev}|${pasid}`;
             entries.set(key, { p: en.p, vm: en.vm, table: Math.floor(en.flptr / 4096), pgtt: en.pgtt, seq: e.seq });
             if (en.vm) lastVm.set(key, { vm: en.vm, table: Math.floor(en.flptr / 4096) });
             break;
           }
           case 'pasid_entry.cleared':
-            entries.set(`${p.dev}|${p.pasid}`, { p: false, table: 0, pgtt: 0, seq: e.seq });
+            entries.set(`${e.payload.dev}|${e.payload.pasid}`, { p: false, table: 0, pgtt: 0, seq: e.seq });
             break;
           case 'mem.pte_written':
-          case 'mem.pte_cleared':
-            for (let i = 0; i < (p.pages as number); i++) {
-              const k = `${p.vm}|${p.table}|${(p.page as number) + i}`;
-              if (e.type === 'mem.pte_written') pte.set(k, { gpa: (p.gpa as number) + i, seq: e.seq });
+          case 'mem.pte_cleared': {
+            const p = e.payload;
+            for (let i = 0; i < p.pages; i++) {
+              const k = `${p.vm}|${p.table}|${p.page + i}`;
+              if (e.type === 'mem.pte_written') pte.set(k, { gpa: e.payload.gpa + i, seq: e.seq });
               else pte.delete(k);
               pteChanged.set(k, e.seq);
             }
             break;
-          case 'translation.done':
-            if (p.source === 'iotlb') observe(e, p.rid as string, p.pasid as number, p.page as number, p.hpa as number, 'the IOTLB');
+          }
+          case 'translation.done': {
+            const p = e.payload;
+            if (p.source === 'iotlb') observe(e, p.rid, p.pasid, p.page, p.hpa, 'the IOTLB');
             break;
+          }
         }
-      } else if (e.component === 'mdev-parent' && e.type === 'dma.completed' && p.source === 'devtlb') {
-        observe(e, p.rid as string, p.pasid as number, p.page as number, p.hpa as number, 'the device TLB');
-      } else if (e.component === 'guest-viommu' && e.type === 'wait_descriptor.completed' && p.status === 'done' && (p.op === 'inval' || p.op === 'unbind') && typeof p.pasid === 'number') {
-        const scope = p.scope as { granularity: string; addr: number; pages: number } | undefined;
+      } else if (e.component === 'mdev-parent' && e.type === 'dma.completed' && e.payload.source === 'devtlb') {
+        const p = e.payload;
+        // a devTLB hit is an ATS translation: the device has a RID
+        if (p.rid !== null) observe(e, p.rid, p.pasid, p.page, p.hpa, 'the device TLB');
+      } else if (e.component === 'guest-viommu' && e.type === 'wait_descriptor.completed') {
+        const p = e.payload;
+        if (p.status !== 'done' || (p.op !== 'inval' && p.op !== 'unbind') || typeof p.pasid !== 'number') continue;
+        const scope = p.scope;
         const all = p.op === 'unbind' || !scope || scope.granularity !== 'addr';
         const first = scope ? Math.floor(scope.addr / 4096) : 0;
         const d: Done = { seq: e.seq, all, first, last: first + Math.max(1, scope?.pages ?? 1) - 1 };

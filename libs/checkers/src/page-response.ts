@@ -1,4 +1,7 @@
-import { payload, sorted, type Checker, type Violation } from './types.js';
+import { sorted, type Checker, type Violation } from './types.js';
+
+/** A page request group: (RID, PASID, PRG index). */
+const prgKey = (p: { rid: string; pasid: number; prg: number }) => `${p.rid}:${p.pasid}:${p.prg}`;
 
 /**
  * Every page request with LPIG or PDP set gets exactly one response, routed to the right device and
@@ -15,22 +18,27 @@ export const pageResponse: Checker = {
     const bound = new Set<string>();
     for (const e of h.entries) {
       if (e.kind !== 'event') continue;
-      const p = payload<{ rid: string; pasid: number; prg: number; needsResponse?: boolean; matched?: boolean; by?: string; dev?: string; hpasid?: number; why?: string; code?: string }>(e);
-      const key = `${p.rid}:${p.pasid}:${p.prg}`;
       if (e.component === 'mdev-parent') {
-        if (e.type === 'page_request.issued' && p.needsResponse) open.set(key, { seq: e.seq, rid: p.rid, pasid: p.pasid, prg: p.prg });
-        else if (e.type === 'page_response.received') {
+        if (e.type === 'page_request.issued') {
+          const p = e.payload;
+          if (p.needsResponse) open.set(prgKey(p), { seq: e.seq, rid: p.rid, pasid: p.pasid, prg: p.prg });
+        } else if (e.type === 'page_response.received') {
+          const p = e.payload;
           if (!p.matched) out.push({ invariant: 'page-response', message: `device ${p.rid} got a response for PRG ${p.prg} of PASID ${p.pasid} that it has no outstanding request for`, events: h.chain(e) });
-          open.delete(key);
-        } else if (e.type === 'device.removed') for (const k of open.keys()) if (k.startsWith(`${(e.payload as { rid: string }).rid}:`)) excused.add(k);
-      } else if (e.component === 'guest-viommu' && e.type === 'guest_fault.pending') excused.add(key);
+          open.delete(prgKey(p));
+        } else if (e.type === 'device.removed') for (const k of open.keys()) if (k.startsWith(`${e.payload.rid}:`)) excused.add(k);
+      } else if (e.component === 'guest-viommu' && e.type === 'guest_fault.pending') excused.add(prgKey(e.payload));
       else if (e.component === 'host-vtd') {
-        if (e.type === 'svm.bound') bound.add(`${p.dev}:${p.hpasid}`);
+        if (e.type === 'svm.bound') bound.add(`${e.payload.dev}:${e.payload.hpasid}`);
         else if (e.type === 'svm.unbound') {
+          const p = e.payload;
           bound.delete(`${p.dev}:${p.hpasid}`);
           for (const k of open.keys()) if (k.startsWith(`${p.dev}:${p.hpasid}:`)) excused.add(k);
-        } else if (e.type === 'page_response.sent' && p.by === 'prq_event_thread' && (p.why === 'unknown PASID' || p.why?.startsWith('no sdev')) && bound.has(`${p.rid}:${p.pasid}`)) {
-          out.push({ invariant: 'page-response', message: `page request PRG ${p.prg} of (${p.rid}, PASID ${p.pasid}) is bound in guest mode, yet the host answered it INVALID (${p.why}) instead of reporting it to the VM`, events: sorted([...h.chain(e), open.get(key)?.seq]) });
+        } else if (e.type === 'page_response.sent') {
+          const p = e.payload;
+          if (p.by === 'prq_event_thread' && (p.why === 'unknown PASID' || p.why?.startsWith('no sdev')) && bound.has(`${p.rid}:${p.pasid}`)) {
+            out.push({ invariant: 'page-response', message: `page request PRG ${p.prg} of (${p.rid}, PASID ${p.pasid}) is bound in guest mode, yet the host answered it INVALID (${p.why}) instead of reporting it to the VM`, events: sorted([...h.chain(e), open.get(prgKey(p))?.seq]) });
+          }
         }
       }
     }

@@ -1,5 +1,5 @@
 import type { LogEntry } from '../../contracts/src/index.js';
-import { payload, sorted, type Checker, type Violation } from './types.js';
+import { sorted, type Checker, type Violation } from './types.js';
 
 /**
  * Bind, unbind, invalidate and page response on a PASID succeed only for the VM whose IOASID set
@@ -10,34 +10,33 @@ export const pasidOwnership: Checker = {
   check(h) {
     const out: Violation[] = [];
     const owner = new Map<number, { set: string; seq: number }>();
-    const relevant = new Set(['ioasid.allocated', 'ioasid.freed', 'svm.bound', 'svm.users_inc', 'svm.unbound', 'sva_invalidate.done', 'page_response.sent']);
     const flag = (e: LogEntry, vm: string, pasid: number, what: string) => {
       const o = owner.get(pasid);
       if (!o || o.set === vm || o.set === 'host') return;
       out.push({ invariant: 'pasid-ownership', message: `${what} of PASID ${pasid} succeeded for VM ${vm}, but the PASID belongs to ${o.set}`, events: sorted([o.seq, ...h.chain(e)]) });
     };
     for (const e of h.entries) {
-      if (e.kind !== 'event' || e.component !== 'host-vtd' || !relevant.has(e.type)) continue;
-      const p = payload<{ set?: string; pasid?: number; hpasid?: number; vm?: string; ret?: number; by?: string; unwind?: boolean }>(e);
+      if (e.kind !== 'event' || e.component !== 'host-vtd') continue;
       switch (e.type) {
         case 'ioasid.allocated':
-          owner.set(p.pasid!, { set: p.set!, seq: e.seq });
+          owner.set(e.payload.pasid, { set: e.payload.set, seq: e.seq });
           break;
         case 'ioasid.freed':
-          owner.delete(p.pasid!);
+          owner.delete(e.payload.pasid);
           break;
         case 'svm.bound':
         case 'svm.users_inc':
-          flag(e, p.vm!, p.hpasid!, 'bind');
+          flag(e, e.payload.vm, e.payload.hpasid, 'bind');
           break;
         case 'svm.unbound':
-          if (!p.unwind) flag(e, p.vm!, p.hpasid!, 'unbind');
+          if (!e.payload.unwind) flag(e, e.payload.vm, e.payload.hpasid, 'unbind');
           break;
         case 'sva_invalidate.done':
-          if (p.ret === 0 && p.pasid) flag(e, p.vm!, p.pasid, 'cache invalidation');
+          if (e.payload.ret === 0 && e.payload.pasid) flag(e, e.payload.vm, e.payload.pasid, 'cache invalidation');
           break;
         case 'page_response.sent':
-          if (p.by === 'guest') flag(e, p.vm!, p.pasid!, 'page response');
+          // the guest's response names its VM (host-vtd prq.ts); the PRQ thread's and the drain's are the host's own
+          if (e.payload.by === 'guest' && e.payload.vm !== undefined) flag(e, e.payload.vm, e.payload.pasid, 'page response');
           break;
       }
     }

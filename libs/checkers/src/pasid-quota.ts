@@ -1,4 +1,4 @@
-import { payload, sorted, type Checker, type Violation } from './types.js';
+import { sorted, type Checker, type Violation } from './types.js';
 
 /**
  * One VM cannot make another's PASID allocation fail (DOMAIN.md §6, bug #13): an allocation that
@@ -14,12 +14,13 @@ export const pasidQuota: Checker = {
     const lastAlloc = new Map<string, number>();
     for (const e of h.entries) {
       if (e.kind !== 'event' || e.component !== 'vfio-type1') continue;
-      const p = payload<{ vm: string; pasid?: number; space?: boolean; range?: [number, number] }>(e);
       if (e.type === 'pasid.allocated') {
-        (held.get(p.vm) ?? held.set(p.vm, new Set()).get(p.vm)!).add(p.pasid!);
+        const p = e.payload;
+        (held.get(p.vm) ?? held.set(p.vm, new Set()).get(p.vm)!).add(p.pasid);
         lastAlloc.set(p.vm, e.seq);
-      } else if (e.type === 'pasid.freed') held.get(p.vm)?.delete(p.pasid!);
-      else if (e.type === 'pasid_request.rejected' && p.space && p.range && p.range[0] <= 1 && p.range[1] >= 0xfffff) {
+      } else if (e.type === 'pasid.freed') held.get(e.payload.vm)?.delete(e.payload.pasid);
+      else if (e.type === 'pasid_request.rejected' && e.payload.space && e.payload.range && e.payload.range[0] <= 1 && e.payload.range[1] >= 0xfffff) {
+        const p = e.payload;
         // only a request for any PASID at all: a VM asking for a narrow range may find it taken
         const mine = held.get(p.vm)?.size ?? 0;
         const others = [...held.entries()].filter(([vm, s]) => vm !== p.vm && s.size > 0);

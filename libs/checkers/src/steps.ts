@@ -1,12 +1,8 @@
+import type { StepCompleted } from '../../contracts/src/index.js';
 import type { Checker } from './types.js';
 
-interface Completed {
-  step: number; op: string; got: string; expected: string | null; asExpected: boolean; phase: string;
-  scenarioIndex: number | null; outcome: { timeout?: boolean };
-}
-
 /** A step named as the timeline and the outcomes name it (engine/timeline.ts stepLabel): `steps[2] plan[7] (bind)`. */
-const label = (c: Completed) => {
+const label = (c: StepCompleted) => {
   const plan = `plan[${c.step}]`;
   if (c.phase === 'setup' || c.scenarioIndex === null) return `setup ${plan} (${c.op})`;
   return `${c.phase === 'workload' ? 'workload' : 'steps'}[${c.scenarioIndex}] ${plan} (${c.op})`;
@@ -17,9 +13,9 @@ export const expectedOutcome: Checker = {
   name: 'expected-outcome',
   check(h) {
     return h.events('orchestrator', 'step.completed')
-      .filter((e) => !(e.payload as Completed).asExpected)
+      .filter((e) => !e.payload.asExpected)
       .map((e) => {
-        const c = e.payload as Completed;
+        const c = e.payload;
         return { invariant: 'expected-outcome', message: `${label(c)} returned ${c.got}, the scenario expects ${c.expected}`, events: [e.seq] };
       });
   },
@@ -30,7 +26,7 @@ export const liveness: Checker = {
   name: 'liveness',
   check(h) {
     return h.events('orchestrator', 'step.completed')
-      .filter((e) => (e.payload as Completed).outcome.timeout)
-      .map((e) => ({ invariant: 'liveness', message: `${label(e.payload as Completed)} never completed`, events: h.chain(e) }));
+      .filter((e) => e.payload.outcome.timeout)
+      .map((e) => ({ invariant: 'liveness', message: `${label(e.payload)} never completed`, events: h.chain(e) }));
   },
 };

@@ -1,7 +1,7 @@
-import { errnoName, STANDARD_ERRNOS, type LogEntry } from '../../contracts/src/index.js';
-import { payload, sorted, type Checker, type Violation } from './types.js';
+import { errnoName, STANDARD_ERRNOS } from '../../contracts/src/index.js';
+import { sorted, type Checker, type EventEntry, type Violation } from './types.js';
 
-const UAPI_REPLIES = ['VFIO_IOMMU_PASID_REQUEST.ret', 'VFIO_IOMMU_NESTING_OP.ret'];
+const UAPI_REPLIES = ['VFIO_IOMMU_PASID_REQUEST.ret', 'VFIO_IOMMU_NESTING_OP.ret'] as const;
 
 /**
  * Every rejection the VMM sees carries a standard errno (no kernel-internal 524), and a request the
@@ -12,10 +12,10 @@ export const uapiErrno: Checker = {
   check(h) {
     const out: Violation[] = [];
     // refusals inside the kernel, by the guest operation (correlation) they belong to
-    const refused = new Map<string, LogEntry[]>();
-    for (const type of ['sva_invalidate.unsupported', 'sva_invalidate.rejected']) {
+    const refused = new Map<string, EventEntry<'host-vtd', 'sva_invalidate.unsupported' | 'sva_invalidate.rejected'>[]>();
+    for (const type of ['sva_invalidate.unsupported', 'sva_invalidate.rejected'] as const) {
       for (const e of h.events('host-vtd', type)) {
-        const kind = payload<{ kind?: string }>(e).kind;
+        const kind = e.payload.kind;
         if (kind !== 'unsupported' && kind !== 'malformed') continue;
         const list = refused.get(e.correlationId) ?? [];
         list.push(e);
@@ -23,9 +23,10 @@ export const uapiErrno: Checker = {
       }
     }
     for (const type of UAPI_REPLIES) {
-      for (const e of h.commands('vfio-type1', type)) {
-        if (e.to !== 'guest-viommu') continue;
-        const p = payload<{ ret: number; oops?: string }>(e);
+      // VFIO's replies to the VMM's ioctls
+      for (const e of h.commands('guest-viommu', type)) {
+        if (e.component !== 'vfio-type1') continue;
+        const p = e.payload;
         if (p.oops) continue;
         const name = p.ret < 0 ? errnoName(p.ret) : undefined;
         if (p.ret < 0 && (!name || !STANDARD_ERRNOS.has(name))) {
@@ -33,7 +34,7 @@ export const uapiErrno: Checker = {
         }
         const why = refused.get(e.correlationId);
         if (p.ret >= 0 && why && type === 'VFIO_IOMMU_NESTING_OP.ret') {
-          const what = why.map((x) => { const q = payload<{ cache?: string; granularity?: string; why?: string }>(x); return q.cache ? `${q.cache} x ${q.granularity}` : q.why; });
+          const what = why.map((x) => (x.type === 'sva_invalidate.unsupported' ? (x.payload.cache ? `${x.payload.cache} x ${x.payload.granularity}` : undefined) : x.payload.why));
           out.push({ invariant: 'uapi-errno', message: `CACHE_INVLD reported success although the IOMMU refused it (${[...new Set(what)].join('; ')})`, events: sorted([...why.map((x) => x.seq), e.seq]) });
         }
       }
