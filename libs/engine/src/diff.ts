@@ -1,4 +1,4 @@
-import { COMPONENTS, type Component, type Envelope, type LogEntry } from '../../contracts/src/index.js';
+import { COMPONENTS, isEvent, isInput, type Component, type Envelope, type LogEntry } from '../../contracts/src/index.js';
 import { checkHistory } from '../../checkers/src/index.js';
 
 /**
@@ -123,9 +123,9 @@ function decisionsByComponent(es: LogEntry[]): Map<Component, Decision[]> {
 
 /** The scenario and policy a run was started with (the seed aside), as text; null if the log has no start. */
 function configurationOf(es: LogEntry[]): { scenario: string; policy: string } | null {
-  const start = es.find((e) => e.kind === 'input' && e.type === 'run.start');
+  const start = es.find((e) => isInput(e, 'orchestrator', 'run.start'));
   if (!start) return null;
-  const p = (start.payload as Envelope).payload as { scenario?: unknown; policy?: unknown };
+  const p = start.payload.payload;
   return { scenario: JSON.stringify(p.scenario), policy: JSON.stringify(p.policy) };
 }
 
@@ -164,8 +164,8 @@ function compareDecisions(
 function outcomes(es: LogEntry[]): Map<number, { op: string; got: string }> {
   const m = new Map<number, { op: string; got: string }>();
   for (const e of es) {
-    if (e.kind === 'event' && e.component === 'orchestrator' && e.type === 'step.completed') {
-      const p = e.payload as { step: number; op: string; got: string };
+    if (isEvent(e, 'orchestrator', 'step.completed')) {
+      const p = e.payload;
       m.set(p.step, { op: p.op, got: p.got });
     }
   }

@@ -1,8 +1,8 @@
-import { COMPONENTS, LANE, formatRet, type Envelope, type LogEntry } from '../../contracts/src/index.js';
+import { COMPONENTS, LANE, formatRet, isEvent, type Envelope, type LogEntry } from '../../contracts/src/index.js';
 
 const W = 7;
 
-/** What a planned step is, as the run.started event's plan records it. */
+/** What a planned step is, as the run.started event's plan records it (PlannedStep) or a step.completed says. */
 interface PlanRow { phase?: string; scenarioIndex?: number | null }
 
 /**
@@ -24,10 +24,7 @@ export class StepLabels {
   private plan: readonly PlanRow[] = [];
 
   observe(e: LogEntry): void {
-    if (e.kind === 'event' && e.component === 'orchestrator' && e.type === 'run.started') {
-      const plan = (e.payload as { plan?: unknown }).plan;
-      if (Array.isArray(plan)) this.plan = plan as PlanRow[];
-    }
+    if (isEvent(e, 'orchestrator', 'run.started')) this.plan = e.payload.plan;
   }
 
   label(planIndex: number, p?: Record<string, unknown>): string {

@@ -1,12 +1,11 @@
-import type { LogEntry, ResolvedPolicy } from '../../contracts/src/index.js';
+import { isEvent, type LogEntry, type ResolvedPolicy, type StepCompleted } from '../../contracts/src/index.js';
 import { checkHistory, type Violation } from '../../checkers/src/index.js';
-import type { Outcome } from '../../domain/src/index.js';
 
 /** One step's outcome. Humans see it as `steps[scenarioIndex] plan[step]` (timeline.ts stepLabel). */
 export interface StepOutcome {
   /** position in the run's plan (setup first, workload woven in): the log's `step` fields */
   step: number;
-  phase: 'setup' | 'scenario' | 'workload';
+  phase: StepCompleted['phase'];
   /** position in the scenario file's `steps` (or `workload`) list; null for setup */
   scenarioIndex: number | null;
   op: string;
@@ -41,9 +40,9 @@ export function buildReport(args: {
   const { entries } = args;
   const { checked, violations } = checkHistory(entries);
   const outcomes: StepOutcome[] = entries
-    .filter((e) => e.kind === 'event' && e.component === 'orchestrator' && e.type === 'step.completed')
+    .filter((e) => isEvent(e, 'orchestrator', 'step.completed'))
     .map((e) => {
-      const p = e.payload as { step: number; phase: StepOutcome['phase']; scenarioIndex: number | null; op: string; got: string; expected: string | null; asExpected: boolean; outcome: Outcome };
+      const p = e.payload;
       return {
         step: p.step, phase: p.phase, scenarioIndex: p.scenarioIndex, op: p.op, result: p.got, ret: p.outcome.ret,
         ...(p.outcome.value !== undefined ? { value: p.outcome.value } : {}), expected: p.expected, asExpected: p.asExpected, seq: e.seq,
