@@ -37,7 +37,7 @@ export const iommuDeviceValid: Checker = {
       const sender = h.senderOf(e);
       const cite = [e.seq, ...(sender ? [sender.seq] : [])].sort((a, b) => a - b);
       const what = `${call.type}(domain ${p.domain}, dev ${p.dev === null ? 'NULL' : p.dev})${p.mdev ? ` for mdev ${p.mdev}` : ''}${p.vm ? ` of VM ${p.vm}` : ''}`;
-      if (p.dev === null || p.dev === undefined) {
+      if (p.dev === null) {
         out.push({ invariant: 'iommu-device-valid', message: `${what}: a NULL device reached the IOMMU layer (vfio_mdev_get_iommu_device returned NULL)`, events: cite });
       } else if (!capable.has(p.dev)) {
         out.push({ invariant: 'iommu-device-valid', message: `${what}: ${p.dev} is not an IOMMU-backed device`, events: cite });

@@ -1,26 +1,23 @@
 import type { Component } from '../components.js';
 import type { Envelope, LogEntry } from '../envelope.js';
-import type { Events, EventType, Inputs } from './components.js';
+import type { EventPayload, EventType, Inputs } from './components.js';
 
 /**
  * The log read with the types the deciders write (issue 9 point 1): an entry of a given component and
- * type has the payload that component's map gives it, so a checker, the report or the timeline that
- * reads a field a decider no longer writes fails to compile. The log's entries are validated where
- * they are read in (LogEntrySchema: their payload is `unknown`); the guards below are the one place
- * the payload is taken to be what the map says. They can be trusted because the log holds only what
- * the deciders returned, typed by the same maps (Decider<S, InputTo<C>, EventOf<...> | Command>).
+ * type has the payload that component's map gives it (`EventPayload<C, K>`, `Inputs[C][K]`), so a
+ * checker, the report or the timeline that reads a field a decider no longer writes fails to compile.
+ * The log's entries are validated where they are read in (LogEntrySchema: their payload is `unknown`);
+ * the guards and `typedEntries` below are the one place the payload is taken to be what the map says.
+ * They can be trusted because the log holds only what the deciders returned, typed by the same maps
+ * (Decider<S, InputTo<C>, EventOf<...> | Command>).
  */
-
-/** Transitional (issue 9, in progress): a component whose event map is still a placeholder reads loose. */
-type Loose = { [field: string]: any };
-type Read<M, K extends keyof M> = string extends keyof M ? Loose : M[K];
 
 type Common = Omit<LogEntry, 'kind' | 'component' | 'to' | 'type' | 'payload'>;
 type InputType<C extends Component> = keyof Inputs[C] & string;
 
 /** An event entry: what component C recorded, of type K (of each type of K: a union narrows by `type`). */
 export type EventEntry<C extends Component = Component, K extends EventType<C> = EventType<C>> = K extends unknown ? Common & {
-  kind: 'event'; component: C; to?: undefined; type: K; payload: Read<Events[C], K>;
+  kind: 'event'; component: C; to?: undefined; type: K; payload: EventPayload<C, K>;
 } : never;
 /** An input entry: what component C consumed, the whole envelope (its payload one of C's inputs). */
 export type InputEntry<C extends Component = Component, K extends InputType<C> = InputType<C>> = K extends unknown ? Common & {
