@@ -6,8 +6,7 @@ export type { Command, Ret };
 export interface EventOut {
   kind: 'event';
   type: string;
-  // loose until every decider is typed by its event map (issue 9, in progress)
-  payload: Record<string, unknown>;
+  payload: object;
 }
 /** What a decider returns, as the runtime sees it: events and commands. */
 export type Output = EventOut | Command;
@@ -49,12 +48,3 @@ export function drop<T>(rec: Record<string, T>, key: string | number): Record<st
   const { [key]: _gone, ...rest } = rec;
   return rest;
 }
-
-/** Reply `<type>.ret` to the input's sender (legacy form of request-reply.ts `reply`, until every decider uses it). */
-export function replyLegacy(input: Envelope, r: Ret): Command {
-  const tag = (input.payload as { tag?: unknown } | null)?.tag ?? null;
-  return { kind: 'command', to: input.from, type: `${input.type}.ret`, payload: { re: input.id, tag, ...r } } as unknown as Command;
-}
-
-/** Untyped event constructor, for deciders not yet typed by their event map (issue 9, in progress). */
-export const evt = (type: string, payload: Record<string, unknown> = {}): EventOut => ({ kind: 'event', type, payload });
