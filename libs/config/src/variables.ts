@@ -48,7 +48,7 @@ export const VARIABLES = {
   REDIS_URL: optional({
     group: 'Redis and namespace', schema: redisUrl, secret: true,
     accepts: 'a redis:// or rediss:// URL (redis://[user:password@]host:port[/db])',
-    defaultText: `none: the CLI starts a private redis-server; a service connects to ${LOCAL_REDIS_URL}`,
+    defaultText: `none: the CLI starts a private \`redis-server\`; a service connects to \`${LOCAL_REDIS_URL}\``,
     doc: 'The Redis of the cluster, the bench and the tests. `rediss://` for TLS.',
   }),
   VSVA_REDIS_URL: optional({
@@ -90,7 +90,7 @@ export const VARIABLES = {
   }),
   VSVA_LOG_LEVEL: required({
     group: 'Logs', schema: lowerEnum(LOG_LEVELS), default: 'info' as LogLevel, accepts: LOG_LEVELS.join(', '),
-    doc: 'The least severe level written.',
+    doc: 'The least severe level written: trace, debug, info, warn, error, fatal or silent (none).',
   }),
   VSVA_SERVICE: required({
     group: 'Logs', schema: z.string().trim(), default: 'vsva-sim', accepts: 'a name',
