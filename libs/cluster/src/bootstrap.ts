@@ -73,6 +73,6 @@ export async function bootstrapService(component: Component, controllers: Type[]
   statsOf = () => ({ ...host.stats, runs: host.activeRuns });
   exitWithParent(() => app.close(), config.exitWithParent);
   await app.listen();
-  // in the log, not on stdout: nothing reads it there (the launcher waits on health), and a JSON log stays JSON
+  // in the log, not on stdout: nothing reads it there (startCluster waits on health), and a JSON log stays JSON
   logger.log(`ready ${component} ${process.pid} (redis ${redactUrl(cfg.redisUrl)}, prefix ${cfg.prefix})`);
 }
