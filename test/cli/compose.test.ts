@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadConfig } from '../../libs/config/src/index.js';
 import { COMPONENTS } from '../../libs/contracts/src/index.js';
 
 type Service = {
@@ -52,7 +53,8 @@ function checkShape(c: Compose) {
     expect(s.command, n).toEqual(['node', `dist/services/${n}.mjs`]);
     expect(s.healthcheck?.test, n).toEqual(['CMD', 'node', 'bin/vsva-sim.js', 'health', n]);
     const env = Array.isArray(s.environment) ? Object.fromEntries(s.environment.map((e) => e.split('='))) : s.environment ?? {};
-    expect(env.VSVA_REDIS_URL ?? env.REDIS_URL, n).toBe('redis://redis:6379');
+    // the service's environment, read as the service reads it
+    expect(loadConfig(env).redisUrl, n).toBe('redis://redis:6379');
     expect(env.VSVA_PREFIX, n).toBeTruthy();
   }
   for (const n of names.filter((x) => x !== 'demo')) {

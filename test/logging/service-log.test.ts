@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePolicy } from '../../libs/contracts/src/index.js';
-import { serviceEntry, spawnServices, stopServices, waitHealthy } from '../../libs/cluster/src/index.js';
+import { serviceEntry, startCluster } from '../../libs/cluster/src/index.js';
 import { startPrivateRedis, type PrivateRedis } from '../../libs/redis/src/index.js';
 import { loadScenario } from '../../libs/scenario/src/index.js';
 import { driveCluster, startTestCluster } from '../support/cluster.js';
@@ -60,13 +60,13 @@ describe('service logs (the services as separate processes, built: npm run build
   it('text format, stderr not a terminal: human lines without ANSI colour, no password', async () => {
     const cfg = { redisUrl: redis.url, prefix: testPrefix('logs-text') };
     const logDir = mkdtempSync(join(tmpdir(), 'vsva-logs-text-'));
-    const [s] = spawnServices(cfg, ['host-vtd'], { logDir, env: { VSVA_LOG_FORMAT: 'text', NO_COLOR: '' } });
+    const one = await startCluster({ cfg, components: ['host-vtd'], logDir, env: { VSVA_LOG_FORMAT: 'text', NO_COLOR: '' }, healthTimeoutMs: 45_000 });
+    const s = one.services[0];
     try {
-      await waitHealthy(cfg, ['host-vtd'], 45_000, [s!]);
       // health answers once the control queue's worker runs: the ready line follows when both queues are
       await untilLogged(s!.logFile, ' bootstrap: ready ');
     } finally {
-      await stopServices([s!]);
+      await one.stop();
     }
     const text = readFileSync(s!.logFile, 'utf8');
     expect(text).not.toContain(PASSWORD);

@@ -1,5 +1,5 @@
 import { firstValueFrom } from 'rxjs';
-import { spawnServices, stopServices, waitHealthy, type ClusterConfig, type RunRequest, type StartedService } from '../../libs/cluster/src/index.js';
+import { startCluster, type ClusterConfig, type RunningCluster, type RunRequest, type StartedService } from '../../libs/cluster/src/index.js';
 import type { RunReport } from '../../libs/runtime/src/index.js';
 import { RedisRunLog } from '../../libs/event-log/src/index.js';
 import { BullMqClient, queueName } from '../../libs/transport/src/index.js';
@@ -7,15 +7,18 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { COMPONENTS, type Component } from '../../libs/contracts/src/index.js';
+import type { Component } from '../../libs/contracts/src/index.js';
 import { testPrefix } from './redis.js';
 
 export interface TestCluster {
   cfg: ClusterConfig;
+  /** the services of the moment: restartService replaces an entry */
   services: StartedService[];
   logDir: string;
   /** what the services' environment adds (kept for restartService) */
   env?: NodeJS.ProcessEnv;
+  /** what startCluster started: the five, then each restarted service */
+  started: RunningCluster[];
   stop(): Promise<void>;
 }
 
@@ -39,25 +42,21 @@ export interface TestClusterOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The five services as separate processes on the test Redis, under a prefix of their own. */
+/** A loaded machine (two cores, suites side by side) starts the services slowly. */
+const HEALTH_TIMEOUT_MS = 45_000;
+
+/** The five services as separate processes on the test Redis (startCluster), under a prefix of their own. */
 export async function startTestCluster(redisUrl: string, name: string, opts: TestClusterOptions = {}): Promise<TestCluster> {
   const cfg = { redisUrl, prefix: testPrefix(name) };
   const logDir = mkdtempSync(join(tmpdir(), `vsva-${name}-logs-`));
-  const services = spawnServices(cfg, COMPONENTS, { logDir, env: opts.env });
+  const five = await startCluster({ cfg, logDir, env: opts.env, healthTimeoutMs: HEALTH_TIMEOUT_MS });
   const cluster: TestCluster = {
-    cfg, services, logDir, env: opts.env,
+    cfg, services: [...five.services], logDir, env: opts.env, started: [five],
     async stop() {
-      // the services of the moment: restartService replaces entries
-      await stopServices(cluster.services);
+      await Promise.all(cluster.started.map((c) => c.stop()));
       await deletePrefix(redisUrl, cfg.prefix);
     },
   };
-  try {
-    await waitHealthy(cfg, COMPONENTS, 45_000, services);
-  } catch (e) {
-    await stopServices(services);
-    throw e;
-  }
   return cluster;
 }
 
@@ -75,10 +74,11 @@ export async function killService(c: TestCluster, component: Component): Promise
 
 /** Starts a service again with the cluster's config and environment (its log appends to the same file). */
 export async function restartService(c: TestCluster, component: Component): Promise<StartedService> {
-  const [fresh] = spawnServices(c.cfg, [component], { logDir: c.logDir, env: c.env });
-  c.services = c.services.map((s) => (s.component === component ? fresh! : s));
-  await waitHealthy(c.cfg, [component], 45_000, [fresh!]);
-  return fresh!;
+  const one = await startCluster({ cfg: c.cfg, components: [component], logDir: c.logDir, env: c.env, healthTimeoutMs: HEALTH_TIMEOUT_MS });
+  c.started.push(one);
+  const fresh = one.services[0]!;
+  c.services = c.services.map((s) => (s.component === component ? fresh : s));
+  return fresh;
 }
 
 /** What a test drives a cluster with: the orchestrator's control queue and the run log, closed together. */

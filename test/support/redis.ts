@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { startPrivateRedis, waitForRedis } from '../../libs/redis/src/index.js';
+import { loadConfig } from '../../libs/config/src/index.js';
+import { redactUrl, startPrivateRedis, waitForRedis } from '../../libs/redis/src/index.js';
 
 export interface TestRedis {
   url: string;
@@ -9,18 +10,19 @@ export interface TestRedis {
 }
 
 /**
- * A Redis for the tests: REDIS_URL if set, else a private redis-server on a free port, else a
- * container through testcontainers. Throws (never skips) when none works.
+ * A Redis for the tests: the configured one (libs/config: VSVA_REDIS_URL, else REDIS_URL) if set, else
+ * a private redis-server on a free port, else a container through testcontainers. Throws (never skips)
+ * when none works.
  */
 export async function provideTestRedis(): Promise<TestRedis> {
   const errors: string[] = [];
-  if (process.env.REDIS_URL) {
-    const url = process.env.REDIS_URL;
+  const url = loadConfig().redisUrl;
+  if (url) {
     try {
       await waitForRedis(url, 3000);
       return { url, source: 'REDIS_URL', stop: async () => {} };
     } catch (e) {
-      errors.push(`REDIS_URL=${url}: ${String(e)}`);
+      errors.push(`${redactUrl(url)} (configured): ${String(e)}`);
     }
   }
   try {

@@ -4,11 +4,12 @@ import { randomBytes } from 'node:crypto';
 import { firstValueFrom } from 'rxjs';
 import type { Redis } from 'ioredis';
 import { COMPONENTS, type Component, type LogEntry } from '../../../libs/contracts/src/index.js';
-import type { ClusterConfig, Health, Lease, RunRequest, StartedService } from '../../../libs/cluster/src/index.js';
+import type { ClusterConfig, Health, Lease, RunRequest, RunningCluster } from '../../../libs/cluster/src/index.js';
+import { loadConfig } from '../../../libs/config/src/index.js';
 import type { RunReport } from '../../../libs/runtime/src/index.js';
 import type { RedisRunLog } from '../../../libs/event-log/src/index.js';
 import { redactUrl } from '../../../libs/redis/src/index.js';
-import { envRedis, knownClusters, STATE_DIR, type KnownCluster } from './cluster-state.js';
+import { knownClusters, stateDir, type KnownCluster } from './cluster-state.js';
 import { CliError, infra } from './errors.js';
 import { describeOutage, InfraWatch, type Outage } from './infra-watch.js';
 import { onCleanup } from './process-guard.js';
@@ -56,7 +57,7 @@ type Stack = typeof import('../../../libs/cluster/src/index.js');
 export async function openClusterSession(o: SessionOptions): Promise<ClusterSession> {
   const stack = await import('../../../libs/cluster/src/index.js');
   const { boundedRedis } = await import('../../../libs/redis/src/index.js');
-  const owned: StartedService[] = [];
+  const owned: RunningCluster[] = [];
   const stops: Array<() => Promise<void>> = [];
   let startMs = 0;
   let cfg: ClusterConfig | undefined;
@@ -100,9 +101,9 @@ export async function openClusterSession(o: SessionOptions): Promise<ClusterSess
   }
 
   if (!cfg) {
-    // nothing configured: a private redis-server of this command, with its append-only file
-    const dir = join(STATE_DIR, `redis-${process.pid}`);
-    const redis = await stack.resolveRedis(dir, {}).catch((e: Error) => {
+    // no Redis configured (knownClusters holds the configured one): a private redis-server of this command, with its append-only file
+    const dir = join(stateDir(), `redis-${process.pid}`);
+    const redis = await stack.resolveRedis(dir).catch((e: Error) => {
       throw infra(`no Redis: ${e.message}. Set REDIS_URL, or put redis-server on PATH.`);
     });
     const priv = redis.private!;
@@ -114,7 +115,7 @@ export async function openClusterSession(o: SessionOptions): Promise<ClusterSess
       else rmSync(priv.dir, { recursive: true, force: true });
     });
     say(`redis: private redis-server (pid ${priv.pid}) at ${priv.url}, append-only file in ${priv.dir}${o.keep ? '' : ' (removed after the run; --keep keeps it)'}`);
-    cfg = { redisUrl: redis.url, prefix: envRedis().prefix, from: 'REDIS_URL' } as KnownCluster;
+    cfg = { redisUrl: redis.url, prefix: loadConfig().prefix, from: 'REDIS_URL' } as KnownCluster;
     control = boundedRedis(cfg.redisUrl);
     const t0 = Date.now();
     const lease = await ownNamespace(stack, cfg as KnownCluster, control);
@@ -135,12 +136,12 @@ export async function openClusterSession(o: SessionOptions): Promise<ClusterSess
     await bounded(log.close(), 3000).then((done) => done || log.redis.disconnect());
     if (owned.length) {
       await waitForUsers(control, session.prefix, Math.min(o.timeoutMs, 120_000));
-      await stack.stopServices(owned);
+      await Promise.all(owned.map((c) => c.stop()));
     }
     for (const s of stops.reverse()) await bounded(s(), 5000);
     control?.disconnect();
   };
-  const unregister = onCleanup(owned.length ? `the ${owned.length} services this command started` : 'the cluster connections', closeAll);
+  const unregister = onCleanup(owned.length ? `the ${owned.flatMap((c) => c.services).length} services this command started` : 'the cluster connections', closeAll);
 
   return {
     cfg: session, log, startMs,
@@ -205,7 +206,7 @@ async function bounded(p: Promise<unknown>, ms: number): Promise<boolean> {
 type Found = 'attached' | 'attached-to-run' | 'completed' | 'free';
 
 /** Cases 1-3 of openClusterSession for one known cluster; 'free' when nothing serves its namespace. */
-async function attachOrComplete(stack: Stack, c: KnownCluster, redis: Redis, owned: StartedService[], o: SessionOptions): Promise<Found> {
+async function attachOrComplete(stack: Stack, c: KnownCluster, redis: Redis, owned: RunningCluster[], o: SessionOptions): Promise<Found> {
   const where = `redis ${redactUrl(c.redisUrl)}, prefix ${c.prefix}`;
   const [health, leases] = await Promise.all([stack.clusterHealth(c, redis), stack.readLeases(redis, c.prefix, ['cluster'] as const)]);
   const owner = leases.cluster;
@@ -237,20 +238,15 @@ async function ownNamespace(stack: Stack, c: ClusterConfig, redis: Redis): Promi
   }
 }
 
-async function startServices(stack: Stack, c: ClusterConfig, components: readonly Component[], owned: StartedService[]): Promise<void> {
-  const services = stack.spawnServices(c, components, { logDir: join(STATE_DIR, 'logs') });
-  owned.push(...services);
-  const unregister = onCleanup(`${services.length} services`, () => stack.stopServices(services));
-  try {
-    await stack.waitHealthy(c, components, 30_000, services);
-  } catch (e) {
-    await stack.stopServices(services);
-    unregister();
-    throw infra(`the cluster did not start: ${(e as Error).message}`);
-  }
-  unregister();
-  const refused = services.filter((s) => s.child.exitCode === stack.EXIT_LEASE_HELD);
-  say(`cluster: ${services.length - refused.length} services up (${services.filter((s) => !refused.includes(s)).map((s) => `${s.component}:${s.pid}`).join(' ')})${refused.length ? `; ${refused.map((s) => s.component).join(', ')} already served by another process` : ''}`);
+/** Starts services for this command (startCluster); until they are stopped, a signal or a failure stops them too. */
+async function startServices(stack: Stack, c: ClusterConfig, components: readonly Component[], owned: RunningCluster[]): Promise<void> {
+  const cluster = await stack.startCluster({ cfg: c, components, logDir: join(stateDir(), 'logs'), stopOnSignals: onCleanup }).catch((e: Error) => {
+    throw infra(`the cluster did not start: ${e.message}`);
+  });
+  owned.push(cluster);
+  const refused = cluster.services.filter((s) => s.child.exitCode === stack.EXIT_LEASE_HELD);
+  const up = cluster.services.filter((s) => !refused.includes(s));
+  say(`cluster: ${up.length} services up (${up.map((s) => `${s.component}:${s.pid}`).join(' ')})${refused.length ? `; ${refused.map((s) => s.component).join(', ')} already served by another process` : ''}`);
 }
 
 async function waitFor(stack: Stack, c: ClusterConfig, components: readonly Component[], ms: number, what: string): Promise<void> {

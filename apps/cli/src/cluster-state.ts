@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { loadConfig } from '../../../libs/config/src/index.js';
 import type { Component } from '../../../libs/contracts/src/index.js';
 import { redactUrl } from '../../../libs/redis/src/index.js';
 
@@ -15,36 +16,32 @@ export interface ClusterState {
   startedAt: number;
 }
 
-export const STATE_DIR = process.env.VSVA_STATE_DIR ?? join(process.cwd(), '.vsva');
-const STATE_FILE = join(STATE_DIR, 'cluster.json');
+/** VSVA_STATE_DIR: cluster.json, logs/, runs/, a private redis-server's data */
+export const stateDir = () => loadConfig().stateDir;
+const stateFile = () => join(stateDir(), 'cluster.json');
 /** Where every cluster run's log is exported when it ends, so that its id stays replayable without its Redis. */
-export const keptRunFile = (runId: string) => join(STATE_DIR, 'runs', `${runId}.ndjson`);
+export const keptRunFile = (runId: string) => join(stateDir(), 'runs', `${runId}.ndjson`);
 
 export function readClusterState(): ClusterState | undefined {
-  if (!existsSync(STATE_FILE)) return undefined;
+  if (!existsSync(stateFile())) return undefined;
   try {
-    return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as ClusterState;
+    return JSON.parse(readFileSync(stateFile(), 'utf8')) as ClusterState;
   } catch {
     return undefined;
   }
 }
 /** Written whole (rename) and readable by its owner only: it names where the cluster's Redis is. */
 export function writeClusterState(s: ClusterState): void {
-  mkdirSync(dirname(STATE_FILE), { recursive: true });
-  const tmp = `${STATE_FILE}.${process.pid}`;
+  mkdirSync(dirname(stateFile()), { recursive: true });
+  const tmp = `${stateFile()}.${process.pid}`;
   writeFileSync(tmp, JSON.stringify({ ...s, redisUrl: redactUrl(s.redisUrl) }, null, 2), { mode: 0o600 });
   chmodSync(tmp, 0o600);
-  renameSync(tmp, STATE_FILE);
+  renameSync(tmp, stateFile());
 }
 export function clearClusterState(): void {
-  rmSync(STATE_FILE, { force: true });
+  rmSync(stateFile(), { force: true });
 }
 export { pidAlive } from '../../../libs/cluster/src/index.js';
-
-/** Redis named by the environment (an empty variable counts as unset) and the key/queue prefix. */
-export function envRedis(): { redisUrl?: string; prefix: string } {
-  return { redisUrl: process.env.VSVA_REDIS_URL || process.env.REDIS_URL || undefined, prefix: process.env.VSVA_PREFIX || 'vsva' };
-}
 
 /**
  * The state file keeps a redacted URL; the credentials come back from REDIS_URL when it names the same
@@ -52,7 +49,7 @@ export function envRedis(): { redisUrl?: string; prefix: string } {
  */
 export function withCredentials(url: string): string {
   if (!url.includes('***')) return url;
-  const env = envRedis().redisUrl;
+  const env = loadConfig().redisUrl;
   if (!env) return url;
   try {
     const a = new URL(url);
@@ -73,7 +70,7 @@ export interface KnownCluster {
 /** Where a cluster may already be running: the one `vsva-sim up` started, then one on REDIS_URL. */
 export function knownClusters(): KnownCluster[] {
   const state = readClusterState();
-  const env = envRedis();
+  const env = loadConfig();
   const out: KnownCluster[] = [];
   if (state) out.push({ redisUrl: withCredentials(state.redisUrl), prefix: state.prefix, from: 'vsva-sim up' });
   if (env.redisUrl && !out.some((c) => redactUrl(c.redisUrl) === redactUrl(env.redisUrl!) && c.prefix === env.prefix)) {

@@ -1,7 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, loadConfig } from '../../../libs/config/src/index.js';
 import { PRESETS } from '../../../libs/contracts/src/index.js';
 import { limitsHelp } from '../../../libs/scenario/src/index.js';
-import { CliError } from './errors.js';
+import { CliError, usage } from './errors.js';
 import { jsonError, jsonRequested, jsonResultWritten, type JsonError } from './json-output.js';
 import { redactSecrets } from '../../../libs/redis/src/index.js';
 import { VERSION } from './version.js';
@@ -24,7 +25,14 @@ program
   .addOption(new Option('--log-format <format>', 'logs as text lines or JSON lines (also VSVA_LOG_FORMAT); services started by this command inherit it').choices(['text', 'json']))
   .hook('preAction', () => {
     const format = program.opts().logFormat as string | undefined;
+    // set in the environment, not only in this process's logger: the services this command starts inherit it
     if (format) process.env.VSVA_LOG_FORMAT = format;
+    // every variable checked before any command runs: a bad one is bad input (exit 2) naming it
+    try {
+      loadConfig();
+    } catch (e) {
+      throw e instanceof ConfigError ? usage(e.message) : e;
+    }
   });
 
 program

@@ -2,11 +2,12 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPONENTS, type Component } from '../../../libs/contracts/src/index.js';
 import { EXIT_LEASE_HELD, Lease, LeaseHeldError, leaseKey, spawnServices, stopServices, type StartedService } from '../../../libs/cluster/src/index.js';
+import { loadConfig } from '../../../libs/config/src/index.js';
 import { boundedRedis, redactUrl } from '../../../libs/redis/src/index.js';
-import { envRedis, readClusterState, STATE_DIR, writeClusterState } from './cluster-state.js';
+import { readClusterState, stateDir, writeClusterState } from './cluster-state.js';
 
 /** `vsva-sim restart <service>` leaves this file for the supervisor: the next exit of that service was asked for. */
-export const restartRequestFile = (c: Component) => join(STATE_DIR, `restart-${c}.request`);
+export const restartRequestFile = (c: Component) => join(stateDir(), `restart-${c}.request`);
 
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 30_000;
@@ -19,12 +20,14 @@ const log = (s: string) => process.stderr.write(`${new Date().toISOString()} sup
  * What `vsva-sim up` leaves running (detached): the five services as its children, each restarted with
  * exponential backoff when it exits, every restart logged and counted in the namespace's cluster
  * lease (which `status` reads). SIGTERM/SIGINT stops them all within a deadline, then SIGKILL.
+ * It starts each service by itself, since each has its own restart loop and `up` waits for their
+ * health: startCluster's parts (spawnServices, stopServices), not startCluster.
  */
 export async function superviseCommand(): Promise<number> {
-  const { redisUrl, prefix } = envRedis();
+  const { redisUrl, prefix } = loadConfig();
   if (!redisUrl) throw new Error('supervise: VSVA_REDIS_URL is not set (it is started by vsva-sim up)');
   const cfg = { redisUrl, prefix };
-  const logDir = join(STATE_DIR, 'logs');
+  const logDir = join(stateDir(), 'logs');
   mkdirSync(logDir, { recursive: true });
   const redis = boundedRedis(redisUrl, { maxRetriesPerRequest: 1 });
   const restarts: Record<string, number> = {};

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { startPrivateRedis, waitForRedis, type PrivateRedis } from '../../redis/src/index.js';
+import { resolveRedis } from '../../cluster/src/index.js';
+import { loadConfig } from '../../config/src/index.js';
 
 /** The Redis a bench runs on, with a key prefix of its own; `close()` deletes its keys (and stops a private server). */
 export interface BenchRedis {
@@ -18,25 +19,22 @@ export interface BenchRedis {
 }
 
 /**
- * REDIS_URL (or VSVA_REDIS_URL) when set, else a private redis-server as the product starts it
- * (startPrivateRedis: append-only file on, `appendfsync always`), in a temporary folder removed after.
+ * The configured Redis (resolveRedis: VSVA_REDIS_URL, else REDIS_URL) when set, else a private
+ * redis-server as the product starts it (append-only file on, `appendfsync always`), in a temporary
+ * folder removed after.
  */
 export async function openBenchRedis(env: NodeJS.ProcessEnv = process.env, prefix?: string): Promise<BenchRedis> {
-  const envUrl = env.VSVA_REDIS_URL || env.REDIS_URL;
-  let priv: PrivateRedis | undefined;
-  let dir: string | undefined;
-  let url: string;
-  if (envUrl) {
-    await waitForRedis(envUrl, 3000);
-    url = envUrl;
-  } else {
-    dir = mkdtempSync(join(tmpdir(), 'vsva-bench-redis-'));
-    priv = await startPrivateRedis({ dir, appendonly: true });
-    url = priv.url;
-  }
+  const config = loadConfig(env);
+  const dir = mkdtempSync(join(tmpdir(), 'vsva-bench-redis-'));
+  const resolved = await resolveRedis(dir, config.redisUrl).catch((e: Error) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  });
+  const priv = resolved.private;
+  if (!priv) rmSync(dir, { recursive: true, force: true });
+  const url = resolved.url;
   // never a cluster's prefix (VSVA_PREFIX): every key under this one is deleted at the end
-  const pfx = prefix ?? env.VSVA_BENCH_PREFIX ?? `vsvabench-${process.pid}-${randomBytes(3).toString('hex')}`;
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(pfx)) throw new Error(`VSVA_BENCH_PREFIX '${pfx}': letters, digits, '.', '_' and '-' only`);
+  const pfx = prefix ?? config.benchPrefix ?? `vsvabench-${process.pid}-${randomBytes(3).toString('hex')}`;
   const admin = new Redis(url, { maxRetriesPerRequest: null });
   const deleteKeys = async (p = pfx): Promise<number> => {
     let cursor = '0';
@@ -49,14 +47,16 @@ export async function openBenchRedis(env: NodeJS.ProcessEnv = process.env, prefi
     return n;
   };
   return {
-    url, source: envUrl ? 'REDIS_URL' : 'private redis-server', prefix: pfx, admin, deleteKeys,
+    url, source: resolved.source, prefix: pfx, admin, deleteKeys,
     async close() {
       try {
         if (!priv) await deleteKeys();
       } finally {
         admin.disconnect();
-        if (priv) await stopPrivate(priv.pid);
-        if (dir) rmSync(dir, { recursive: true, force: true });
+        if (priv) {
+          await stopPrivate(priv.pid);
+          rmSync(dir, { recursive: true, force: true });
+        }
       }
     },
   };

@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnServices, stopServices, waitHealthy, type ClusterConfig, type StartedService } from '../../cluster/src/index.js';
-import { COMPONENTS } from '../../contracts/src/index.js';
+import { startCluster, type ClusterConfig, type StartedService } from '../../cluster/src/index.js';
 import { cpuSecondsOf } from './proc-cpu.js';
 
-/** The five services as separate processes (as `vsva-sim up` starts them), on the bench's Redis and prefix. */
+/** The five services as separate processes (startCluster, as a `run` starts them), on the bench's Redis and prefix. */
 export interface ClusterUnderTest {
   cfg: ClusterConfig;
   services: StartedService[];
@@ -18,19 +17,16 @@ export interface ClusterUnderTest {
 export async function startClusterUnderTest(redisUrl: string, prefix: string): Promise<ClusterUnderTest> {
   const cfg: ClusterConfig = { redisUrl, prefix };
   const logDir = mkdtempSync(join(tmpdir(), 'vsva-bench-logs-'));
-  const t0 = Date.now();
-  const services = spawnServices(cfg, COMPONENTS, { logDir });
-  try {
-    await waitHealthy(cfg, COMPONENTS, 45_000, services);
-  } catch (e) {
-    await stopServices(services);
+  // Ctrl-C during a bench stops the services at once, not only once they notice their parent is gone
+  const cluster = await startCluster({ cfg, logDir, healthTimeoutMs: 45_000, stopOnSignals: true }).catch((e: Error) => {
+    rmSync(logDir, { recursive: true, force: true });
     throw e;
-  }
+  });
   return {
-    cfg, services, startMs: Date.now() - t0,
-    cpuSeconds: () => cpuSecondsOf(services.map((s) => s.pid)),
+    cfg, services: cluster.services, startMs: cluster.startMs,
+    cpuSeconds: () => cpuSecondsOf(cluster.services.map((s) => s.pid)),
     async stop() {
-      await stopServices(services);
+      await cluster.stop();
       rmSync(logDir, { recursive: true, force: true });
     },
   };

@@ -6,11 +6,26 @@ import { NestPinoLogger, redactUrl, setupServiceLogging } from '../../logging/sr
 import { RedisRunLog, RedisSnapshotStore } from '../../event-log/src/index.js';
 import { BullMqServer, queueName, serviceQueues } from '../../transport/src/index.js';
 import { ComponentHost } from '../../runtime/src/index.js';
-import { clusterConfigFromEnv } from './config.js';
-import { recoveryConfigFromEnv, workerOptionsOf } from './recovery-config.js';
+import { ConfigError, loadConfig, type Config } from '../../config/src/index.js';
+import { serviceClusterConfig } from './config.js';
+import { recoveryConfigOf, workerOptionsOf } from './recovery-config.js';
 import { requeueOrphans } from './requeue-orphans.js';
 import { ServiceModule } from './service-module.js';
 import { exitWithParent, holdServiceLease } from './service-lease.js';
+
+/** A service whose environment holds a bad value exits with this (EX_CONFIG), before anything connects. */
+export const EXIT_BAD_CONFIG = 78;
+
+/** The environment, once; a bad value: one line in the service's log naming it, and EXIT_BAD_CONFIG. */
+function configOrExit(component: Component): Config {
+  try {
+    return loadConfig();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`${component}: ${e.message}\n`);
+    process.exit(EXIT_BAD_CONFIG);
+  }
+}
 
 /**
  * Starts one service as its own process: a Nest microservice on the BullMQ transport, listening on
@@ -18,13 +33,14 @@ import { exitWithParent, holdServiceLease } from './service-lease.js';
  * the dead process held come back first (requeueOrphans), and its runs are rebuilt from the log.
  */
 export async function bootstrapService(component: Component, controllers: Type[], extra: Type[] = []): Promise<void> {
-  const cfg = clusterConfigFromEnv();
-  const rc = recoveryConfigFromEnv();
+  const config = configOrExit(component);
+  const cfg = serviceClusterConfig(config);
+  const rc = recoveryConfigOf(config);
   const log = RedisRunLog.fromUrl(cfg.redisUrl, { prefix: cfg.prefix });
   const logger = setupServiceLogging(component);
   // one consumer per queue: the lease first, then the queue (requeueOrphans relies on it)
   let statsOf: () => Record<string, number> = () => ({});
-  const lease = await holdServiceLease(component, cfg, logger, () => statsOf());
+  const lease = await holdServiceLease(component, cfg, config.leaseMs, logger, () => statsOf());
   class ReleaseLease implements OnApplicationShutdown {
     async onApplicationShutdown() {
       await lease.release();
@@ -55,8 +71,8 @@ export async function bootstrapService(component: Component, controllers: Type[]
   const host = app.get(ComponentHost);
   host.on('warning', (m: string) => logger.warn(m));
   statsOf = () => ({ ...host.stats, runs: host.activeRuns });
-  exitWithParent(() => app.close());
+  exitWithParent(() => app.close(), config.exitWithParent);
   await app.listen();
-  // in the log, not on stdout: nothing reads it there (the launcher waits on health), and a JSON log stays JSON
+  // in the log, not on stdout: nothing reads it there (startCluster waits on health), and a JSON log stays JSON
   logger.log(`ready ${component} ${process.pid} (redis ${redactUrl(cfg.redisUrl)}, prefix ${cfg.prefix})`);
 }

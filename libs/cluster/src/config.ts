@@ -1,13 +1,13 @@
-/** Where a service finds Redis and which key/queue prefix it uses; from the environment. */
+import { LOCAL_REDIS_URL, loadConfig, type Config } from '../../config/src/index.js';
+
+/** Where a cluster's Redis is and which key/queue prefix (namespace) it uses. */
 export interface ClusterConfig {
   redisUrl: string;
   /** BullMQ prefix and run-log key prefix: tests and side-by-side clusters use their own */
   prefix: string;
 }
 
-export function clusterConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ClusterConfig {
-  return {
-    redisUrl: env.VSVA_REDIS_URL ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    prefix: env.VSVA_PREFIX ?? 'vsva',
-  };
+/** A service's: the configured Redis (libs/config), else the local one (a service started by hand). */
+export function serviceClusterConfig(c: Config = loadConfig()): ClusterConfig {
+  return { redisUrl: c.redisUrl ?? LOCAL_REDIS_URL, prefix: c.prefix };
 }

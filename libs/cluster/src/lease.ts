@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
+import { DEFAULTS } from '../../config/src/index.js';
 import type { Component } from '../../contracts/src/index.js';
 import { pidAlive } from './pids.js';
 
@@ -27,7 +28,8 @@ export interface LeaseHolder {
   role?: string;
 }
 
-export const DEFAULT_LEASE_MS = 6000;
+/** VSVA_LEASE_MS's default: a lease's ttl when none is given (libs/config) */
+export const DEFAULT_LEASE_MS = DEFAULTS.leaseMs;
 
 export const leaseKey = (prefix: string, c: Component | 'cluster') => `${prefix}:lease:${c}`;
 

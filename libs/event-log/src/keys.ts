@@ -1,10 +1,11 @@
+import { DEFAULTS } from '../../config/src/index.js';
 import { RUN_ID_PATTERN } from '../../contracts/src/index.js';
 
 /**
  * Key names of a run's log (DESIGN.md §2.2). Every key of one run carries the run id as a Redis Cluster
  * hash tag (`{runId}`), so the Lua append touches one slot. The run index is the one key outside it.
  */
-export const DEFAULT_PREFIX = 'vsva';
+export const DEFAULT_PREFIX = DEFAULTS.prefix;
 
 export interface RunKeys {
   /** the log: a stream whose ids are `${seq}-0` */

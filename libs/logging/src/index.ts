@@ -10,7 +10,7 @@
  *   credentials of the process's Redis URLs and the arguments of an ioredis AUTH error.
  * Nest (createMicroservice's `logger`) and the BullMQ transport log through `NestPinoLogger`.
  */
-export { configureLogging, createLogger, getLogger, rootLogger, logFormatFromEnv, colorsAllowed, LOG_FORMATS } from './logger.js';
+export { configureLogging, createLogger, getLogger, rootLogger, colorsAllowed, LOG_FORMATS } from './logger.js';
 export type { LogFormat, Logger, LoggingOptions } from './logger.js';
 export { NestPinoLogger } from './nest-logger.js';
 export { routeConsole, routeProcessWarnings } from './process-output.js';

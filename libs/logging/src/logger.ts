@@ -1,13 +1,12 @@
-import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { loadConfig, type LogFormat } from '../../config/src/index.js';
 import { redactSecrets, redactText } from '../../redis/src/index.js';
 import { formatTextLine } from './text-format.js';
 
 export type { Logger } from 'pino';
 
 /** `text`: one human line per record (coloured only on a terminal); `json`: one JSON object per line. */
-export type LogFormat = 'text' | 'json';
-export const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
-const LEVELS: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+export { LOG_FORMATS, type LogFormat } from '../../config/src/index.js';
 
 export interface LoggingOptions {
   /** the process: a service's component (`host-vtd`), or `cli` */
@@ -20,15 +19,6 @@ export interface LoggingOptions {
   stream?: NodeJS.WritableStream;
   /** ANSI colours in the text format; default: only when `stream` is a terminal and NO_COLOR is unset */
   colors?: boolean;
-}
-
-export function logFormatFromEnv(env: NodeJS.ProcessEnv = process.env): LogFormat {
-  return env.VSVA_LOG_FORMAT?.toLowerCase() === 'json' ? 'json' : 'text';
-}
-
-function levelFromEnv(env: NodeJS.ProcessEnv = process.env): Level | 'silent' {
-  const l = env.VSVA_LOG_LEVEL?.toLowerCase();
-  return (l && LEVELS.includes(l) ? l : 'info') as Level | 'silent';
 }
 
 export function colorsAllowed(stream: NodeJS.WritableStream, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -68,10 +58,10 @@ function sink(format: LogFormat, out: NodeJS.WritableStream, colors: boolean): D
  */
 export function createLogger(o: LoggingOptions): Logger {
   const out = o.stream ?? process.stderr;
-  const format = o.format ?? logFormatFromEnv();
+  const format = o.format ?? loadConfig().logFormat;
   return pino(
     {
-      level: o.level ?? levelFromEnv(),
+      level: o.level ?? loadConfig().logLevel,
       base: { service: o.service, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
@@ -112,7 +102,7 @@ export function configureLogging(o: LoggingOptions): Logger {
 
 /** The process's logger; until `configureLogging`, one named after the script, from the environment. */
 export function rootLogger(): Logger {
-  root ??= createLogger({ service: process.env.VSVA_SERVICE ?? 'vsva-sim' });
+  root ??= createLogger({ service: loadConfig().service });
   return root;
 }
 

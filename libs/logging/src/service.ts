@@ -3,10 +3,11 @@ import { NestPinoLogger } from './nest-logger.js';
 import { routeConsole, routeProcessWarnings } from './process-output.js';
 
 /**
- * A service process's logging, set up first thing in its bootstrap: every record on stderr (the
- * launcher sends it to `<service>.log`) with `service` = the component and its pid, text or JSON
- * lines (VSVA_LOG_FORMAT), Redis credentials redacted. `console.*`, Node's warnings and an error
- * that would kill the process become records too, so a JSON log holds nothing but JSON lines.
+ * A service process's logging, set up first thing in its bootstrap: every record on stderr (what
+ * starts it, startCluster or the supervisor, sends that to `<service>.log`) with `service` = the
+ * component and its pid, text or JSON lines (VSVA_LOG_FORMAT), Redis credentials redacted.
+ * `console.*`, Node's warnings and an error that would kill the process become records too, so a
+ * JSON log holds nothing but JSON lines.
  * Returns the logger of the bootstrap itself.
  */
 export function setupServiceLogging(service: string, format?: LogFormat): NestPinoLogger {

@@ -1,3 +1,5 @@
+import { redisUrlsIn } from '../../config/src/index.js';
+
 /**
  * A Redis URL fit to print: its password replaced by `***` (`redis://:s3cret@h:6379/0` →
  * `redis://:***@h:6379/0`, `redis://app:s3cret@h` → `redis://app:***@h`). A user name alone
@@ -61,10 +63,11 @@ let cachedSecrets: string[] = [];
  * rule (replacing them everywhere would mangle the text).
  */
 export function redactSecrets(text: string, env: NodeJS.ProcessEnv = process.env): string {
-  const key = `${env.VSVA_REDIS_URL ?? ''}\n${env.REDIS_URL ?? ''}`;
+  const urls = redisUrlsIn(env);
+  const key = urls.join('\n');
   if (key !== cachedFor) {
     cachedFor = key;
-    cachedSecrets = [...secretsOf(env.VSVA_REDIS_URL), ...secretsOf(env.REDIS_URL)].filter((s) => s.length >= 4);
+    cachedSecrets = urls.flatMap(secretsOf).filter((s) => s.length >= 4);
   }
   let out = redactText(text);
   for (const s of cachedSecrets) if (out.includes(s)) out = out.split(s).join('***');

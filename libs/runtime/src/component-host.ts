@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { DEFAULTS } from '../../config/src/index.js';
 import { EnvelopeSchema, type Component, type Envelope, type LogEntry } from '../../contracts/src/index.js';
 import { ORPHAN_RUN_ID, isRunId, type InputAppendResult, type InputGate, type Refusal, type RunLog, type SnapshotStore } from '../../event-log/src/index.js';
 import type { Outbox } from './outbox.js';
@@ -10,7 +11,7 @@ export interface ComponentHostOptions {
   snapshots?: SnapshotStore;
   /**
    * a snapshot once the run's log has grown by this many entries since the component's last one
-   * (default: recovery-config.ts); 0 never
+   * (default: VSVA_SNAPSHOT_EVERY's); 0 never
    */
   snapshotEvery?: number;
   /**
@@ -20,8 +21,8 @@ export interface ComponentHostOptions {
   fence?: () => string | undefined;
 }
 
-/** A snapshot every this many log entries by default (the reasoning: libs/cluster recovery-config.ts, VSVA_SNAPSHOT_EVERY). */
-export const DEFAULT_SNAPSHOT_EVERY = 2000;
+/** A snapshot every this many log entries by default (the reasoning: VSVA_SNAPSHOT_EVERY in libs/config). */
+export const DEFAULT_SNAPSHOT_EVERY = DEFAULTS.snapshotEvery;
 
 /** An envelope's fields in the order commandsOf builds them, to compare one with the recorded command. */
 function envelopeFields(e: Envelope): Envelope {

@@ -1,74 +1,20 @@
 import type { Scenario } from './schema.js';
+import { DEFAULTS, LIMIT_ENV, loadConfig, VARIABLES, type ScenarioLimits } from '../../config/src/index.js';
 
 /**
  * How large a scenario may be. A scenario is operator input: every dimension that the planner, the
  * engines and the log grow with is bounded, and each bound can be raised by an environment variable
  * (issue 8: 200,000 generated steps overflowed the planner's stack, 400,000 took 44 s and 2.9 GB).
  * The defaults hold the corpus, the test fixtures and the bench's generated workloads (up to 4096
- * VMs, one mdev each, four VMs per parent) with room to spare.
+ * VMs, one mdev each, four VMs per parent) with room to spare. The variables, their defaults and
+ * their checks are libs/config's, with every other setting.
  */
-export interface ScenarioLimits {
-  /** bytes of the scenario file */
-  bytes: number;
-  /** entries of `steps` */
-  steps: number;
-  /** entries of `vms` */
-  vms: number;
-  /** mdevs over all VMs */
-  mdevs: number;
-  /** entries of `parents` */
-  parents: number;
-  /** ops the workload expands to: the sum of its entries' `count` */
-  workloadOps: number;
-  /** the run's planned steps: setup (mdev creation, container, groups) + steps + workload ops */
-  plannedSteps: number;
-  /** YAML alias expansion (the `yaml` package's maxAliasCount: uses x the aliases each one holds) */
-  yamlAliases: number;
-  /** nesting depth of YAML collections (a scenario needs 6) */
-  yamlDepth: number;
-}
+export { LIMIT_ENV, type ScenarioLimits };
+export const DEFAULT_LIMITS: Readonly<ScenarioLimits> = DEFAULTS.limits;
 
-export const DEFAULT_LIMITS: Readonly<ScenarioLimits> = Object.freeze({
-  bytes: 8 * 1024 * 1024,
-  // the bench's generator at its largest (4096 VMs, one round): 28,673 steps, 45,057 planned
-  steps: 30_000,
-  vms: 4096,
-  mdevs: 4096,
-  parents: 4096,
-  workloadOps: 40_000,
-  plannedSteps: 50_000,
-  yamlAliases: 100,
-  yamlDepth: 64,
-});
-
-/** The environment variable that sets each limit. */
-export const LIMIT_ENV: Readonly<Record<keyof ScenarioLimits, string>> = Object.freeze({
-  bytes: 'VSVA_MAX_SCENARIO_BYTES',
-  steps: 'VSVA_MAX_STEPS',
-  vms: 'VSVA_MAX_VMS',
-  mdevs: 'VSVA_MAX_MDEVS',
-  parents: 'VSVA_MAX_PARENTS',
-  workloadOps: 'VSVA_MAX_WORKLOAD_OPS',
-  plannedSteps: 'VSVA_MAX_PLANNED_STEPS',
-  yamlAliases: 'VSVA_MAX_YAML_ALIASES',
-  yamlDepth: 'VSVA_MAX_YAML_DEPTH',
-});
-
-/** A limit variable that is not a positive integer: bad input, like a bad flag. */
-export class LimitConfigError extends Error {}
-
-/** The limits, each from its environment variable when set (and not empty), else its default. */
+/** The limits of an environment (libs/config: a malformed variable throws its ConfigError). */
 export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): ScenarioLimits {
-  const out = { ...DEFAULT_LIMITS };
-  for (const k of Object.keys(LIMIT_ENV) as Array<keyof ScenarioLimits>) {
-    const raw = env[LIMIT_ENV[k]];
-    if (raw === undefined || raw.trim() === '') continue;
-    if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
-      throw new LimitConfigError(`${LIMIT_ENV[k]} must be a positive integer, got '${raw}' (default ${DEFAULT_LIMITS[k]})`);
-    }
-    out[k] = Number(raw);
-  }
-  return out;
+  return { ...loadConfig(env).limits };
 }
 
 /** "over the limit" in one phrasing everywhere: what, how many, the limit, and how to raise it. */
@@ -76,21 +22,10 @@ export function overLimit(k: keyof ScenarioLimits, what: string, limits: Scenari
   return `${what}, over the limit of ${limits[k]} (set ${LIMIT_ENV[k]} to raise it)`;
 }
 
-/** One line per limit, for `run --help` and the README. */
+/** One line per limit, for `run --help`: its variable, what it bounds and its default. */
 export function limitsHelp(): string {
-  const what: Record<keyof ScenarioLimits, string> = {
-    bytes: 'bytes of the scenario file',
-    steps: 'steps',
-    vms: 'VMs',
-    mdevs: 'mdevs (all VMs)',
-    parents: 'parent devices',
-    workloadOps: 'workload ops (sum of count)',
-    plannedSteps: 'planned steps (setup + steps + workload ops)',
-    yamlAliases: 'YAML alias expansion (maxAliasCount)',
-    yamlDepth: 'YAML nesting depth',
-  };
-  return (Object.keys(LIMIT_ENV) as Array<keyof ScenarioLimits>)
-    .map((k) => `  ${LIMIT_ENV[k].padEnd(24)} ${what[k]}, default ${DEFAULT_LIMITS[k]}`)
+  return Object.values(LIMIT_ENV)
+    .map((n) => `  ${n.padEnd(24)} ${VARIABLES[n].doc.replace(/\.$/, '').replace(/`/g, '')}; default ${VARIABLES[n].defaultText}`)
     .join('\n');
 }
 

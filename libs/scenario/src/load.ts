@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { Parser, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { LimitConfigError, limitsFromEnv, overLimit, plannedStepCount, workloadOpCount, type ScenarioLimits } from './limits.js';
+import { limitsFromEnv, overLimit, plannedStepCount, workloadOpCount, type ScenarioLimits } from './limits.js';
 import { ScenarioSchema, type Scenario } from './schema.js';
 
 /** A scenario file that cannot be used; the CLI exits 2 with this message. */
@@ -89,7 +89,7 @@ export function scenarioLimitProblems(sc: Scenario, limits: ScenarioLimits): Arr
 }
 
 /** Parses and validates scenario text; `file` names it in errors. */
-export function parseScenario(text: string, file: string, limits: ScenarioLimits = envLimits(file)): Scenario {
+export function parseScenario(text: string, file: string, limits: ScenarioLimits = limitsFromEnv()): Scenario {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > limits.bytes) throw new ScenarioError(file, [{ path: '', message: overLimit('bytes', `${bytes} bytes`, limits) }]);
   const depth = yamlDepth(text, limits.yamlDepth);
@@ -173,17 +173,10 @@ function readRegularFile(file: string, limits: ScenarioLimits): string {
   }
 }
 
-/** The environment's limits; a malformed limit variable is reported as a problem of the file's load. */
-function envLimits(file: string): ScenarioLimits {
-  try {
-    return limitsFromEnv();
-  } catch (e) {
-    if (e instanceof LimitConfigError) throw new ScenarioError(file, [{ path: '', message: e.message }]);
-    throw e;
-  }
-}
-
-/** Loads a scenario file within `limits` (by default the environment's, see limits.ts). */
-export function loadScenario(file: string, limits: ScenarioLimits = envLimits(file)): Scenario {
+/**
+ * Loads a scenario file within `limits`: by default the environment's (VSVA_MAX_*), whose malformed
+ * value throws libs/config's ConfigError (the CLI checks the environment first: exit 2).
+ */
+export function loadScenario(file: string, limits: ScenarioLimits = limitsFromEnv()): Scenario {
   return parseScenario(readRegularFile(file, limits), file, limits);
 }

@@ -3,9 +3,10 @@ import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { COMPONENTS, type Component } from '../../../../libs/contracts/src/index.js';
-import { clusterHealth, DEFAULT_LEASE_MS, untilGone, readLeases, spawnServices, waitHealthy, type ClusterConfig, type Health, type LeaseHolder } from '../../../../libs/cluster/src/index.js';
+import { clusterHealth, untilGone, readLeases, spawnServices, waitHealthy, type ClusterConfig, type Health, type LeaseHolder } from '../../../../libs/cluster/src/index.js';
+import { loadConfig } from '../../../../libs/config/src/index.js';
 import { boundedRedis, redactUrl, startPrivateRedis } from '../../../../libs/redis/src/index.js';
-import { clearClusterState, envRedis, knownClusters, pidAlive, readClusterState, STATE_DIR, writeClusterState } from '../cluster-state.js';
+import { clearClusterState, knownClusters, pidAlive, readClusterState, stateDir, writeClusterState } from '../cluster-state.js';
 import { infra, usage } from '../errors.js';
 import { requireRedis } from '../redis-probe.js';
 import { restartRequestFile } from '../supervisor.js';
@@ -31,7 +32,7 @@ export async function upCommand(): Promise<number> {
     return 0;
   }
   const t0 = Date.now();
-  const env = envRedis();
+  const env = loadConfig();
   let redisUrl = env.redisUrl;
   let redis: { pid: number; dir: string } | undefined;
   if (redisUrl) {
@@ -42,7 +43,7 @@ export async function upCommand(): Promise<number> {
     redis = prev.redis;
     await requireRedis(redisUrl);
   } else {
-    const dir = join(STATE_DIR, 'redis');
+    const dir = join(stateDir(), 'redis');
     const r = await startPrivateRedis({ dir, appendonly: true, detached: true }).catch((e: Error) => {
       throw infra(`no Redis: ${e.message}. Set REDIS_URL, or put redis-server on PATH.`);
     });
@@ -58,12 +59,13 @@ export async function upCommand(): Promise<number> {
     say(`namespace '${cfg.prefix}' on ${redactUrl(redisUrl)} is already supervised by pid ${owner.pid} on ${owner.host}: nothing to do`);
     return 0;
   }
-  const logDir = join(STATE_DIR, 'logs');
+  const logDir = join(stateDir(), 'logs');
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, 'supervisor.log');
   const fd = openSync(logFile, 'a');
   const sup = spawn(process.execPath, [process.argv[1]!, 'supervise'], {
-    env: { ...process.env, VSVA_REDIS_URL: redisUrl, VSVA_PREFIX: cfg.prefix, VSVA_STATE_DIR: STATE_DIR },
+    // the supervisor's environment: where it serves and keeps its state, whatever this process inherited
+    env: { ...process.env, VSVA_REDIS_URL: redisUrl, VSVA_PREFIX: cfg.prefix, VSVA_STATE_DIR: stateDir() },
     stdio: ['ignore', fd, fd], detached: true,
   });
   sup.unref();
@@ -134,7 +136,7 @@ export async function healthCommand(service: string): Promise<number> {
   const cfg = theCluster();
   await requireRedis(cfg.redisUrl);
   const h = (await clusterHealth(cfg))[service as Component];
-  if (!h || h.ageMs > DEFAULT_LEASE_MS) {
+  if (!h || h.ageMs > loadConfig().leaseMs) {
     say(`${service}: down (no heartbeat in namespace '${cfg.prefix}')`);
     return 3;
   }
@@ -169,7 +171,7 @@ export async function restartCommand(service: string): Promise<number> {
     }
     if (!supervised) {
       const s = readClusterState();
-      const [svc] = spawnServices(cfg, [c], { logDir: join(STATE_DIR, 'logs'), detached: true });
+      const [svc] = spawnServices(cfg, [c], { logDir: join(stateDir(), 'logs'), detached: true });
       if (s) writeClusterState({ ...s, redisUrl: cfg.redisUrl, services: [...s.services.filter((x) => x.component !== c), { component: c, pid: svc!.pid, logFile: svc!.logFile }] });
     }
     const deadline = Date.now() + 30_000;
@@ -179,7 +181,7 @@ export async function restartCommand(service: string): Promise<number> {
         say(`${c}: restarted (pid ${holder?.pid ?? '-'} → ${now.pid})${supervised ? ' by the supervisor' : ''}`);
         return 0;
       }
-      if (Date.now() > deadline) throw infra(`${c} did not come back within 30 s: see ${join(STATE_DIR, 'logs', `${c}.log`)}`);
+      if (Date.now() > deadline) throw infra(`${c} did not come back within 30 s: see ${join(stateDir(), 'logs', `${c}.log`)}`);
       await sleep(100);
     }
   } finally {
