@@ -29,8 +29,8 @@ export interface Input {
 
 /** What a callee returns to a request: a Ret, or one computed from the request's payload. */
 export type Answer = Ret | ((req: Record<string, unknown>) => Ret);
-/** Callees by request type (the command the decider sends, e.g. 'vfio_mdev_get_iommu_device'). */
-export type Callees = Record<string, Answer>;
+/** Callees by request type (the command the decider sends, e.g. 'vfio_mdev_get_iommu_device'); null: never answers. */
+export type Callees = Record<string, Answer | null>;
 
 export interface Outcome<S> {
   /** the `when` input as delivered */
