@@ -1,7 +1,7 @@
 import {
   CACHE_INVALIDATE_INFO_MINSZ, GPASID_BIND_DATA_MINSZ, IOMMU_CACHE_INVALIDATE_INFO_VERSION_1, IOMMU_GPASID_BIND_VERSION_1,
   IOMMU_INV_ADDR_FLAGS_PASID, IOMMU_INV_GRANU_ADDR, IOMMU_INV_GRANU_PASID, IOMMU_INV_PASID_FLAGS_PASID, IOMMU_PASID_FORMAT_INTEL_VTD,
-  IOMMU_SVA_GPASID_VAL, PASID_REQUEST_MINSZ, VFIO_IOMMU_FLAG_ALLOC_PASID, resolvePolicy, type PolicyValue,
+  IOMMU_SVA_GPASID_VAL, PASID_REQUEST_MINSZ, VFIO_IOMMU_FLAG_ALLOC_PASID, ERRNO, resolvePolicy, type PolicyValue,
 } from '../../libs/contracts/src/index.js';
 import type { HostSpec, ParentSpec, RunOpen, Topology, VmSpec } from '../../libs/domain/src/index.js';
 import { RID, type Answer, type Input } from './gwt.js';
@@ -118,3 +118,9 @@ export const guest_writes_pte = (vmId: string, gpgd: number, va: number, gpa: nu
 export const ats_translate = (pasid: number, va: number, mdev = 'mdev1'): Input => ({
   type: 'ats_translate', from: 'mdev-parent', payload: { rid: RID, pasid, va, write: false, mdev, tag: 'dev' },
 });
+
+/** A host entry point as VFIO's callee: `ret` for the mdevs in `rets`, 0 for the others. */
+export const hostReturnsFor = (rets: Record<string, number>): Answer => (req) => ({ ret: rets[req.mdev as string] ?? 0 });
+
+/** A host entry point handed a NULL device (v1 VFIO): the machine oopses in `fn`. */
+export const oopsesOnNull = (fn: string): Answer => (req) => (req.dev === null ? { ret: -ERRNO.EFAULT, oops: fn } : { ret: 0 });
