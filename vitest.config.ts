@@ -2,8 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // Tests in layers (STYLE.md): `unit` is pure (deciders, checkers, scenario loading, the embedded
 // engine, the architecture) and has no global setup, so it runs with no Redis and no build:
-// `npm run test:unit`. `integration` is everything else: Redis suites, the CLI as a process, and the
-// cluster suites; test/support/global-setup.ts gives them one Redis. `npm test` runs both.
+// `npm run test:unit`. `integration` is everything else: Redis suites, the CLI as a process, the
+// cluster suites, and the slow engine runs at the size limits; test/support/global-setup.ts gives them
+// one Redis. `npm test` runs both.
 export default defineConfig({
   test: {
     testTimeout: 60_000,
