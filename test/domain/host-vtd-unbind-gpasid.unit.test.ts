@@ -33,7 +33,8 @@ describe('intel_svm_unbind_gpasid: success', () => {
       .when(unbind(P))
       .then(
         returns(0),
-        emitsInOrder('pasid_entry.cleared', 'qi.pasid_cache', 'qi.piotlb', 'qi.devtlb', 'qi.drain', 'prq.drained', 'svm.unbound', 'qi.wait'),
+        // tear_down_entry: clear, PASID cache, PIOTLB, devTLB; drain_prq: [wait(FENCE), PIOTLB, devTLB]; free the sdev
+        emitsInOrder('pasid_entry.cleared', 'qi.pasid_cache', 'qi.piotlb', 'qi.devtlb', 'qi.drain', 'qi.piotlb', 'qi.devtlb', 'prq.drained', 'svm.unbound', 'qi.wait'),
         emits('pasid_entry.cleared', { dev: RID, pasid: P, did: 2, vm: 'vm1', via: 'intel_pasid_tear_down_entry' }),
         emits('qi.pasid_cache', { did: 2, pasid: P, granu: 'PASID_SEL', why: 'teardown' }),
         emits('qi.piotlb', { did: 2, pasid: P, granu: 'NONG_PASID', why: 'teardown' }),
