@@ -97,6 +97,12 @@ describe('intel_iommu_sva_invalidate: a type x granularity outside the map (bug 
       .then(returns(0), emits('sva_invalidate.unsupported', { cache: 'DEV_IOTLB', granularity: 'PASID' }), sendsTimes('mdev-parent', 'devtlb_invalidate', 0));
   });
 
+  it('today\'s model, mainline: PASID cache at ADDR granularity is success too (DOMAIN.md §7.6: the v5.10+ core rejects it, -EINVAL)', () => {
+    given('host-vtd', ...cached('mainline'))
+      .when(invalidate(addrInvalidateInfo(P, 0x5000, 1, PASID_CACHE)))
+      .then(returns(0), emits('sva_invalidate.unsupported', { cache: 'PASID', granularity: 'ADDR' }), doesNotEmit('qi.piotlb'));
+  });
+
   it('the fix (vtd.unsupported_inval=EINVAL) returns -EINVAL', () => {
     given('host-vtd', ...cached('mainline', { 'vtd.unsupported_inval': 'EINVAL' }))
       .when(invalidate(pasidInvalidateInfo(P, PASID_CACHE)))

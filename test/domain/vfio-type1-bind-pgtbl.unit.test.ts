@@ -53,6 +53,10 @@ describe('BIND_PGTBL: the ioctl and the container', () => {
       .then(returns(-EOPNOTSUPP), rejected('EOPNOTSUPP', 'no nesting_info: the container has no IOMMU domain (external_domain only)'));
   });
 
+  it('today\'s model, v3: -EOPNOTSUPP as well (DOMAIN.md §7.5: v3 09/14 handle_pgtbl_op leaks -ENOTSUPP, 524)', () => {
+    given('vfio-type1', runOpen('v3'), VFIO_SET_IOMMU('vm1', false), VFIO_ATTACH_GROUP('vm1', 'g1', ['mdev1'])).when(bind()).then(returns(-EOPNOTSUPP));
+  });
+
   it('bug #18: a group of non-IOMMU-backed mdevs went silently to external_domain at attach; BIND fails only now, -EOPNOTSUPP', () => {
     given('vfio-type1', runOpen('v7'), VFIO_SET_IOMMU('vm1'), answered(VFIO_ATTACH_GROUP('vm1', 'g1', ['mdev1', 'mdev2']), { vfio_mdev_get_iommu_device: iommuDeviceOf({ mdev1: null, mdev2: null }) }))
       .when(bind())
