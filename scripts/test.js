@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs vitest, then prints the plain closing line CI reads: "N passed, N failed".
-// Exit code: vitest's, or 1 when the report is missing.
+// Exit code: vitest's, or 1 when the report is missing. Arguments go to vitest:
+//   node scripts/test.js                   every project (npm test)
+//   node scripts/test.js --project unit    the pure tests, no Redis and no build (npm run test:unit)
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';

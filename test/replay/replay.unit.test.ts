@@ -1,18 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolvePolicy, type LogEntry } from '../../libs/contracts/src/index.js';
 import { diffRuns, replayEntries, runEmbedded } from '../../libs/engine/src/index.js';
 import { loadScenario } from '../../libs/scenario/src/index.js';
 
 const SEED = 'scenarios/seed-null-iommu-device.yaml';
-const dir = mkdtempSync(join(tmpdir(), 'vsva-replay-'));
-const cli = (args: string[]) => {
-  const r = spawnSync(process.execPath, ['bin/vsva-sim.js', ...args], { encoding: 'utf8', env: { ...process.env, REDIS_URL: '', VSVA_STATE_DIR: dir } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
 const embedded = (preset: string, seed = 1) => runEmbedded({ runId: 'r', scenario: loadScenario(SEED), policy: resolvePolicy(preset), seed }).entries;
 
 describe('replay', () => {
@@ -39,33 +30,11 @@ describe('replay', () => {
     expect(replayEntries(es.map((e, j) => (j === k ? { ...e, stateHash: '0000' } : e))).divergence).toMatchObject({ seq: k + 1, what: 'stateHash' });
     expect(replayEntries([{ ...es[1]!, seq: 1 }]).divergence?.what).toBe('kind');
   });
-
-  it('the CLI replays an exported file without Redis: exit 0, and exit 1 naming the tampered entry', () => {
-    const file = join(dir, 'v2.ndjson');
-    expect(cli(['run', SEED, '--policy', 'v2', '--engine', 'embedded', '-q', '--export', file]).code).toBe(0);
-    const ok = cli(['replay', file, '--json']);
-    expect(ok.code).toBe(0);
-    const lines = readFileSync(file, 'utf8').trim().split('\n');
-    // every entry of the file (all lines but the header) was re-folded
-    expect(JSON.parse(ok.stdout)).toMatchObject({ identical: true, entries: lines.length - 1 });
-    const at = lines.findIndex((l) => l.includes('"type":"svm.bound"'));
-    lines[at] = lines[at]!.replace('"hpasid":3', '"hpasid":4');
-    writeFileSync(join(dir, 'tampered.ndjson'), `${lines.join('\n')}\n`);
-    const bad = cli(['replay', join(dir, 'tampered.ndjson')]);
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain(`DIVERGED at log entry #${at}`);
-    const broken = cli(['replay', join(dir, 'nope.ndjson')]);
-    expect(broken.code).toBe(2);
-  });
 });
 
 describe('the embedded engine', () => {
-  it('the same seed gives the same log; exports are byte-identical', () => {
+  it('the same seed gives the same log', () => {
     expect(JSON.stringify(embedded('v2', 7))).toBe(JSON.stringify(embedded('v2', 7)));
-    const [a, b] = [join(dir, 'a.ndjson'), join(dir, 'b.ndjson')];
-    cli(['run', SEED, '--policy', 'v1', '--engine', 'embedded', '--seed', '42', '-q', '--export', a]);
-    cli(['run', SEED, '--policy', 'v1', '--engine', 'embedded', '--seed', '42', '-q', '--export', b]);
-    expect(readFileSync(a)).toEqual(readFileSync(b));
   });
 
   it('different seeds schedule differently but decide the same outcomes', () => {

@@ -1,20 +1,20 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../libs/contracts/src/index.js';
 import {
   MemoryRunLog,
-  RedisRunLog,
   RunClosedError,
   exportRun,
   importRun,
   type BatchRunLog,
   type InputGate,
 } from '../../libs/event-log/src/index.js';
-import { testPrefix } from '../support/redis.js';
-import { deleteUnder, entries, entry, keysUnder, meta, tempDir } from './support.js';
+import { entries, entry, meta, tempDir } from './support.js';
+
+// The behaviour every run log shares, written once: redis-run-log.behaviour.test.ts runs it against
+// RedisRunLog, memory-run-log.unit.test.ts against MemoryRunLog (no Redis).
 
 /** One implementation under test: the suite below is written once and run against each. */
-interface Subject {
+export interface Subject {
   setup(): Promise<void>;
   teardown(): Promise<void>;
   /** the log the tests write to */
@@ -27,34 +27,7 @@ interface Subject {
   leftovers?(runId: string): Promise<string[]>;
 }
 
-function redisSubject(): Subject {
-  const prefix = testPrefix('eventlog');
-  let redis: Redis;
-  let log: RedisRunLog;
-  let freshN = 0;
-  return {
-    async setup() {
-      redis = new Redis(inject('redisUrl'));
-      log = new RedisRunLog(redis, { prefix });
-    },
-    async teardown() {
-      await deleteUnder(redis, prefix);
-      await redis.quit();
-    },
-    log: () => log,
-    async peers(n) {
-      const logs = Array.from({ length: n }, () => RedisRunLog.fromUrl(inject('redisUrl'), { prefix }));
-      return { logs, close: async () => void (await Promise.all(logs.map((l) => l.close()))) };
-    },
-    fresh: () => new RedisRunLog(redis, { prefix: `${prefix}-fresh${++freshN}` }),
-    leftovers: async (runId) => [
-      ...(await keysUnder(redis, `${prefix}*{${runId}}*`)),
-      ...((await redis.zscore(`${prefix}:runs`, runId)) === null ? [] : [`${prefix}:runs member ${runId}`]),
-    ],
-  };
-}
-
-function memorySubject(clone = true): Subject {
+export function memorySubject(clone = true): Subject {
   let log = new MemoryRunLog({ clone });
   return {
     async setup() {
@@ -70,15 +43,12 @@ function memorySubject(clone = true): Subject {
 }
 
 let runCounter = 0;
-const newRunId = () => `run-${process.pid}-${++runCounter}`;
-const seqs = (es: LogEntry[]) => es.map((e) => e.seq);
+export const newRunId = () => `run-${process.pid}-${++runCounter}`;
+export const seqs = (es: LogEntry[]) => es.map((e) => e.seq);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-describe.each([
-  ['RedisRunLog', redisSubject],
-  ['MemoryRunLog', () => memorySubject(true)],
-  ['MemoryRunLog (clone: false)', () => memorySubject(false)],
-] as const)('%s', (_name, makeSubject) => {
+/** The run log's contract: numbering, append-once, ranges, dead letters, meta, delete, export/import. */
+export const describeRunLog = (name: string, makeSubject: () => Subject) => describe(name, () => {
   const s = makeSubject();
   beforeAll(() => s.setup());
   afterAll(() => s.teardown());
@@ -328,11 +298,8 @@ describe.each([
   });
 });
 
-describe.each([
-  ['RedisRunLog', redisSubject],
-  ['MemoryRunLog', () => memorySubject(true)],
-  ['MemoryRunLog (clone: false)', () => memorySubject(false)],
-] as const)('%s: a closed data plane', (_name, makeSubject) => {
+/** The run-state gate: a run opens with run.start, drains after run.finished, then closes. */
+export const describeClosedDataPlane = (name: string, makeSubject: () => Subject) => describe(`${name}: a closed data plane`, () => {
   const s = makeSubject();
   beforeAll(() => s.setup());
   afterAll(() => s.teardown());
@@ -414,26 +381,5 @@ describe.each([
     await log.openRun(runId);
     await log.appendInput(runId, 'orchestrator|cli.start', entries(runId, 0, 1), { start: true, finishes: true });
     expect(await log.runState(runId)).toBe('draining');
-  });
-});
-
-describe('MemoryRunLog synchronous API', () => {
-  it('appends and reads without a promise, and hands out frozen entries', () => {
-    const log = new MemoryRunLog();
-    const runId = newRunId();
-    const input = entries(runId, 0, 3);
-    const r = log.appendOnceSync(runId, 'a', input);
-    expect(seqs(r.entries)).toEqual([1, 2, 3]);
-    expect(log.appendOnceSync(runId, 'a', []).fresh).toBe(false);
-    expect(log.lengthSync(runId)).toBe(3);
-    expect(seqs(log.readSync(runId, 2))).toEqual([2, 3]);
-    const e = log.readSync(runId, 1, 1)[0]!;
-    expect(Object.isFrozen(e)).toBe(true);
-    expect(() => {
-      (e as { type: string }).type = 'changed';
-    }).toThrow();
-    // the caller's objects are not the log's (clone on by default)
-    (input[0]!.payload as { n: number }).n = 999;
-    expect((log.readSync(runId, 1, 1)[0]!.payload as { n: number }).n).toBe(0);
   });
 });

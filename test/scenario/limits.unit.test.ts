@@ -3,41 +3,12 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolvePolicy } from '../../libs/contracts/src/index.js';
 import { planRun } from '../../libs/domain/src/index.js';
-import { runEmbedded } from '../../libs/engine/src/index.js';
 import { generatedScenario, PLANS, SCALE_SHAPE, WORKLOAD } from '../../libs/bench/src/index.js';
 import {
-  DEFAULT_LIMITS, LIMIT_ENV, limitsFromEnv, loadScenario, parseScenario, plannedStepCount, scenarioLimitProblems, ScenarioError,
-  type ScenarioLimits,
+  DEFAULT_LIMITS, LIMIT_ENV, limitsFromEnv, loadScenario, parseScenario, plannedStepCount, scenarioLimitProblems, type ScenarioLimits,
 } from '../../libs/scenario/src/index.js';
-
-const HEAD = `name: big
-description: d
-parents: [{ id: dsa0, kind: iommu-backed, rid: "6a:01.0" }]
-vms: [{ id: vm1, mdevs: [{ id: m1, parent: dsa0 }] }]
-`;
-
-/** A schema-valid scenario of `steps` steps (a PASID, then quiesce) and `ops` background DMA, all after the last step. */
-function sized(steps: number, ops: number): string {
-  const lines = [HEAD, 'steps:', '  - { op: pasid_alloc, vm: vm1, as: p }'];
-  for (let i = 1; i < steps; i++) lines.push('  - { op: quiesce }');
-  if (ops) {
-    lines.push('workload:');
-    for (let left = ops; left > 0; left -= 10_000) lines.push(`  - { mdev: m1, pasid: $p, op: dma, va: 0, from: ${steps}, count: ${Math.min(10_000, left)} }`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-function problemsOf(f: () => unknown): ScenarioError['problems'] {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ScenarioError);
-    return (e as ScenarioError).problems;
-  }
-  throw new Error('expected a ScenarioError');
-}
+import { HEAD, problemsOf, sized } from './sized.js';
 
 const limits = (over: Partial<ScenarioLimits>): ScenarioLimits => ({ ...DEFAULT_LIMITS, ...over });
 
@@ -78,33 +49,6 @@ workload:
     expect(plannedStepCount(sc)).toBe(planRun(sc).length);
     // 4 mdev_create, 2 vfio_set_iommu, 3 groups (g, m3, m4), 2 steps, 8 workload ops
     expect(plannedStepCount(sc)).toBe(4 + 2 + 3 + 2 + 8);
-  });
-
-  it('a scenario at the planned-step limit plans and runs in the embedded engine without overflowing the stack', () => {
-    // 30,000 steps (29,999 quiesce steps complete in one decision) and the rest of the 50,000 as DMA queued after the last step
-    const steps = DEFAULT_LIMITS.steps;
-    const ops = DEFAULT_LIMITS.plannedSteps - steps - 3;
-    const sc = parseScenario(sized(steps, ops), 'at-limit.yaml', DEFAULT_LIMITS);
-    expect(plannedStepCount(sc)).toBe(DEFAULT_LIMITS.plannedSteps);
-    const run = runEmbedded({ runId: 'limit', scenario: sc, policy: resolvePolicy('v2'), seed: 1, hash: false });
-    const completed = run.entries.filter((e) => e.kind === 'event' && e.component === 'orchestrator' && e.type === 'step.completed');
-    expect(completed.length).toBe(DEFAULT_LIMITS.plannedSteps);
-    expect(run.entries.at(-1)).toMatchObject({ type: 'run.finished' });
-    // one step more is refused, naming the limit and how to raise it
-    const over = problemsOf(() => parseScenario(sized(steps, ops + 1), 'over.yaml', DEFAULT_LIMITS));
-    expect(over).toEqual([{ path: '', message: expect.stringMatching(/plan 50001 steps .*over the limit of 50000 \(set VSVA_MAX_PLANNED_STEPS to raise it\)/) }]);
-  });
-
-  it('with the limits raised, nothing in the planner or the engine grows the stack with the input', () => {
-    // a workload of 200,000 ops at one position overflowed the planner's push(...ops) (issue 8), and
-    // 150,000 quiesce steps complete in one decision whose entries the engine pushed as one spread
-    // (built as objects: the loader's limits are what keep such files out, not what is tested here)
-    const base = parseScenario(sized(2, 1), 'base.yaml');
-    const wide = { ...base, workload: Array.from({ length: 20 }, () => ({ ...base.workload[0]!, count: 10_000 })) };
-    expect(planRun(wide).length).toBe(200_005);
-    const long = { ...base, steps: [base.steps[0]!, ...Array.from({ length: 150_000 }, () => ({ op: 'quiesce' as const }))], workload: [] };
-    const run = runEmbedded({ runId: 'long', scenario: long, policy: resolvePolicy('v2'), seed: 1, hash: false });
-    expect(run.entries.filter((e) => e.type === 'step.completed' && e.kind === 'event').length).toBe(150_004);
   });
 
   it('names each limit a scenario is over, and the variable that raises it', () => {
