@@ -50,7 +50,7 @@ describe('intel_svm_unbind_gpasid: success', () => {
     bound('mainline')
       .when(unbind(P))
       .where({ devtlb_invalidate: null })
-      .then(doesNotReturn, sends('mdev-parent', 'devtlb_invalidate', { rid: RID, pasid: P, first: 0, npages: null }), emits('qi.wait_parked'), doesNotEmit('qi.drain'), doesNotEmit('svm.unbound'));
+      .then(doesNotReturn, sends('mdev-parent', 'devtlb_invalidate', { rid: RID, pasid: P, first: 0, npages: null }), emits('call.parked'), doesNotEmit('qi.drain'), doesNotEmit('svm.unbound'));
   });
 
   it('bug #15: FPD is set in the cleared entry from "Disable non-recoverable fault processing before unbind" (v8, mainline), not in v7', () => {

@@ -1,9 +1,9 @@
 import {
   CACHE_INVALIDATE_INFO_MINSZ, GPASID_BIND_DATA_MINSZ, IOMMU_CACHE_INVALIDATE_INFO_VERSION_1, IOMMU_GPASID_BIND_VERSION_1,
   IOMMU_INV_ADDR_FLAGS_PASID, IOMMU_INV_GRANU_ADDR, IOMMU_INV_GRANU_PASID, IOMMU_INV_PASID_FLAGS_PASID, IOMMU_PASID_FORMAT_INTEL_VTD,
-  IOMMU_SVA_GPASID_VAL, PASID_REQUEST_MINSZ, VFIO_IOMMU_FLAG_ALLOC_PASID, ERRNO, resolvePolicy, type PolicyValue,
+  IOMMU_SVA_GPASID_VAL, PASID_REQUEST_MINSZ, VFIO_IOMMU_FLAG_ALLOC_PASID, ERRNO, resolvePolicy, type HostSpec, type ParentSpec, type PolicyValue,
+  type RunOpen, type Topology, type VmSpec,
 } from '../../libs/contracts/src/index.js';
-import type { HostSpec, ParentSpec, RunOpen, Topology, VmSpec } from '../../libs/domain/src/index.js';
 import { RID, type Answer, type Input } from './gwt.js';
 
 /**
