@@ -11,13 +11,13 @@ import type { Figure } from './types.js';
 import { generatedScenario } from './workload.js';
 
 /** The embedded engine: runs of the scenario (seeds 1, 2, …), at least `runs` and at least `minMs` of them; entries recorded per second. */
-export function embeddedTrial(scenario: Scenario, runs: number, hash = true, minMs = 0): RateTrial & { runs: number } {
+export async function embeddedTrial(scenario: Scenario, runs: number, hash = true, minMs = 0): Promise<RateTrial & { runs: number }> {
   const policy = resolvePolicy(BENCH_POLICY);
   let n = 0;
   let i = 0;
   const t = performance.now();
   while (i < runs || performance.now() - t < minMs) {
-    n += runEmbedded({ runId: `emb-${i}`, scenario, policy, seed: 1 + i, hash }).entries.length;
+    n += (await runEmbedded({ runId: `emb-${i}`, scenario, policy, seed: 1 + i, hash })).entries.length;
     i++;
   }
   const ms = performance.now() - t;
@@ -31,7 +31,7 @@ export async function measureEmbedded(ctx: BenchContext): Promise<Figure[]> {
   pr.phase('5. embedded engine: runEmbedded, a bare immutable reducer; trials interleaved', em.trials * 2);
   const scenario = generatedScenario(WORKLOAD);
   // untimed: until the JIT has settled (the first runs are ~2x slower)
-  embeddedTrial(scenario, em.runs, true, em.minMs);
+  await embeddedTrial(scenario, em.runs, true, em.minMs);
   bareReducer(reducerEvents(100_000));
   const a: number[] = [];
   const b: number[] = [];
@@ -39,7 +39,7 @@ export async function measureEmbedded(ctx: BenchContext): Promise<Figure[]> {
   let folds = 0;
   let runs = 0;
   for (let t = 0; t < em.trials; t++) {
-    const x = embeddedTrial(scenario, em.runs, true, em.minMs);
+    const x = await embeddedTrial(scenario, em.runs, true, em.minMs);
     runs = x.runs;
     a.push(x.rate);
     pr.tick(`runEmbedded ${fmt(x.rate)} entries/s`);
@@ -49,7 +49,7 @@ export async function measureEmbedded(ctx: BenchContext): Promise<Figure[]> {
     b.push(y.rate);
     pr.tick(`bare reducer ${fmt(y.rate)} events/s`);
   }
-  const noHash = embeddedTrial(scenario, em.runs, false, em.minMs);
+  const noHash = await embeddedTrial(scenario, em.runs, false, em.minMs);
   const json = bareReducerJson(events);
   return [figure({
     id: 'embedded', name: 'embedded engine: simulated entries/s (runEmbedded)', unit: 'entries/s', trials: a,

@@ -4,3 +4,6 @@ export * from './prng.js';
 export * from './replay.js';
 export * from './diff.js';
 export * from './timeline.js';
+export * from './faults.js';
+export * from './channel-queue.js';
+export * from './crash.js';
