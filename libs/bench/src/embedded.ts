@@ -2,7 +2,7 @@ import { resolvePolicy } from '../../contracts/src/index.js';
 import { runEmbedded } from '../../engine/src/index.js';
 import type { Scenario } from '../../scenario/src/index.js';
 import { bareReducer, bareReducerJson, REDUCER_KEYS, REDUCER_MIN_MS, reducerEvents } from './bare-reducer.js';
-import { BENCH_POLICY, type BenchContext } from './context.js';
+import { BENCH_POLICY, type LocalContext } from './context.js';
 import { figure, fmt } from './figure.js';
 import { WORKLOAD } from './plan.js';
 import type { RateTrial } from './raw-xadd.js';
@@ -25,7 +25,7 @@ export async function embeddedTrial(scenario: Scenario, runs: number, hash = tru
 }
 
 /** 5. The embedded engine against a bare immutable reducer over the same number of events, trials interleaved. */
-export async function measureEmbedded(ctx: BenchContext): Promise<Figure[]> {
+export async function measureEmbedded(ctx: LocalContext): Promise<Figure[]> {
   const em = ctx.plan.embedded;
   const pr = ctx.progress;
   pr.phase('5. embedded engine: runEmbedded, a bare immutable reducer; trials interleaved', em.trials * 2);
