@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolvePolicy, type LogEntry } from '../../libs/contracts/src/index.js';
 import { checkHistory } from '../../libs/checkers/src/index.js';
-import { replayEntries, runEmbedded, type EmbeddedRunOptions, type ForcedFault } from '../../libs/engine/src/index.js';
+import { replayEntries, runEmbedded, type CrashPoint, type EmbeddedRunOptions, type ForcedFault } from '../../libs/engine/src/index.js';
 import { buildReport } from '../../libs/runtime/src/index.js';
 import { loadScenario } from '../../libs/scenario/src/index.js';
 
@@ -16,9 +16,9 @@ const base: EmbeddedRunOptions = { runId: 'faults', scenario, policy, seed: 3, s
 const clean = await runEmbedded(base);
 /** What the log says of each entry, field by field. */
 const fields = (es: LogEntry[]) => es.map((e) => ({ seq: e.seq, eventId: e.eventId, kind: e.kind, type: e.type, component: e.component, payload: e.payload, stateHash: e.stateHash }));
-/** A forced fault every `every` slots, from the 2nd. */
-const every = (n: number, f: Omit<ForcedFault, 'slot'>): ForcedFault[] =>
-  Array.from({ length: Math.floor(clean.deliveries / n) }, (_, k) => ({ ...f, slot: 2 + k * n }) as ForcedFault);
+/** A crash at `point` forced every `n` slots, from the 2nd. */
+const crashes = (n: number, point: CrashPoint): ForcedFault[] =>
+  Array.from({ length: Math.floor(clean.deliveries / n) }, (_, k) => ({ slot: 2 + k * n, kind: 'crash', point }));
 
 describe('faults that leave the log as it was', () => {
   it('the fault-free run is a whole, replayable run of the scenario with background DMA', () => {
@@ -39,7 +39,7 @@ describe('faults that leave the log as it was', () => {
   });
 
   it('a crash before the append: nothing was recorded, the rebuilt component decides again', async () => {
-    const r = await runEmbedded({ ...base, faults: { force: every(37, { kind: 'crash', point: 'before-append' }) } });
+    const r = await runEmbedded({ ...base, faults: { force: crashes(37, 'before-append') } });
     expect(r.faults.crash['before-append']).toBeGreaterThan(10);
     // the redelivery was fresh: no marker had been written
     expect(r.stats.duplicates).toBe(0);
@@ -50,7 +50,7 @@ describe('faults that leave the log as it was', () => {
   });
 
   it('a crash after the append, before the send: the redelivery finds the marker and sends what was recorded', async () => {
-    const r = await runEmbedded({ ...base, faults: { force: every(37, { kind: 'crash', point: 'before-send' }) } });
+    const r = await runEmbedded({ ...base, faults: { force: crashes(37, 'before-send') } });
     expect(r.faults.crash['before-send']).toBeGreaterThan(10);
     expect(r.stats.duplicates).toBe(r.faults.crash['before-send']);
     // nothing had been sent: nothing to drop
@@ -61,7 +61,7 @@ describe('faults that leave the log as it was', () => {
   });
 
   it('a crash after the first send: the re-sent first command is dropped, the rest go out once', async () => {
-    const r = await runEmbedded({ ...base, faults: { force: every(37, { kind: 'crash', point: 'mid-send' }) } });
+    const r = await runEmbedded({ ...base, faults: { force: crashes(37, 'mid-send') } });
     expect(r.faults.crash['mid-send']).toBeGreaterThan(10);
     expect(r.stats.duplicates).toBe(r.faults.crash['mid-send']);
     expect(r.stats.dropped).toBeGreaterThan(0);

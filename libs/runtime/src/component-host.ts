@@ -120,7 +120,10 @@ export class ComponentHost extends EventEmitter {
     }
     if (res.fresh) {
       const recorded = res.entries[0]!;
-      Object.assign(mem, { runtime: p.next, lastSeq: recorded.seq, lastEventId: recorded.eventId, inputs: mem.inputs + 1 });
+      mem.runtime = p.next;
+      mem.lastSeq = recorded.seq;
+      mem.lastEventId = recorded.eventId;
+      mem.inputs++;
       this.stats.inputs++;
     } else {
       this.stats.duplicates++;
