@@ -5,5 +5,3 @@ export * from './replay.js';
 export * from './diff.js';
 export * from './timeline.js';
 export * from './faults.js';
-export * from './channel-queue.js';
-export * from './crash.js';
