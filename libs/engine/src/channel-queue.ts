@@ -20,6 +20,8 @@ export class ChannelQueue implements Outbox {
   readonly ready: Channel[] = [];
   /** job ids by run, `<runId>.<eventId>` in two levels: no string built per job */
   private readonly jobIds = new Map<string, Set<string>>();
+  /** jobs taken and not done, waiting out a backoff (BullMQ's delayed set), due at a scheduling slot */
+  private readonly delayed: Array<{ job: Envelope; due: number }> = [];
   readonly stats = { added: 0, dropped: 0 };
 
   async send(e: Envelope): Promise<void> {
@@ -44,9 +46,26 @@ export class ChannelQueue implements Outbox {
     return true;
   }
 
-  /** A job taken off and not done (a retry after its backoff): back at its channel's tail, under its id. */
-  requeue(e: Envelope): void {
-    this.push(e);
+  /** A job taken and not done: it waits until slot `due`, then goes back behind its channel's later jobs (a retry after a backoff). */
+  delay(job: Envelope, due: number): void {
+    this.delayed.push({ job, due });
+  }
+
+  /** The delayed jobs due by `slot` back on their channels, in the order they were delayed. */
+  promote(slot: number): void {
+    for (let k = 0; k < this.delayed.length; ) {
+      if (this.delayed[k]!.due <= slot) this.push(this.delayed.splice(k, 1)[0]!.job);
+      else k++;
+    }
+  }
+
+  /** Nothing else waiting: the soonest delayed job back on its channel (time jumps to it); false when none is delayed. */
+  promoteSoonest(): boolean {
+    if (!this.delayed.length) return false;
+    let k = 0;
+    for (let j = 1; j < this.delayed.length; j++) if (this.delayed[j]!.due < this.delayed[k]!.due) k = j;
+    this.push(this.delayed.splice(k, 1)[0]!.job);
+    return true;
   }
 
   /** Takes the job at the head of `ready[i]`. */

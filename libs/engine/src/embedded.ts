@@ -1,11 +1,12 @@
-import { COMPONENTS, type Component, type Envelope, type LogEntry, type ResolvedPolicy } from '../../contracts/src/index.js';
+import type { LogEntry, ResolvedPolicy } from '../../contracts/src/index.js';
 import { MemorySnapshotStore } from '../../event-log/src/index.js';
 import type { Scenario } from '../../scenario/src/index.js';
-import { ComponentHost, rebuildRuntime, runStartEnvelope, stepTimeoutEnvelope, type ComponentHostOptions } from '../../runtime/src/index.js';
+import { rebuildRuntime, runStartEnvelope, stepTimeoutEnvelope, type ComponentHostOptions } from '../../runtime/src/index.js';
 import { ChannelQueue } from './channel-queue.js';
-import { ComponentCrash, CrashSwitch, CrashableRunLog, crashableOutbox } from './crash.js';
-import { FaultPlan, noFaults, type CrashPoint, type FaultCounts, type FaultOptions } from './faults.js';
+import { CrashSwitch, CrashableRunLog, crashableOutbox } from './crash.js';
+import { FaultPlan, noFaults, type FaultCounts, type FaultOptions } from './faults.js';
 import { prng } from './prng.js';
+import { SimHosts, type HostStats } from './sim-hosts.js';
 
 export interface EmbeddedRunOptions {
   runId: string;
@@ -37,7 +38,7 @@ export interface EmbeddedRun {
   /** the faults that fired, per kind */
   faults: FaultCounts;
   /** what the hosts and the queue did about them */
-  stats: { duplicates: number; rebuilds: number; snapshotsLoaded: number; snapshotsWritten: number; dropped: number };
+  stats: HostStats & { dropped: number };
 }
 
 /**
@@ -66,63 +67,20 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRun> {
   const crash = new CrashSwitch();
   const log = new CrashableRunLog(crash);
   const queue = new ChannelQueue();
-  const outbox = crashableOutbox(queue, crash);
   // no wall clock on the entries, and no schema parse of envelopes that never left this process
   const hostOpts: ComponentHostOptions = { snapshots: new MemorySnapshotStore(), snapshotEvery: o.snapshotEvery, hash: o.hash, clock: () => undefined, builtInProcess: true };
-  let shown = 0;
-  // a redelivery's host emits the entries recorded the first time: the caller sees each entry once
-  const onEntries = o.onEntries && ((es: LogEntry[]) => {
-    if (!es.length || es[0]!.seq <= shown) return;
-    shown = es[es.length - 1]!.seq;
-    o.onEntries!(es);
-  });
-  const booted: ComponentHost[] = [];
-  const boot = (c: Component) => {
-    const h = new ComponentHost(c, log, outbox, hostOpts);
-    if (onEntries) h.on('entries', onEntries);
-    booted.push(h);
-    return h;
-  };
-  const hosts = Object.fromEntries(COMPONENTS.map((c) => [c, boot(c)])) as Record<Component, ComponentHost>;
-
-  const deliver = async (input: Envelope, crashAt?: CrashPoint) => {
-    let host = hosts[input.to];
-    let dead = host.stats.deadLetters;
-    crash.armed = crashAt;
-    try {
-      await host.deliver(input);
-    } catch (err) {
-      if (!(err instanceof ComponentCrash)) throw err;
-      counts.crash[err.point]++;
-      // the process died with its memory; its successor rebuilds the run from the snapshot and the
-      // log, and the job, never acknowledged, is delivered to it again
-      host = hosts[input.to] = boot(input.to);
-      dead = 0;
-      await host.deliver(input);
-    } finally {
-      crash.armed = undefined;
-    }
-    if (host.stats.deadLetters > dead) {
-      const reason = (await log.readDeadLetters(runId)).at(-1)?.reason;
-      throw new Error(`embedded run ${runId}: ${input.type} ${input.id} to ${input.to} refused: ${reason}`);
-    }
-  };
+  const hosts = new SimHosts(runId, log, crashableOutbox(queue, crash), crash, hostOpts, counts, o.onEntries);
 
   await log.putRunMeta({ runId, scenario: { name: o.scenario.name }, policy: o.policy, seed: o.seed, engine: 'embedded', startedAt: 0, status: 'running' });
   await log.openRun(runId, 'ready');
   queue.add(runStartEnvelope(runId, { scenario: o.scenario, policy: o.policy, seed: o.seed }));
 
   const max = o.maxDeliveries ?? 1_000_000;
-  /** held-back jobs, back on their channel once `at` slots were taken */
-  const held: Array<{ job: Envelope; at: number }> = [];
   let slots = 0;
   let deliveries = 0;
   for (;;) {
     if (o.schedule && deliveries >= o.schedule.length) break;
-    for (let k = 0; k < held.length; ) {
-      if (held[k]!.at <= slots) queue.requeue(held.splice(k, 1)[0]!.job);
-      else k++;
-    }
+    queue.promote(slots);
     let i: number;
     if (o.schedule) {
       const id = o.schedule[deliveries]!;
@@ -133,14 +91,8 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRun> {
       }
       if (i < 0) throw new Error(`schedule diverged at delivery ${deliveries + 1}: ${id} is at the head of no channel`);
     } else if (!queue.ready.length) {
-      if (held.length) {
-        // nothing else to do: the soonest retry is due
-        let k = 0;
-        for (let j = 1; j < held.length; j++) if (held[j]!.at < held[k]!.at) k = j;
-        queue.requeue(held.splice(k, 1)[0]!.job);
-        continue;
-      }
-      const rt = hosts.orchestrator.runtimeOf(runId) ?? (await rebuildRuntime('orchestrator', log, runId)).runtime;
+      if (queue.promoteSoonest()) continue;
+      const rt = hosts.runtimeOf('orchestrator') ?? (await rebuildRuntime('orchestrator', log, runId)).runtime;
       const orch = rt.state as { finished: boolean; cursor: number; plan: unknown[] };
       if (orch.finished || !orch.plan.length) break;
       // quiescent but unfinished: the step in flight will never complete (the orchestrator's timer fires)
@@ -154,24 +106,17 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRun> {
     const f = plan.any ? plan.forSlot(slots) : undefined;
     if (f?.holdBack) {
       counts.holdBack++;
-      held.push({ job, at: slots + f.holdFor });
+      queue.delay(job, slots + f.holdFor);
       continue;
     }
     deliveries++;
-    await deliver(job, f?.crash);
+    await hosts.deliver(job, f?.crash);
     if (f?.duplicate) {
       counts.duplicate++;
-      await deliver(job);
+      await hosts.deliver(job);
     }
   }
   await log.closeRun(runId);
   await log.putRunMeta({ runId, scenario: { name: o.scenario.name }, policy: o.policy, seed: o.seed, engine: 'embedded', startedAt: 0, status: 'finished' });
-  const stats = { duplicates: 0, rebuilds: 0, snapshotsLoaded: 0, snapshotsWritten: 0, dropped: queue.stats.dropped };
-  for (const h of booted) {
-    stats.duplicates += h.stats.duplicates;
-    stats.rebuilds += h.stats.rebuilds;
-    stats.snapshotsLoaded += h.stats.snapshotsLoaded;
-    stats.snapshotsWritten += h.stats.snapshotsWritten;
-  }
-  return { runId, entries: log.readSync(runId), deliveries, faults: counts, stats };
+  return { runId, entries: log.readSync(runId), deliveries, faults: counts, stats: { ...hosts.stats(), dropped: queue.stats.dropped } };
 }
