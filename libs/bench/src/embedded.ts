@@ -55,7 +55,7 @@ export async function measureEmbedded(ctx: LocalContext): Promise<Figure[]> {
     id: 'embedded', name: 'embedded engine: simulated entries/s (runEmbedded)', unit: 'entries/s', trials: a,
     peer: { name: 'bare immutable reducer over the same number of events', unit: 'events/s', trials: b }, goal: atLeast(0.1),
     config: {
-      product: `runEmbedded of the hop-throughput workload (${WORKLOAD.vms} VMs, ${WORKLOAD.rounds} rounds, ${WORKLOAD.backgroundDma} background DMA per VM), runs with seeds 1, 2, … for at least ${em.runs} runs and ${em.minMs} ms per trial (${runs} runs in the last), after as long untimed; state hashes on (the default): the seeded scheduler, the four deciders and the orchestrator, every entry built as the log's`,
+      product: `runEmbedded of the hop-throughput workload (${WORKLOAD.vms} VMs, ${WORKLOAD.rounds} rounds, ${WORKLOAD.backgroundDma} background DMA per VM), runs with seeds 1, 2, … for at least ${em.runs} runs and ${em.minMs} ms per trial (${runs} runs in the last), after as long untimed; state hashes on (the default): the seeded scheduler, and per job the services' own path (ComponentHost: the deciders, the memory log's append-once with its marker and run-state gate, the outbox onto the fake queue), no faults`,
       peer: `state = { ...state, [e.k]: e.v } per event over ${events.length} events on ${REDUCER_KEYS} keys (the same count as the entries), the fold repeated from an empty state until ${REDUCER_MIN_MS} ms were timed (${folds} folds in the last trial)`,
     },
     details: { embeddedWithoutStateHashes: round(noHash.rate), bareReducerWithJsonRoundTrip: round(json.rate) },
