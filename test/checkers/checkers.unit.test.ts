@@ -9,8 +9,8 @@ const ev = (component: LogEntry['component'], type: string, payload: Record<stri
 });
 
 describe('History', () => {
-  it('finds an output\'s input and an input\'s sender by index', () => {
-    const r = run('scenarios/seed-null-iommu-device.yaml', 'v1');
+  it('finds an output\'s input and an input\'s sender by index', async () => {
+    const r = await run('scenarios/seed-null-iommu-device.yaml', 'v1');
     const h = new History(r.entries);
     const oops = h.events('host-vtd', 'oops')[0]!;
     const input = h.inputOf(oops)!;

@@ -80,7 +80,7 @@ describe('a closed data plane', () => {
     const runId = 'closed-prq';
     const scenario = loadScenario('scenarios/prq-no-drain-pasid-reuse.yaml');
     const policy = resolvePolicy('v1');
-    const embedded = runEmbedded({ runId, scenario, policy, seed: 1 }).entries;
+    const embedded = (await runEmbedded({ runId, scenario, policy, seed: 1 })).entries;
     const finishedAt = embedded.find((e) => e.type === 'run.finished')!.seq;
     const late = embedded.filter((e) => e.kind === 'input' && e.seq > finishedAt);
     expect(late.length).toBeGreaterThan(0);

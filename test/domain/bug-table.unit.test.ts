@@ -20,14 +20,14 @@ describe('the bug table of DOMAIN.md §4, one scenario per entry', () => {
       expect(bug.ref.length).toBeGreaterThan(5);
     });
     for (const seed of [1, 2, 3]) {
-      it(`#${bug.id} ${sc.name} (seed ${seed}): fails under ${bug.buggy} with ${bug.invariant}, passes under ${bug.fixed}`, () => {
-        const buggy = run(f, bug.buggy, bug.buggySet ?? {}, seed);
+      it(`#${bug.id} ${sc.name} (seed ${seed}): fails under ${bug.buggy} with ${bug.invariant}, passes under ${bug.fixed}`, async () => {
+        const buggy = await run(f, bug.buggy, bug.buggySet ?? {}, seed);
         expect(buggy.report.verdict).toBe('fail');
         const v = buggy.report.violations.filter((x) => x.invariant === bug.invariant);
         expect(v.length, JSON.stringify(buggy.report.violations)).toBeGreaterThan(0);
         // every cited sequence is an entry of the log
         for (const x of v) for (const s of x.events) expect(at(buggy, s).seq).toBe(s);
-        const fixed = run(f, bug.fixed, bug.fixedSet ?? {}, seed);
+        const fixed = await run(f, bug.fixed, bug.fixedSet ?? {}, seed);
         expect(fixed.report.violations).toEqual([]);
         expect(fixed.report.verdict).toBe('pass');
       });
@@ -36,48 +36,48 @@ describe('the bug table of DOMAIN.md §4, one scenario per entry', () => {
 });
 
 describe('violations cite the entries that prove them', () => {
-  it('#12: pasid-ownership cites the owner allocation and the foreign bind on the host', () => {
-    const r = run('scenarios/cross-vm-pasid-bind.yaml', 'v6');
+  it('#12: pasid-ownership cites the owner allocation and the foreign bind on the host', async () => {
+    const r = await run('scenarios/cross-vm-pasid-bind.yaml', 'v6');
     const v = r.report.violations.find((x) => x.invariant === 'pasid-ownership')!;
     const cited = v.events.map((s) => at(r, s));
     expect(cited.some((e) => e.type === 'ioasid.allocated' && payloadOf(e).set === 'vm1')).toBe(true);
     expect(cited.some((e) => e.type === 'svm.bound' && payloadOf(e).vm === 'vm2')).toBe(true);
   });
 
-  it('#9: no-stale-translation cites the stale DMA, the PTE change and the completed wait descriptor', () => {
-    const r = run('scenarios/devtlb-pasid-flush-user-range.yaml', 'v7');
+  it('#9: no-stale-translation cites the stale DMA, the PTE change and the completed wait descriptor', async () => {
+    const r = await run('scenarios/devtlb-pasid-flush-user-range.yaml', 'v7');
     const v = r.report.violations.find((x) => x.invariant === 'no-stale-translation')!;
     const types = v.events.map((s) => at(r, s).type);
     expect(types).toEqual(['mem.pte_written', 'wait_descriptor.completed', 'dma.completed']);
     expect(payloadOf(at(r, v.events[2]!)).source).toBe('devtlb');
   });
 
-  it('#2: bind-atomic cites the failed walk and the unbind its unwind made', () => {
-    const r = run('scenarios/partial-bind-unwind-for-each-dev.yaml', 'v1');
+  it('#2: bind-atomic cites the failed walk and the unbind its unwind made', async () => {
+    const r = await run('scenarios/partial-bind-unwind-for-each-dev.yaml', 'v1');
     const v = r.report.violations.find((x) => x.invariant === 'bind-atomic')!;
     expect(v.events.map((s) => at(r, s).type).sort()).toEqual(['nesting_op.finished', 'svm.unbound']);
   });
 
-  it('#10: drain-before-reuse cites the free and the page request still in the PRQ', () => {
-    const r = run('scenarios/prq-no-drain-pasid-reuse.yaml', 'v8', { 'vtd.drain_prq': false });
+  it('#10: drain-before-reuse cites the free and the page request still in the PRQ', async () => {
+    const r = await run('scenarios/prq-no-drain-pasid-reuse.yaml', 'v8', { 'vtd.drain_prq': false });
     const v = r.report.violations.find((x) => x.invariant === 'drain-before-reuse')!;
     expect(v.events.map((s) => at(r, s).type).sort()).toEqual(['ioasid.freed', 'page_request.issued']);
   });
 });
 
 describe('the two seed scenarios keep their meaning', () => {
-  it('seed-null-iommu-device: v1 fails with no-host-oops, v2 passes with the bind at -EINVAL', () => {
-    const v1 = run('scenarios/seed-null-iommu-device.yaml', 'v1');
+  it('seed-null-iommu-device: v1 fails with no-host-oops, v2 passes with the bind at -EINVAL', async () => {
+    const v1 = await run('scenarios/seed-null-iommu-device.yaml', 'v1');
     expect(v1.report.verdict).toBe('fail');
     expect(v1.report.violations.map((v) => v.invariant)).toContain('no-host-oops');
-    const v2 = run('scenarios/seed-null-iommu-device.yaml', 'v2');
+    const v2 = await run('scenarios/seed-null-iommu-device.yaml', 'v2');
     expect(v2.report.verdict).toBe('pass');
     expect(v2.report.outcomes.find((o) => o.op === 'bind')).toMatchObject({ result: 'EINVAL', ret: -22 });
   });
 
-  it('non-iommu-mdev-external-domain: passes under v1 and v2 with -EOPNOTSUPP for the nesting ops', () => {
+  it('non-iommu-mdev-external-domain: passes under v1 and v2 with -EOPNOTSUPP for the nesting ops', async () => {
     for (const p of ['v1', 'v2']) {
-      const r = run('scenarios/non-iommu-mdev-external-domain.yaml', p);
+      const r = await run('scenarios/non-iommu-mdev-external-domain.yaml', p);
       expect(r.report.verdict, p).toBe('pass');
       expect(r.report.outcomes.filter((o) => o.op === 'bind' || o.op === 'iotlb_invalidate').map((o) => o.ret)).toEqual([-95, -95]);
     }

@@ -15,7 +15,7 @@ describe('errnos', () => {
   const reached = new Set<string>();
   const note = (results: string[]) => results.forEach((r) => reached.add(r));
 
-  it('PASID_REQUEST: -EINVAL (bad argsz, flags, range), -ENOSPC (quota, space), -EFAULT (v1), -ENOTSUPP (v7, no vfio_mm)', () => {
+  it('PASID_REQUEST: -EINVAL (bad argsz, flags, range), -ENOSPC (quota, space), -EFAULT (v1), -ENOTSUPP (v7, no vfio_mm)', async () => {
     const sc = `${one()}steps:
   - { op: ioctl_pasid_request, vm: vm1, argsz: 8 }
   - { op: ioctl_pasid_request, vm: vm1, flags: 3 }
@@ -23,16 +23,16 @@ describe('errnos', () => {
   - { op: pasid_alloc, vm: vm1, min: 1, max: 1 }
   - { op: pasid_alloc, vm: vm1, count: 3 }
 `;
-    const r = scenarioOutcomes(run(sc, 'mainline', { 'vfio.pasid_quota': 2 }));
+    const r = scenarioOutcomes(await run(sc, 'mainline', { 'vfio.pasid_quota': 2 }));
     expect(r).toEqual(['EINVAL', 'EINVAL', 'EINVAL', 'ENOSPC', 'ENOSPC']);
     note(r);
-    note(scenarioOutcomes(run(sc, 'v1', { 'vfio.pasid_quota': 2 })).slice(3));
+    note(scenarioOutcomes(await run(sc, 'v1', { 'vfio.pasid_quota': 2 })).slice(3));
     expect(reached.has('EFAULT')).toBe(true);
-    note(scenarioOutcomes(run('scenarios/enotsupp-leak-pasid-alloc.yaml', 'v7')));
+    note(scenarioOutcomes(await run('scenarios/enotsupp-leak-pasid-alloc.yaml', 'v7')));
     expect(reached.has('ENOTSUPP')).toBe(true);
   });
 
-  it('BIND_PGTBL: each check of intel_svm_bind_gpasid / setup_nested, -ENOENT and -EACCES (v7), -EBUSY, -EOPNOTSUPP', () => {
+  it('BIND_PGTBL: each check of intel_svm_bind_gpasid / setup_nested, -ENOENT and -EACCES (v7), -EBUSY, -EOPNOTSUPP', async () => {
     const sc = `
 name: t
 description: d
@@ -58,15 +58,15 @@ steps:
   - { op: ioctl_bind, vm: vm1, hpasid: $p }
   - { op: bind, vm: vm1, pasid: $p, gpgd: 0x1000, pgtt: 2 }
 `;
-    const r = scenarioOutcomes(run(sc, 'v7'));
+    const r = scenarioOutcomes(await run(sc, 'v7'));
     expect(r.slice(2)).toEqual(['EINVAL', 'EINVAL', 'EINVAL', 'EINVAL', 'EINVAL', 'EINVAL', 'EINVAL', 'EINVAL', 'EINVAL', 'EINVAL', 'ENOENT', 'EACCES', 'EINVAL', 'ok', 'EBUSY', 'EINVAL']);
     note(r);
-    const ext = scenarioOutcomes(run('scenarios/non-iommu-mdev-external-domain.yaml', 'v2'));
+    const ext = scenarioOutcomes(await run('scenarios/non-iommu-mdev-external-domain.yaml', 'v2'));
     expect(ext).toContain('EOPNOTSUPP');
     note(ext);
   });
 
-  it('CACHE_INVLD: -EINVAL (malformed), -ERANGE (misaligned PSI, v5.8), -ENODEV (NULL device, v1), and the unsupported-combination quirk', () => {
+  it('CACHE_INVLD: -EINVAL (malformed), -ERANGE (misaligned PSI, v5.8), -ENODEV (NULL device, v1), and the unsupported-combination quirk', async () => {
     const sc = `${one()}steps:
   - { op: pasid_alloc, vm: vm1, as: p }
   - { op: bind, vm: vm1, pasid: $p, gpgd: 0x1000 }
@@ -80,21 +80,21 @@ steps:
   - { op: mdev_clear_iommu_device, mdev: m1 }
   - { op: ioctl_invalidate, vm: vm1, pasid: $p }
 `;
-    const v1 = scenarioOutcomes(run(sc, 'v1'));
+    const v1 = scenarioOutcomes(await run(sc, 'v1'));
     expect(v1.slice(2)).toEqual(['EINVAL', 'EINVAL', 'EINVAL', 'EINVAL', 'ERANGE', 'ok', 'ok', 'ok', 'ENODEV']);
     note(v1);
-    const fixed = scenarioOutcomes(run(sc, 'mainline', { 'vtd.unsupported_inval': 'EINVAL' }));
+    const fixed = scenarioOutcomes(await run(sc, 'mainline', { 'vtd.unsupported_inval': 'EINVAL' }));
     expect(fixed.slice(2, 8)).toEqual(['EINVAL', 'EINVAL', 'EINVAL', 'EINVAL', 'ok', 'EINVAL']);
   });
 
-  it('devices: -ENODEV after a surprise removal, -EFAULT for a DMA that faults, attach -EINVAL in a singleton container', () => {
+  it('devices: -ENODEV after a surprise removal, -EFAULT for a DMA that faults, attach -EINVAL in a singleton container', async () => {
     const sc = `${one()}steps:
   - { op: pasid_alloc, vm: vm1, as: p }
   - { op: dma, mdev: m1, pasid: $p, va: 0x1000 }
   - { op: device_remove, parent: dsa0 }
   - { op: dma, mdev: m1, pasid: $p, va: 0x1000 }
 `;
-    const r = scenarioOutcomes(run(sc, 'mainline'));
+    const r = scenarioOutcomes(await run(sc, 'mainline'));
     expect(r).toEqual(['ok', 'EFAULT', 'ok', 'ENODEV']);
     note(r);
   });

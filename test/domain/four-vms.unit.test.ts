@@ -5,15 +5,15 @@ const FILE = 'scenarios/four-vms-two-parents-background.yaml';
 
 describe('four VMs sharing two parents, with background DMA and page requests', () => {
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
-    it(`runs clean under mainline (seed ${seed})`, () => {
-      const r = run(FILE, 'mainline', {}, seed);
+    it(`runs clean under mainline (seed ${seed})`, async () => {
+      const r = await run(FILE, 'mainline', {}, seed);
       expect(r.report.violations).toEqual([]);
       expect(r.report.checked).toEqual(expect.arrayContaining(['dma-isolation', 'no-stale-translation', 'page-response', 'drain-before-reuse', 'pasid-ownership']));
     });
   }
 
-  it('device activity interleaves with the guests\' control operations', () => {
-    const r = run(FILE, 'mainline', {}, 1);
+  it('device activity interleaves with the guests\' control operations', async () => {
+    const r = await run(FILE, 'mainline', {}, 1);
     const seqOf = (pred: (e: (typeof r.entries)[number]) => boolean) => r.entries.filter(pred).map((e) => e.seq);
     const dmas = seqOf((e) => e.type === 'dma.completed');
     const binds = seqOf((e) => e.type === 'svm.bound');
@@ -31,8 +31,8 @@ describe('four VMs sharing two parents, with background DMA and page requests', 
     expect(reported.some((e) => payloadOf(e).mdev === 'wq1')).toBe(true);
   });
 
-  it('every DMA lands in its own VM\'s memory and is attributed to it', () => {
-    const r = run(FILE, 'mainline', {}, 2);
+  it('every DMA lands in its own VM\'s memory and is attributed to it', async () => {
+    const r = await run(FILE, 'mainline', {}, 2);
     const vms = payloadOf(r.entries.find((e) => e.type === 'host.configured')!).vms as Record<string, { base: number; ram: number }>;
     for (const e of r.entries.filter((x) => x.type === 'dma.completed')) {
       const p = payloadOf(e) as { vm: string; hpa: number };
@@ -41,9 +41,9 @@ describe('four VMs sharing two parents, with background DMA and page requests', 
     }
   });
 
-  it('the same seed gives the same log', () => {
-    const a = run(FILE, 'mainline', {}, 9).entries.map((e) => `${e.type}|${JSON.stringify(e.payload)}`);
-    const b = run(FILE, 'mainline', {}, 9).entries.map((e) => `${e.type}|${JSON.stringify(e.payload)}`);
+  it('the same seed gives the same log', async () => {
+    const a = (await run(FILE, 'mainline', {}, 9)).entries.map((e) => `${e.type}|${JSON.stringify(e.payload)}`);
+    const b = (await run(FILE, 'mainline', {}, 9)).entries.map((e) => `${e.type}|${JSON.stringify(e.payload)}`);
     expect(a).toEqual(b);
   });
 });

@@ -9,10 +9,10 @@ export interface Ran {
 }
 
 /** Runs a scenario (file path or YAML text) in the embedded engine and checks its history. */
-export function run(src: string | Scenario, preset: string, sets: Record<string, PolicyValue> = {}, seed = 1): Ran {
+export async function run(src: string | Scenario, preset: string, sets: Record<string, PolicyValue> = {}, seed = 1): Promise<Ran> {
   const scenario = typeof src === 'string' ? (src.endsWith('.yaml') ? loadScenario(src) : parseScenario(src, 'inline.yaml')) : src;
   const policy = resolvePolicy(preset, sets);
-  const r = runEmbedded({ runId: `t-${scenario.name}-${preset}-${seed}`, scenario, policy, seed, hash: false });
+  const r = await runEmbedded({ runId: `t-${scenario.name}-${preset}-${seed}`, scenario, policy, seed, hash: false });
   const report = buildReport({ runId: 'test', entries: r.entries, scenario: { name: scenario.name }, policy, engine: 'embedded', seed, wallMs: 0, reproduce: '' });
   return { report, entries: r.entries };
 }

@@ -44,15 +44,15 @@ const STEPS = 46;
 const RUNS = 220;
 
 describe('random and malformed guest requests through the deciders', () => {
-  it(`${RUNS} runs of ${STEPS} requests (${RUNS * STEPS}): nothing throws, no invariant breaks, every rejection is a kernel errno`, () => {
+  it(`${RUNS} runs of ${STEPS} requests (${RUNS * STEPS}): nothing throws, no invariant breaks, every rejection is a kernel errno`, async () => {
     let requests = 0;
-    fc.assert(
-      fc.property(fc.array(step, { minLength: STEPS, maxLength: STEPS }), fc.integer({ min: 1, max: 1000 }), (steps, seed) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: STEPS, maxLength: STEPS }), fc.integer({ min: 1, max: 1000 }), async (steps, seed) => {
         const scenario = {
           ...base,
           steps: [{ op: 'pasid_alloc', vm: 'vm1', as: 'p', count: 1 }, { op: 'pasid_alloc', vm: 'vm2', as: 'q', count: 1 }, ...steps],
         } as unknown as Scenario;
-        const run = runEmbedded({ runId: 'fuzz', scenario, policy: FIXED, seed, hash: false });
+        const run = await runEmbedded({ runId: 'fuzz', scenario, policy: FIXED, seed, hash: false });
         const r = buildReport({ runId: 'fuzz', entries: run.entries, scenario: { name: 'fuzz' }, policy: FIXED, engine: 'embedded', seed, wallMs: 0, reproduce: '' });
         requests += steps.length;
         expect(r.violations, JSON.stringify(r.violations.map((v) => `${v.invariant}: ${v.message}`))).toEqual([]);
@@ -67,9 +67,9 @@ describe('random and malformed guest requests through the deciders', () => {
     expect(requests).toBeGreaterThanOrEqual(10_000);
   });
 
-  it('arbitrary JSON as a queue payload: each decider answers without throwing, a rejection carries an errno', () => {
+  it('arbitrary JSON as a queue payload: each decider answers without throwing, a rejection carries an errno', async () => {
     // the components' states after a setup, folded from a recorded run
-    const setup = runEmbedded({ runId: 'set', scenario: { ...base, steps: [{ op: 'pasid_alloc', vm: 'vm1', as: 'p' }] } as unknown as Scenario, policy: FIXED, seed: 1, hash: false });
+    const setup = await runEmbedded({ runId: 'set', scenario: { ...base, steps: [{ op: 'pasid_alloc', vm: 'vm1', as: 'p' }] } as unknown as Scenario, policy: FIXED, seed: 1, hash: false });
     const rts = Object.fromEntries(COMPONENTS.map((c) => [c, initialRuntime(c)])) as Record<Component, ComponentRuntime>;
     for (const e of setup.entries) if (e.kind === 'input') rts[e.component] = processInput(e.component, rts[e.component], e.payload as Envelope, { hash: false }).next;
     const targets: Array<[Component, string]> = [

@@ -7,16 +7,16 @@ import { loadScenario } from '../../libs/scenario/src/index.js';
 export const LOOP_SCENARIO = 'test/fixtures/scenarios/pasid-bind-loop.yaml';
 
 /** The loop scenario with its rounds repeated `times` over, run by the embedded engine (no state hashes: fast). */
-export function embeddedLoop(runId: string, times: number): LogEntry[] {
+export async function embeddedLoop(runId: string, times: number): Promise<LogEntry[]> {
   const sc = loadScenario(LOOP_SCENARIO);
   const scenario = { ...sc, steps: Array.from({ length: times }, () => sc.steps).flat() };
-  return runEmbedded({ runId, scenario, policy: resolvePolicy('v2'), seed: 1, hash: false }).entries;
+  return (await runEmbedded({ runId, scenario, policy: resolvePolicy('v2'), seed: 1, hash: false })).entries;
 }
 
 /** The loop repeated just often enough to record at least `minEntries` entries. */
-export function embeddedLoopOf(runId: string, minEntries: number): LogEntry[] {
-  const one = embeddedLoop(runId, 1).length;
-  const perRound = embeddedLoop(runId, 2).length - one;
+export async function embeddedLoopOf(runId: string, minEntries: number): Promise<LogEntry[]> {
+  const one = (await embeddedLoop(runId, 1)).length;
+  const perRound = (await embeddedLoop(runId, 2)).length - one;
   return embeddedLoop(runId, 1 + Math.max(0, Math.ceil((minEntries - one) / perRound)));
 }
 

@@ -44,7 +44,7 @@ describe('a private redis-server (append-only, fsync always) killed with SIGKILL
     log.redis.on('error', () => {});
     if (log.redis.status !== 'ready') await once(log.redis, 'ready');
     // three entries per input, as markers `m<i>` (the embedded loop's entries, renumbered by the log)
-    const source = embeddedLoop(runId, 3);
+    const source = await embeddedLoop(runId, 3);
     const batch = (i: number) => source.slice(3 * i, 3 * i + 3);
     const acked = new Map<string, LogEntry[]>();
     let failures = 0;

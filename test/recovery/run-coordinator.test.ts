@@ -51,7 +51,7 @@ const outcomesOf = (entries: LogEntry[]) =>
 describe('the run.start request redelivered to a restarted orchestrator', () => {
   it('when the run already finished: answers with the report from the log at once, starting nothing and timing nothing out', async () => {
     const runId = 'coord-finished';
-    const entries = embeddedLoop(runId, 1);
+    const entries = await embeddedLoop(runId, 1);
     await writeRun(log, runId, entries);
     const { sent, coordinator } = restartedOrchestrator();
     const report = await coordinator.start(request(runId, 50));
@@ -63,7 +63,7 @@ describe('the run.start request redelivered to a restarted orchestrator', () => 
 
   it('mid-run: re-arms the timer of the step in flight only, and a timeout it records ends the run', async () => {
     const runId = 'coord-in-flight';
-    const entries = embeddedLoop(runId, 1);
+    const entries = await embeddedLoop(runId, 1);
     // the log as it stood right after the orchestrator started step 10: its completion never came
     const started = entries.find((e) => e.component === 'orchestrator' && e.type === 'step.started' && (e.payload as { step: number }).step === 10)!;
     const cut = entries.findIndex((e, i) => i > entries.indexOf(started) && e.kind === 'input');

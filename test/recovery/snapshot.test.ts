@@ -27,7 +27,10 @@ afterAll(async () => {
 
 describe('snapshots never change behaviour', () => {
   const runId = 'snap-loop';
-  const original = embeddedLoop(runId, 3);
+  let original: LogEntry[];
+  beforeAll(async () => {
+    original = await embeddedLoop(runId, 3);
+  });
 
   for (const component of COMPONENTS) {
     it(`${component}: a host restarted from a snapshot records exactly what one that never stopped records`, async () => {
@@ -85,7 +88,7 @@ describe('recovery time from a 100,000-entry log, with and without snapshot (pri
   let store: RedisSnapshotStore;
 
   beforeAll(async () => {
-    entries = embeddedLoopOf(runId, 100_000);
+    entries = await embeddedLoopOf(runId, 100_000);
     log = new RedisRunLog(redis, { prefix: `${prefix}-long` });
     store = new RedisSnapshotStore(redis, log.prefix);
     await writeRun(log, runId, entries);

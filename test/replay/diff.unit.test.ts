@@ -4,8 +4,8 @@ import { diffRuns, replayEntries, runEmbedded } from '../../libs/engine/src/inde
 import { loadScenario } from '../../libs/scenario/src/index.js';
 
 const SEED = 'scenarios/seed-null-iommu-device.yaml';
-const embedded = (preset: string, seed = 1, runId = `emb-seed-${preset}-s${seed}`) =>
-  runEmbedded({ runId, scenario: loadScenario(SEED), policy: resolvePolicy(preset), seed }).entries;
+const embedded = async (preset: string, seed = 1, runId = `emb-seed-${preset}-s${seed}`) =>
+  (await runEmbedded({ runId, scenario: loadScenario(SEED), policy: resolvePolicy(preset), seed })).entries;
 
 /**
  * A log shaped like a cluster run's: the decisions of an embedded run (an input and what it caused,
@@ -40,8 +40,8 @@ function clusterShaped(es: LogEntry[], runId: string): LogEntry[] {
 }
 
 describe('diff compares behaviour by default', () => {
-  it('two seeds of one scenario interleave differently and behave the same: identical, and different with strict', () => {
-    const [a, b] = [embedded('v2', 1), embedded('v2', 3)];
+  it('two seeds of one scenario interleave differently and behave the same: identical, and different with strict', async () => {
+    const [a, b] = [await embedded('v2', 1), await embedded('v2', 3)];
     expect(a.map((e) => e.eventId)).not.toEqual(b.map((e) => e.eventId));
     const d = diffRuns(a, b);
     expect(d).toMatchObject({ mode: 'behaviour', identical: true, outcomes: [], stateHashes: { compared: true } });
@@ -51,19 +51,19 @@ describe('diff compares behaviour by default', () => {
     expect(s).toMatchObject({ mode: 'strict', identical: false });
   });
 
-  it('a cluster-shaped log of the same run (another interleaving, run id, timestamps) is identical by default', () => {
-    const es = embedded('v1', 1);
+  it('a cluster-shaped log of the same run (another interleaving, run id, timestamps) is identical by default', async () => {
+    const es = await embedded('v1', 1);
     const cl = clusterShaped(es, 'run-20240611-7f3a');
     // a valid log: it re-folds to the same outputs and states
     expect(replayEntries(cl)).toMatchObject({ identical: true });
     expect(cl.map((e) => e.eventId)).not.toEqual(es.map((e) => e.eventId));
     expect(diffRuns(es, cl)).toMatchObject({ identical: true, stateHashes: { compared: true } });
-    expect(diffRuns(cl, embedded('v1', 5))).toMatchObject({ identical: true });
+    expect(diffRuns(cl, await embedded('v1', 5))).toMatchObject({ identical: true });
     expect(diffRuns(es, cl, { mode: 'strict' }).identical).toBe(false);
   });
 
-  it('v1 against v2: VFIO meeting the NULL iommu device is the first divergence, per component and overall', () => {
-    const [a, b] = [embedded('v1'), embedded('v2')];
+  it('v1 against v2: VFIO meeting the NULL iommu device is the first divergence, per component and overall', async () => {
+    const [a, b] = [await embedded('v1'), await embedded('v2')];
     const d = diffRuns(a, b);
     expect(d.identical).toBe(false);
     // a state holds its policy: hashes of runs under different policies say nothing about behaviour

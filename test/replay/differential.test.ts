@@ -30,7 +30,7 @@ describe('cluster and embedded engines agree on the whole corpus', () => {
     expect(replayEntries(recorded)).toMatchObject({ identical: true });
     // the embedded engine driven by the cluster's consumption order writes the same log, entry for entry
     const schedule = recorded.filter((e) => e.kind === 'input').map((e) => (e.payload as Envelope).id);
-    const emb = runEmbedded({ runId, scenario: c.scenario, policy, seed: 1, schedule });
+    const emb = await runEmbedded({ runId, scenario: c.scenario, policy, seed: 1, schedule });
     expect(stripTs(emb.entries)).toEqual(stripTs(recorded));
   });
 });

@@ -10,13 +10,13 @@ import { problemsOf, sized } from './sized.js';
 // unit project (npm run test:unit) and run with the rest by npm test. The limits themselves are
 // checked fast in limits.unit.test.ts.
 describe('scenario size limits, at scale', () => {
-  it('a scenario at the planned-step limit plans and runs in the embedded engine without overflowing the stack', () => {
+  it('a scenario at the planned-step limit plans and runs in the embedded engine without overflowing the stack', async () => {
     // 30,000 steps (29,999 quiesce steps complete in one decision) and the rest of the 50,000 as DMA queued after the last step
     const steps = DEFAULT_LIMITS.steps;
     const ops = DEFAULT_LIMITS.plannedSteps - steps - 3;
     const sc = parseScenario(sized(steps, ops), 'at-limit.yaml', DEFAULT_LIMITS);
     expect(plannedStepCount(sc)).toBe(DEFAULT_LIMITS.plannedSteps);
-    const run = runEmbedded({ runId: 'limit', scenario: sc, policy: resolvePolicy('v2'), seed: 1, hash: false });
+    const run = await runEmbedded({ runId: 'limit', scenario: sc, policy: resolvePolicy('v2'), seed: 1, hash: false });
     const completed = run.entries.filter((e) => e.kind === 'event' && e.component === 'orchestrator' && e.type === 'step.completed');
     expect(completed.length).toBe(DEFAULT_LIMITS.plannedSteps);
     expect(run.entries.at(-1)).toMatchObject({ type: 'run.finished' });
@@ -25,7 +25,7 @@ describe('scenario size limits, at scale', () => {
     expect(over).toEqual([{ path: '', message: expect.stringMatching(/plan 50001 steps .*over the limit of 50000 \(set VSVA_MAX_PLANNED_STEPS to raise it\)/) }]);
   });
 
-  it('with the limits raised, nothing in the planner or the engine grows the stack with the input', () => {
+  it('with the limits raised, nothing in the planner or the engine grows the stack with the input', async () => {
     // a workload of 200,000 ops at one position overflowed the planner's push(...ops) (issue 8), and
     // 150,000 quiesce steps complete in one decision whose entries the engine pushed as one spread
     // (built as objects: the loader's limits are what keep such files out, not what is tested here)
@@ -33,7 +33,7 @@ describe('scenario size limits, at scale', () => {
     const wide = { ...base, workload: Array.from({ length: 20 }, () => ({ ...base.workload[0]!, count: 10_000 })) };
     expect(planRun(wide).length).toBe(200_005);
     const long = { ...base, steps: [base.steps[0]!, ...Array.from({ length: 150_000 }, () => ({ op: 'quiesce' as const }))], workload: [] };
-    const run = runEmbedded({ runId: 'long', scenario: long, policy: resolvePolicy('v2'), seed: 1, hash: false });
+    const run = await runEmbedded({ runId: 'long', scenario: long, policy: resolvePolicy('v2'), seed: 1, hash: false });
     expect(run.entries.filter((e) => e.type === 'step.completed' && e.kind === 'event').length).toBe(150_004);
   });
 });

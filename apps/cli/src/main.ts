@@ -184,6 +184,7 @@ program
   .option('--quick', 'smaller sizes, scale at 1 and 8 VMs, one trial: finishes within a minute (the full run: within ten)')
   .option('--json', 'print one JSON object on stdout: machine, config and figures (each with name, value, unit, peer, ratio, goal)')
   .option('--out <file>', 'also write the JSON object to this file')
+  .option('--only <figures>', 'only these figures, comma-separated: log-append, replay, embedded, hop-throughput, hop-latency, scale (embedded alone needs no Redis and no services)')
   .addHelpText('after', `
 Figures, each the median of repeated trials (spread shown) beside its peer, measured on the same Redis:
   hop-throughput      cluster hops/s under concurrent runs (log append included)   vs raw BullMQ one-way
@@ -200,6 +201,7 @@ cluster (vsva-sim up) is not used. Build first (npm run build).
 
 Examples:
   vsva-sim bench --quick
+  vsva-sim bench --only embedded
   vsva-sim bench --json --out bench.json`)
   .action(async (opts) => {
     const { benchCommand } = await import('./commands/bench.js');

@@ -25,6 +25,9 @@ export interface BenchContext {
   t0: number;
 }
 
+/** What the in-process figures that need no Redis run against (`--only embedded`). */
+export type LocalContext = Omit<BenchContext, 'redis' | 'log'>;
+
 /** With the cluster up: the five services and a client of the orchestrator's control queue (`run.start`). */
 export interface ClusterContext extends BenchContext {
   cluster: ClusterUnderTest;

@@ -82,7 +82,7 @@ export async function measureHopThroughput(ctx: ClusterContext): Promise<{ figur
   const tp = ctx.plan.throughput;
   const pr = ctx.progress;
   const scenario = generatedScenario(tp.shape);
-  const emb = runEmbedded({ runId: 'bench-envelopes', scenario, policy: resolvePolicy(BENCH_POLICY), seed: 1 });
+  const emb = await runEmbedded({ runId: 'bench-envelopes', scenario, policy: resolvePolicy(BENCH_POLICY), seed: 1 });
   const envelopes = emb.entries.filter((e) => e.kind === 'input').map((e) => e.payload as Envelope);
   const peer = await startOnewayPeer(ctx);
   const cT: ClusterHopTrial[] = [];

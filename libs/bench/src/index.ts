@@ -1,4 +1,4 @@
-export { runBench, type BenchOptions } from './runner.js';
+export { runBench, FIGURE_GROUPS, type BenchOptions, type FigureGroup } from './runner.js';
 export { PLANS, type BenchPlan } from './plan.js';
 export { formatTable } from './table.js';
 export { lineProgress } from './progress.js';

@@ -59,7 +59,7 @@ export async function measureLogAppend(ctx: BenchContext): Promise<Figure[]> {
   const ap = ctx.plan.append;
   const pr = ctx.progress;
   pr.phase(`3. log append: RedisRunLog.appendMany, raw pipelined XADD; trials interleaved`, ap.trials * 2 + 1);
-  const run = runEmbedded({ runId: 'src', scenario: generatedScenario({ ...WORKLOAD, vms: ap.vms }), policy: resolvePolicy(BENCH_POLICY), seed: 1 });
+  const run = await runEmbedded({ runId: 'src', scenario: generatedScenario({ ...WORKLOAD, vms: ap.vms }), policy: resolvePolicy(BENCH_POLICY), seed: 1 });
   const a: number[] = [];
   const b: number[] = [];
   const prebuilt: number[] = [];

@@ -21,9 +21,10 @@ function pkgVersion(name: string): string {
   }
 }
 
-export async function machineInfo(redis: BenchRedis): Promise<Machine> {
-  const info = await redisInfo(redis.admin, 'server');
-  const mem = await redisInfo(redis.admin, 'memory');
+/** The machine, and the bench's Redis when one was opened. */
+export async function machineInfo(redis: BenchRedis): Promise<Machine & { redis: BenchRedisInfo }>;
+export async function machineInfo(): Promise<Machine>;
+export async function machineInfo(redis?: BenchRedis): Promise<Machine> {
   const cs = cpus();
   return {
     cores: cs.length,
@@ -32,15 +33,23 @@ export async function machineInfo(redis: BenchRedis): Promise<Machine> {
     totalMemMB: Math.round(totalmem() / 2 ** 20),
     os: `${type()} ${release()}`,
     node: process.version,
-    redis: {
-      version: info.redis_version ?? 'unknown',
-      source: redis.source,
-      // the result is printed and written to files: never the password
-      url: redactUrl(redis.url),
-      appendonly: await redisConfig(redis.admin, 'appendonly'),
-      appendfsync: await redisConfig(redis.admin, 'appendfsync'),
-      mallocator: mem.mem_allocator ?? 'unknown',
-    },
+    redis: redis ? await redisOf(redis) : null,
     packages: Object.fromEntries(['bullmq', 'ioredis', '@nestjs/core', '@nestjs/microservices'].map((p) => [p, pkgVersion(p)])),
+  };
+}
+
+type BenchRedisInfo = NonNullable<Machine['redis']>;
+
+async function redisOf(redis: BenchRedis): Promise<BenchRedisInfo> {
+  const info = await redisInfo(redis.admin, 'server');
+  const mem = await redisInfo(redis.admin, 'memory');
+  return {
+    version: info.redis_version ?? 'unknown',
+    source: redis.source,
+    // the result is printed and written to files: never the password
+    url: redactUrl(redis.url),
+    appendonly: await redisConfig(redis.admin, 'appendonly'),
+    appendfsync: await redisConfig(redis.admin, 'appendfsync'),
+    mallocator: mem.mem_allocator ?? 'unknown',
   };
 }

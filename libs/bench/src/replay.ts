@@ -24,10 +24,10 @@ export interface LongRun {
 }
 
 /** The shape whose embedded run records at least `minEntries` entries: `vms` VMs, rounds found from two probe runs. */
-export function longShape(minEntries: number, vms = 8): WorkloadShape {
-  const count = (rounds: number) => runEmbedded({ runId: 'probe', scenario: generatedScenario({ vms, rounds, backgroundDma: 4 }), policy: resolvePolicy(BENCH_POLICY), seed: 1, hash: false }).entries.length;
-  const a = count(2);
-  const b = count(4);
+export async function longShape(minEntries: number, vms = 8): Promise<WorkloadShape> {
+  const count = async (rounds: number) => (await runEmbedded({ runId: 'probe', scenario: generatedScenario({ vms, rounds, backgroundDma: 4 }), policy: resolvePolicy(BENCH_POLICY), seed: 1, hash: false })).entries.length;
+  const a = await count(2);
+  const b = await count(4);
   const per = (b - a) / 2;
   return { vms, rounds: Math.max(1, 2 + Math.ceil((minEntries - a) / per)), backgroundDma: 4 };
 }
@@ -47,10 +47,10 @@ async function load(ctx: BenchContext, log: RedisRunLog, runId: string, entries:
  * meta, and exported to NDJSON with exportRun.
  */
 export async function recordLongRun(ctx: BenchContext, runId: string, minEntries: number): Promise<LongRun> {
-  const shape = longShape(minEntries);
+  const shape = await longShape(minEntries);
   const scenario = generatedScenario(shape);
   const t = performance.now();
-  const run = runEmbedded({ runId, scenario, policy: resolvePolicy(BENCH_POLICY), seed: 1 });
+  const run = await runEmbedded({ runId, scenario, policy: resolvePolicy(BENCH_POLICY), seed: 1 });
   const recordMs = performance.now() - t;
   const file = await load(ctx, ctx.log, runId, run.entries, scenario.name);
   return { runId, shape, entries: run.entries.length, inputs: run.entries.filter((e) => e.kind === 'input').length, file, bytes: statSync(file).size, recordMs };

@@ -6,7 +6,7 @@ import { redactUrl } from '../../redis/src/index.js';
 import { BullMqClient, queueName } from '../../transport/src/index.js';
 import { openBenchRedis, type BenchRedis } from './bench-redis.js';
 import { startClusterUnderTest, type ClusterUnderTest } from './cluster-under-test.js';
-import { BENCH_POLICY, type BenchContext, type ClusterContext } from './context.js';
+import { BENCH_POLICY, type BenchContext, type ClusterContext, type LocalContext } from './context.js';
 import { measureEmbedded } from './embedded.js';
 import { measureHopLatency } from './hop-latency.js';
 import { measureHopThroughput } from './hop-throughput.js';
@@ -16,10 +16,20 @@ import { PLANS } from './plan.js';
 import { measureReplay } from './replay.js';
 import { measureScale } from './scale.js';
 import { round } from './stats.js';
-import type { BenchResult, Figure, Progress } from './types.js';
+import type { BenchResult, Figure, Machine, Progress } from './types.js';
+
+/** The figures `--only` can name: each a measurement, in the order they are measured. */
+export const FIGURE_GROUPS = ['log-append', 'replay', 'embedded', 'hop-throughput', 'hop-latency', 'scale'] as const;
+export type FigureGroup = (typeof FIGURE_GROUPS)[number];
 
 export interface BenchOptions {
   quick: boolean;
+  /**
+   * Only these figures (absent: all). Redis is opened only if one of them needs it (all but
+   * `embedded`), the services only for the cluster figures; `scale` measures hop-throughput too (its
+   * sizes start from the sustained rate).
+   */
+  only?: readonly FigureGroup[];
   /** the command line, for the record */
   command: string;
   version: string;
@@ -39,7 +49,8 @@ const rank = (f: Figure) => {
  * The whole bench in one invocation: a Redis of its own (or REDIS_URL) under a prefix of its own, the
  * in-process figures (log append, replay, embedded), then the five services for the cluster figures
  * (hop throughput, hop latency, scale); each figure's peer measured beside it, trials interleaved.
- * Everything it started is stopped and its keys deleted, also on failure.
+ * `only` narrows it to some figures, and to what they need. Everything it started is stopped and its
+ * keys deleted, also on failure.
  */
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const t0 = Date.now();
@@ -47,47 +58,61 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const pr = o.progress;
   const figures: Figure[] = [];
   const notes: string[] = [];
+  const want = (g: FigureGroup) => !o.only || o.only.includes(g);
+  const needsCluster = want('hop-throughput') || want('hop-latency') || want('scale');
+  const needsRedis = needsCluster || want('log-append') || want('replay');
   const tmpDir = mkdtempSync(join(tmpdir(), 'vsva-bench-'));
   let redis: BenchRedis | undefined;
   let cluster: ClusterUnderTest | undefined;
   let log: RedisRunLog | undefined;
   let orchestrator: BullMqClient | undefined;
   try {
-    pr.phase('redis', 0);
-    redis = await openBenchRedis(o.env ?? process.env);
-    const machine = await machineInfo(redis);
-    pr.note(`${redis.source} ${redactUrl(redis.url)}: redis ${machine.redis.version}, appendonly ${machine.redis.appendonly}, appendfsync ${machine.redis.appendfsync}; key prefix ${redis.prefix}`);
-    log = RedisRunLog.fromUrl(redis.url, { prefix: redis.prefix });
-    const ctx: BenchContext = { quick: o.quick, plan, redis, log, progress: pr, tmpDir, notes, t0: performance.now() - (Date.now() - t0) };
+    const local: LocalContext = { quick: o.quick, plan, progress: pr, tmpDir, notes, t0: performance.now() - (Date.now() - t0) };
+    let machine: Machine = await machineInfo();
+    let ctx: BenchContext | undefined;
+    if (needsRedis) {
+      pr.phase('redis', 0);
+      redis = await openBenchRedis(o.env ?? process.env);
+      const m = await machineInfo(redis);
+      machine = m;
+      pr.note(`${redis.source} ${redactUrl(redis.url)}: redis ${m.redis.version}, appendonly ${m.redis.appendonly}, appendfsync ${m.redis.appendfsync}; key prefix ${redis.prefix}`);
+      log = RedisRunLog.fromUrl(redis.url, { prefix: redis.prefix });
+      ctx = { ...local, redis, log };
+    }
 
-    figures.push(...(await measureLogAppend(ctx)));
-    figures.push(...(await measureReplay(ctx)));
-    figures.push(...(await measureEmbedded(ctx)));
+    if (ctx && want('log-append')) figures.push(...(await measureLogAppend(ctx)));
+    if (ctx && want('replay')) figures.push(...(await measureReplay(ctx)));
+    if (want('embedded')) figures.push(...(await measureEmbedded(local)));
 
-    pr.phase('cluster: starting the five services', 0);
-    cluster = await startClusterUnderTest(redis.url, redis.prefix);
-    pr.note(`up in ${cluster.startMs} ms: ${cluster.services.map((s) => `${s.component}:${s.pid}`).join(' ')}`);
-    orchestrator = new BullMqClient({ url: redis.url, prefix: redis.prefix, queue: queueName('orchestrator', 'ctl'), service: 'orchestrator', timeoutMs: 600_000 });
-    const cctx: ClusterContext = { ...ctx, cluster, orchestrator };
-    const tp = await measureHopThroughput(cctx);
-    figures.push(...tp.figures);
-    figures.push(...(await measureHopLatency(cctx)));
-    figures.push(...(await measureScale(cctx, tp.sustained)));
+    if (ctx && redis && needsCluster) {
+      pr.phase('cluster: starting the five services', 0);
+      cluster = await startClusterUnderTest(redis.url, redis.prefix);
+      pr.note(`up in ${cluster.startMs} ms: ${cluster.services.map((s) => `${s.component}:${s.pid}`).join(' ')}`);
+      orchestrator = new BullMqClient({ url: redis.url, prefix: redis.prefix, queue: queueName('orchestrator', 'ctl'), service: 'orchestrator', timeoutMs: 600_000 });
+      const cctx: ClusterContext = { ...ctx, cluster, orchestrator };
+      // scale starts from the sustained hop rate: it needs hop-throughput measured first
+      const tp = want('hop-throughput') || want('scale') ? await measureHopThroughput(cctx) : undefined;
+      if (tp) figures.push(...tp.figures);
+      if (want('hop-latency')) figures.push(...(await measureHopLatency(cctx)));
+      if (tp && want('scale')) figures.push(...(await measureScale(cctx, tp.sustained)));
 
-    pr.phase('stopping the services, deleting the keys', 0);
-    await orchestrator.close();
-    orchestrator = undefined;
-    await cluster.stop();
-    cluster = undefined;
+      pr.phase('stopping the services, deleting the keys', 0);
+      await orchestrator.close();
+      orchestrator = undefined;
+      await cluster.stop();
+      cluster = undefined;
+    }
     pr.done();
     figures.sort((a, b) => rank(a) - rank(b));
     return {
-      tool: 'vsva-sim bench', version: o.version, mode: o.quick ? 'quick' : 'full', command: o.command,
+      tool: 'vsva-sim bench', version: o.version, mode: o.quick ? 'quick' : 'full', ...(o.only ? { only: [...o.only] } : {}), command: o.command,
       startedAt: new Date(t0).toISOString(), wallSeconds: round((Date.now() - t0) / 1000),
       machine: { ...machine, loadAvgAtEnd: loadavg().map((x) => Number(x.toFixed(2))) },
       config: {
-        policy: BENCH_POLICY, prefix: redis.prefix,
-        redis: `${machine.redis.source}: appendonly ${machine.redis.appendonly}, appendfsync ${machine.redis.appendfsync}${machine.redis.source === 'private redis-server' ? ' (startPrivateRedis, as `vsva-sim up` and `run --engine cluster` start it)' : ''}`,
+        policy: BENCH_POLICY, prefix: redis?.prefix ?? null,
+        redis: machine.redis
+          ? `${machine.redis.source}: appendonly ${machine.redis.appendonly}, appendfsync ${machine.redis.appendfsync}${machine.redis.source === 'private redis-server' ? ' (startPrivateRedis, as `vsva-sim up` and `run --engine cluster` start it)' : ''}`
+          : 'not used (none of the figures asked for needs it)',
         value: 'median of the trials (spread: min, max, (max-min)/median); ratio = value / peer value; trials of a figure and its peer interleaved',
         plan,
       },

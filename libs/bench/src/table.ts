@@ -27,8 +27,8 @@ export function formatTable(r: BenchResult): string {
   const line = (cells: string[]) => cells.map((c, i) => (i === 3 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ').trimEnd();
   const m = r.machine;
   const out = [
-    `vsva-sim bench (${r.mode}) ${r.startedAt}, ${r.wallSeconds} s: ${r.command}`,
-    `machine: ${m.cores} cores (${m.cpuModel}), load ${m.loadAvg.join(' ')} at start${m.loadAvgAtEnd ? `, ${m.loadAvgAtEnd.join(' ')} at end` : ''}, ${m.totalMemMB} MB, ${m.os}, Node ${m.node}; Redis ${m.redis.version} (${m.redis.source}, appendonly ${m.redis.appendonly}, appendfsync ${m.redis.appendfsync}); bullmq ${m.packages.bullmq}, ioredis ${m.packages.ioredis}`,
+    `vsva-sim bench (${r.mode}${r.only ? `, only ${r.only.join(',')}` : ''}) ${r.startedAt}, ${r.wallSeconds} s: ${r.command}`,
+    `machine: ${m.cores} cores (${m.cpuModel}), load ${m.loadAvg.join(' ')} at start${m.loadAvgAtEnd ? `, ${m.loadAvgAtEnd.join(' ')} at end` : ''}, ${m.totalMemMB} MB, ${m.os}, Node ${m.node}; ${m.redis ? `Redis ${m.redis.version} (${m.redis.source}, appendonly ${m.redis.appendonly}, appendfsync ${m.redis.appendfsync})` : 'no Redis'}; bullmq ${m.packages.bullmq}, ioredis ${m.packages.ioredis}`,
     `values: median of the trials ± half the min-max spread (trials per figure in the JSON); ratio = value / peer`,
     '',
     line(head),

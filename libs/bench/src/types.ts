@@ -49,7 +49,8 @@ export interface Machine {
   totalMemMB: number;
   os: string;
   node: string;
-  redis: { version: string; source: string; url: string; appendonly: string; appendfsync: string; mallocator: string };
+  /** null: none of the figures measured needed Redis (`--only embedded`) */
+  redis: { version: string; source: string; url: string; appendonly: string; appendfsync: string; mallocator: string } | null;
   packages: Record<string, string>;
 }
 
@@ -57,6 +58,8 @@ export interface BenchResult {
   tool: 'vsva-sim bench';
   version: string;
   mode: 'quick' | 'full';
+  /** the figures asked for with --only (absent: all) */
+  only?: string[];
   command: string;
   startedAt: string;
   wallSeconds: number;

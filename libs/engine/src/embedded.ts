@@ -1,8 +1,12 @@
-import { COMPONENTS, type Component, type Envelope, type LogEntry, type ResolvedPolicy } from '../../contracts/src/index.js';
-import { gateInput, type RunState } from '../../event-log/src/index.js';
+import type { LogEntry, ResolvedPolicy } from '../../contracts/src/index.js';
+import { MemorySnapshotStore } from '../../event-log/src/index.js';
 import type { Scenario } from '../../scenario/src/index.js';
+import { rebuildRuntime, runStartEnvelope, stepTimeoutEnvelope, type ComponentHostOptions } from '../../runtime/src/index.js';
+import { ChannelQueue } from './channel-queue.js';
+import { CrashSwitch, CrashableRunLog, crashableOutbox } from './crash.js';
+import { FaultPlan, noFaults, type FaultCounts, type FaultOptions } from './faults.js';
 import { prng } from './prng.js';
-import { initialRuntime, processInput, runStartEnvelope, stepTimeoutEnvelope, type ComponentRuntime } from '../../runtime/src/index.js';
+import { SimHosts, type HostStats } from './sim-hosts.js';
 
 export interface EmbeddedRunOptions {
   runId: string;
@@ -11,7 +15,7 @@ export interface EmbeddedRunOptions {
   seed: number;
   /** called with each batch of entries as it is appended (timeline, export) */
   onEntries?: (entries: LogEntry[]) => void;
-  /** safety bound on deliveries */
+  /** safety bound on the jobs the scheduler takes */
   maxDeliveries?: number;
   /** hash every state after each input (replay checks it); default true */
   hash?: boolean;
@@ -20,89 +24,99 @@ export interface EmbeddedRunOptions {
    * instead of drawing from the PRNG: the same scenario and schedule give the same log in both engines.
    */
   schedule?: string[];
+  /** faults the scheduler fires from the seed (faults.ts); none by default */
+  faults?: FaultOptions;
+  /** a component's snapshot every this many log entries (ComponentHostOptions.snapshotEvery) */
+  snapshotEvery?: number;
 }
 
 export interface EmbeddedRun {
   runId: string;
   entries: LogEntry[];
+  /** jobs delivered (a duplicate or a crash's redelivery is the same job) */
   deliveries: number;
+  /** the faults that fired, per kind */
+  faults: FaultCounts;
+  /** what the hosts and the queue did about them */
+  stats: HostStats & { dropped: number };
 }
 
 /**
- * One process, an in-memory log in the cluster's entry format, the same deciders. Messages travel
- * on FIFO channels, one per (sender, receiver); a seeded scheduler picks which channel delivers next,
- * so a run is a function of (scenario, policy, seed, version).
+ * One process running what the services run: a ComponentHost per component (validate, decide, the
+ * append-once with its marker and the run-state gate, the outbox) over in-memory fakes the seed
+ * controls, as a deterministic simulation runs the real code over a simulated network and disk
+ * (STYLE.md): the memory log, a memory snapshot store, and a queue of FIFO channels, one per
+ * (sender, receiver). The seeded scheduler takes every job and fires every timer, so a run is a
+ * function of (scenario, policy, seed, version).
  *
- * Every delivery goes through the cluster's run-state gate (run-state.ts): the run opens with the
- * orchestrator's run.start, and once run.finished is recorded only recorded commands (the unwinds still
- * on the channels) are consumed; the run ends (closed) when the channels are empty. A schedule that
- * asks for anything else diverges.
+ * The run is opened as the cluster's RunCoordinator opens it: its meta put and its log ready for the
+ * orchestrator's run.start; the log's own gate opens it, drains it once run.finished is recorded, and
+ * the run is closed when the channels are empty. An input the gate refuses (a schedule asking for what
+ * the run does not allow) ends the run with the host's reason.
+ *
+ * Faults (faults.ts) draw from a stream of their own. A duplicate and a crash's redelivery are handled
+ * in the slot of the job they befall, so with those two on the scheduler's draws, and the log, are the
+ * same as without; a hold-back moves the job behind later ones, and the interleaving changes.
  */
-export function runEmbedded(o: EmbeddedRunOptions): EmbeddedRun {
+export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRun> {
+  const { runId } = o;
   const rand = prng(o.seed);
-  const rts = Object.fromEntries(COMPONENTS.map((c) => [c, initialRuntime(c)])) as Record<Component, ComponentRuntime>;
-  const channels = new Map<string, Envelope[]>();
-  const entries: LogEntry[] = [];
-  let state: RunState = 'ready';
-  // envelopes no component recorded as a command: the run's start and the orchestrator's timeouts
-  const unrecorded = new WeakSet<Envelope>();
-  const send = (e: Envelope) => {
-    const key = `${e.from}>${e.to}`;
-    const q = channels.get(key);
-    if (q) q.push(e);
-    else channels.set(key, [e]);
-  };
-  const start = runStartEnvelope(o.runId, { scenario: o.scenario, policy: o.policy, seed: o.seed });
-  unrecorded.add(start);
-  send(start);
+  const plan = new FaultPlan(o.seed, o.faults);
+  if (o.schedule && plan.reorders) throw new Error('faults.holdBack reorders jobs: a run that follows a schedule cannot hold one back');
+  const counts = noFaults();
+  const crash = new CrashSwitch();
+  const log = new CrashableRunLog(crash);
+  const queue = new ChannelQueue();
+  // no wall clock on the entries, and no schema parse of envelopes that never left this process
+  const hostOpts: ComponentHostOptions = { snapshots: new MemorySnapshotStore(), snapshotEvery: o.snapshotEvery, hash: o.hash, clock: () => undefined, builtInProcess: true };
+  const hosts = new SimHosts(runId, log, crashableOutbox(queue, crash), crash, hostOpts, counts, o.onEntries);
+
+  await log.putRunMeta({ runId, scenario: { name: o.scenario.name }, policy: o.policy, seed: o.seed, engine: 'embedded', startedAt: 0, status: 'running' });
+  await log.openRun(runId, 'ready');
+  queue.add(runStartEnvelope(runId, { scenario: o.scenario, policy: o.policy, seed: o.seed }));
+
   const max = o.maxDeliveries ?? 1_000_000;
+  let slots = 0;
   let deliveries = 0;
   for (;;) {
     if (o.schedule && deliveries >= o.schedule.length) break;
-    const ready = [...channels.keys()].filter((k) => channels.get(k)!.length).sort();
+    queue.promote(slots);
+    let i: number;
     if (o.schedule) {
       const id = o.schedule[deliveries]!;
-      let key = ready.find((k) => channels.get(k)![0]!.id === id);
-      if (!key && id.startsWith('orch.timeout-')) {
-        const timeout = stepTimeoutEnvelope(o.runId, Number(id.slice('orch.timeout-'.length)));
-        unrecorded.add(timeout);
-        send(timeout);
-        key = 'orchestrator>orchestrator';
+      i = queue.headOf(id);
+      if (i < 0 && id.startsWith('orch.timeout-')) {
+        queue.add(stepTimeoutEnvelope(runId, Number(id.slice('orch.timeout-'.length))));
+        i = queue.headOf(id);
       }
-      if (!key) throw new Error(`schedule diverged at delivery ${deliveries + 1}: ${id} is at the head of no channel`);
-      ready.splice(0, ready.length, key);
-    }
-    if (!ready.length) {
-      const orch = rts.orchestrator.state as { finished: boolean; cursor: number; plan: unknown[] };
+      if (i < 0) throw new Error(`schedule diverged at delivery ${deliveries + 1}: ${id} is at the head of no channel`);
+    } else if (!queue.ready.length) {
+      if (queue.promoteSoonest()) continue;
+      const rt = hosts.runtimeOf('orchestrator') ?? (await rebuildRuntime('orchestrator', log, runId)).runtime;
+      const orch = rt.state as { finished: boolean; cursor: number; plan: unknown[] };
       if (orch.finished || !orch.plan.length) break;
       // quiescent but unfinished: the step in flight will never complete (the orchestrator's timer fires)
-      const timeout = stepTimeoutEnvelope(o.runId, orch.cursor);
-      unrecorded.add(timeout);
-      send(timeout);
+      if (!queue.add(stepTimeoutEnvelope(runId, orch.cursor))) throw new Error(`embedded run ${runId}: step ${orch.cursor} timed out twice`);
+      continue;
+    } else {
+      i = queue.ready.length === 1 ? 0 : Math.floor(rand() * queue.ready.length);
+    }
+    if (++slots > max) throw new Error(`embedded run ${runId} exceeded ${max} deliveries`);
+    const job = queue.take(i);
+    const f = plan.any ? plan.forSlot(slots) : undefined;
+    if (f?.holdBack) {
+      counts.holdBack++;
+      queue.delay(job, slots + f.holdFor);
       continue;
     }
-    if (++deliveries > max) throw new Error(`embedded run ${o.runId} exceeded ${max} deliveries`);
-    const key = ready.length === 1 ? ready[0]! : ready[Math.floor(rand() * ready.length)]!;
-    const input = channels.get(key)!.shift()!;
-    const r = processInput(input.to, rts[input.to], input, { hash: o.hash });
-    const gate = {
-      start: input.to === 'orchestrator' && input.type === 'run.start',
-      finishes: r.entries.some((e) => e.kind === 'event' && e.type === 'run.finished'),
-    };
-    // a channel's envelope that a component recorded as a command is its own proof
-    const recorded = state === 'draining' && !unrecorded.has(input);
-    const verdict = gateInput(state, recorded ? { ...gate, consumes: { seq: 0, eventId: input.id, type: input.type, from: input.from, to: input.to } } : gate, () => recorded);
-    if (!verdict.admit) {
-      throw new Error(`embedded run ${o.runId}: delivery ${deliveries} (${input.type} ${input.id} to ${input.to}) refused: the run is ${verdict.refusal}`);
+    deliveries++;
+    await hosts.deliver(job, f?.crash);
+    if (f?.duplicate) {
+      counts.duplicate++;
+      await hosts.deliver(job);
     }
-    state = verdict.next;
-    rts[input.to] = r.next;
-    const base = entries.length + 1;
-    const batch = r.entries.map((e, k) => ({ ...e, seq: base + k }) as LogEntry);
-    // one push per entry: a single input may record tens of thousands (a run of quiesce steps), too many for a spread
-    for (const e of batch) entries.push(e);
-    o.onEntries?.(batch);
-    for (const c of r.commands) send(c);
   }
-  return { runId: o.runId, entries, deliveries };
+  await log.closeRun(runId);
+  await log.putRunMeta({ runId, scenario: { name: o.scenario.name }, policy: o.policy, seed: o.seed, engine: 'embedded', startedAt: 0, status: 'finished' });
+  return { runId, entries: log.readSync(runId), deliveries, faults: counts, stats: { ...hosts.stats(), dropped: queue.stats.dropped } };
 }

@@ -4,3 +4,4 @@ export * from './prng.js';
 export * from './replay.js';
 export * from './diff.js';
 export * from './timeline.js';
+export * from './faults.js';

@@ -34,6 +34,8 @@ export function withSeq(runId: string, entry: NewLogEntry, seq: number): LogEntr
   if (entry.runId !== runId) {
     throw new TypeError(`entry ${entry.eventId} has runId '${String(entry.runId)}', appended to run '${runId}'`);
   }
+  // one copy: the entry's own runId lands on the first key, its fields after seq
+  if (!('seq' in entry)) return { runId, seq, ...(entry as Omit<NewLogEntry, 'runId'>) } as LogEntry;
   const { runId: _r, seq: _s, ...rest } = entry as NewLogEntry & { seq?: unknown };
   return { runId, seq, ...rest } as LogEntry;
 }

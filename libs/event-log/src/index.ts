@@ -32,3 +32,4 @@ export {
   type ImportOptions,
 } from './ndjson.js';
 export { RedisSnapshotStore, snapshotKey, type Snapshot, type SnapshotStore } from './snapshots.js';
+export { MemorySnapshotStore } from './memory-snapshot-store.js';

@@ -100,7 +100,8 @@ export class MemoryRunLog implements BatchRunLog {
     for (const e of made) r.entries.push(e);
     r.marks.set(markerId, [first, first + made.length - 1]);
     if (next) r.state = next;
-    return { fresh: true, entries: made.slice() };
+    // `made` is the caller's now: the log holds the entries, not the array
+    return { fresh: true, entries: made };
   }
 
   /** entries with fromSeq <= seq <= toSeq, synchronously */

@@ -3,7 +3,7 @@ import { DEFAULTS } from '../../config/src/index.js';
 import { EnvelopeSchema, type Component, type Envelope, type LogEntry } from '../../contracts/src/index.js';
 import { ORPHAN_RUN_ID, isRunId, type InputAppendResult, type InputGate, type Refusal, type RunLog, type SnapshotStore } from '../../event-log/src/index.js';
 import type { Outbox } from './outbox.js';
-import { commandsOf, processInput } from './process-input.js';
+import { commandsOf, processInput, type ComponentRuntime } from './process-input.js';
 import { rebuildRuntime, snapshotOf, type Rebuilt } from './rebuild.js';
 
 export interface ComponentHostOptions {
@@ -19,6 +19,21 @@ export interface ComponentHostOptions {
    * consume the queue now); the delivery then fails and BullMQ gives it to the lease's holder.
    */
   fence?: () => string | undefined;
+  /** a state hash on each input entry (replay checks it); default true */
+  hash?: boolean;
+  /**
+   * The time stamped on the entries (`ts`: for people reading the log; replay and diff ignore it);
+   * default Date.now. A clock that answers undefined stamps none: the embedded engine's, whose log is a
+   * function of (scenario, policy, seed, version).
+   */
+  clock?: () => number | undefined;
+  /**
+   * The delivered envelopes were built in this process (the embedded engine's fake queue holds only
+   * what processInput and the run's own start and timers made, as objects: nothing was decoded), so
+   * the schema parse is skipped. A host fed by a queue (every service: jobs decoded from Redis) leaves
+   * it off: whatever crosses a process boundary is parsed.
+   */
+  builtInProcess?: boolean;
 }
 
 /** A snapshot every this many log entries by default (the reasoning: VSVA_SNAPSHOT_EVERY in libs/config). */
@@ -44,11 +59,13 @@ export class ComponentHost extends EventEmitter {
   private readonly runs = new Map<string, RunMemory>();
   private chain: Promise<unknown> = Promise.resolve();
   private readonly snapshotEvery: number;
+  private readonly clock: () => number | undefined;
   stats = { inputs: 0, duplicates: 0, deadLetters: 0, refused: 0, rebuilds: 0, snapshotsLoaded: 0, snapshotsWritten: 0 };
 
   constructor(readonly component: Component, private readonly log: RunLog, private readonly outbox: Outbox, private readonly opts: ComponentHostOptions = {}) {
     super();
     this.snapshotEvery = opts.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
+    this.clock = opts.clock ?? Date.now;
   }
 
   /** One input at a time, in arrival order: the log records that order. */
@@ -61,23 +78,27 @@ export class ComponentHost extends EventEmitter {
   }
 
   private async handle(raw: unknown): Promise<void> {
-    const parsed = EnvelopeSchema.safeParse(raw);
-    const claimed = (raw as { runId?: unknown } | null | undefined)?.runId;
-    if (!parsed.success) {
-      await this.deadLetter(claimed, `malformed envelope: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, raw);
-      return;
+    let input = raw as Envelope;
+    if (!this.opts.builtInProcess) {
+      const parsed = EnvelopeSchema.safeParse(raw);
+      if (!parsed.success) {
+        const claimed = (raw as { runId?: unknown } | null | undefined)?.runId;
+        await this.deadLetter(claimed, `malformed envelope: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, raw);
+        return;
+      }
+      input = parsed.data as Envelope;
     }
-    const input = parsed.data as Envelope;
     if (input.to !== this.component) {
       await this.deadLetter(input.runId, `envelope addressed to ${input.to}`, raw);
       return;
     }
-    const mem = await this.memoryFor(input.runId);
-    const p = processInput(this.component, mem.runtime, input);
+    // the run in memory without a turn of the event loop: the common case, once per input
+    const mem = this.runs.get(input.runId) ?? (await this.memoryFor(input.runId));
+    const p = processInput(this.component, mem.runtime, input, { hash: this.opts.hash });
     // wall-clock time of the decision: for people reading the log; replay and diff ignore it
-    const ts = Date.now();
+    const ts = this.clock();
     const marker = `${this.component}|${input.id}`;
-    const entries = p.entries.map((e) => ({ ...e, ts }));
+    const entries = ts === undefined ? p.entries : p.entries.map((e) => ({ ...e, ts }));
     // what the gate needs is read off the decision, not taken from the envelope's word
     const gate: InputGate = {
       start: this.component === 'orchestrator' && input.type === 'run.start',
@@ -100,7 +121,10 @@ export class ComponentHost extends EventEmitter {
     }
     if (res.fresh) {
       const recorded = res.entries[0]!;
-      Object.assign(mem, { runtime: p.next, lastSeq: recorded.seq, lastEventId: recorded.eventId, inputs: mem.inputs + 1 });
+      mem.runtime = p.next;
+      mem.lastSeq = recorded.seq;
+      mem.lastEventId = recorded.eventId;
+      mem.inputs++;
       this.stats.inputs++;
     } else {
       this.stats.duplicates++;
@@ -108,7 +132,7 @@ export class ComponentHost extends EventEmitter {
     this.emit('entries', res.entries as LogEntry[]);
     await this.outbox.sendAll(res.fresh ? p.commands : commandsOf(res.entries));
     // off the path of the commands: they are on their way
-    if (res.fresh) await this.maybeSnapshot(input.runId, mem);
+    if (res.fresh && this.snapshotDue(mem)) await this.maybeSnapshot(input.runId, mem);
   }
 
   /**
@@ -173,7 +197,7 @@ export class ComponentHost extends EventEmitter {
    * not fail the input.
    */
   private async maybeSnapshot(runId: string, mem: RunMemory): Promise<void> {
-    if (!this.opts.snapshots || this.snapshotEvery <= 0 || mem.inputs === 0 || mem.lastSeq - mem.snapSeq < this.snapshotEvery) return;
+    if (!this.opts.snapshots || !this.snapshotDue(mem)) return;
     try {
       await this.opts.snapshots.save(runId, snapshotOf(this.component, mem));
       mem.snapSeq = mem.lastSeq;
@@ -181,6 +205,15 @@ export class ComponentHost extends EventEmitter {
     } catch (err) {
       this.emit('warning', `snapshot of ${this.component} in run ${runId} not written: ${(err as Error).message}`);
     }
+  }
+
+  private snapshotDue(mem: RunMemory): boolean {
+    return this.opts.snapshots !== undefined && this.snapshotEvery > 0 && mem.inputs > 0 && mem.lastSeq - mem.snapSeq >= this.snapshotEvery;
+  }
+
+  /** The component's state in a run as this host holds it in memory (none: it has not consumed an input of the run since it started). */
+  runtimeOf(runId: string): ComponentRuntime | undefined {
+    return this.runs.get(runId)?.runtime;
   }
 
   /** Forget a run's in-memory state (it stays in the log). */

@@ -1,12 +1,15 @@
 import { writeFileSync } from 'node:fs';
-import { infra } from '../errors.js';
+import { infra, usage } from '../errors.js';
 import { writeJsonResult } from '../json-output.js';
 import { VERSION } from '../version.js';
+import type { FigureGroup } from '../../../../libs/bench/src/index.js';
 
 export interface BenchCommandOptions {
   quick?: boolean;
   json?: boolean;
   out?: string;
+  /** comma-separated figures (FIGURE_GROUPS) */
+  only?: string;
 }
 
 /**
@@ -15,11 +18,18 @@ export interface BenchCommandOptions {
  * stdout; `--out F` writes it to F.
  */
 export async function benchCommand(o: BenchCommandOptions): Promise<number> {
-  const { runBench, formatTable, lineProgress } = await import('../../../../libs/bench/src/index.js');
-  const command = ['vsva-sim', 'bench', ...(o.quick ? ['--quick'] : []), ...(o.json ? ['--json'] : []), ...(o.out ? ['--out', o.out] : [])].join(' ');
+  const { runBench, formatTable, lineProgress, FIGURE_GROUPS } = await import('../../../../libs/bench/src/index.js');
+  let only: FigureGroup[] | undefined;
+  if (o.only !== undefined) {
+    const names = o.only.split(',').map((x) => x.trim()).filter(Boolean);
+    const unknown = names.filter((x) => !(FIGURE_GROUPS as readonly string[]).includes(x));
+    if (!names.length || unknown.length) throw usage(`--only ${o.only}: ${unknown.length ? `no figure ${unknown.join(', ')}` : 'name a figure'} (one or more of ${FIGURE_GROUPS.join(', ')}, comma-separated)`);
+    only = names as FigureGroup[];
+  }
+  const command = ['vsva-sim', 'bench', ...(o.quick ? ['--quick'] : []), ...(only ? ['--only', only.join(',')] : []), ...(o.json ? ['--json'] : []), ...(o.out ? ['--out', o.out] : [])].join(' ');
   let result;
   try {
-    result = await runBench({ quick: !!o.quick, command, version: VERSION, progress: lineProgress() });
+    result = await runBench({ quick: !!o.quick, only, command, version: VERSION, progress: lineProgress() });
   } catch (e) {
     throw infra(`bench failed: ${(e as Error).stack ?? String(e)}`);
   }

@@ -100,7 +100,7 @@ export async function runEmbeddedCommand(file: string, scenario: Scenario, polic
   const t0 = Date.now();
   // a function of (scenario, policy, seed, version): so is its id, and so is its export, byte for byte
   const runId = `emb-${scenario.name}-${policy.preset}${Object.keys(policy.overrides).length ? '-set' : ''}-s${o.seed}`;
-  const run = runEmbedded({ runId, scenario, policy, seed: o.seed, onEntries: printTimeline(o) });
+  const run = await runEmbedded({ runId, scenario, policy, seed: o.seed, onEntries: printTimeline(o) });
   if (o.export) {
     const { writeNdjson } = await import('../../../../libs/event-log/src/index.js');
     const meta = { runId, scenario: { name: scenario.name, file }, policy, seed: o.seed, engine: 'embedded' as const, startedAt: 0, status: 'finished' as const };
