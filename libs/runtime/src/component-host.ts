@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { DEFAULTS } from '../../config/src/index.js';
-import { EnvelopeSchema, type Component, type Envelope, type LogEntry } from '../../contracts/src/index.js';
+import { EnvelopeSchema, inputProblem, type Component, type Envelope, type LogEntry } from '../../contracts/src/index.js';
 import { ORPHAN_RUN_ID, isRunId, type InputAppendResult, type InputGate, type Refusal, type RunLog, type SnapshotStore } from '../../event-log/src/index.js';
 import type { Outbox } from './outbox.js';
 import { commandsOf, processInput, type ComponentRuntime } from './process-input.js';
@@ -90,6 +90,13 @@ export class ComponentHost extends EventEmitter {
     }
     if (input.to !== this.component) {
       await this.deadLetter(input.runId, `envelope addressed to ${input.to}`, raw);
+      return;
+    }
+    // the payload too, against the component's input schema (libs/contracts messages): off a queue it
+    // could be anything, and the decider takes it for the type it names
+    const problem = this.opts.builtInProcess ? undefined : inputProblem(this.component, input.type, input.payload);
+    if (problem) {
+      await this.deadLetter(input.runId, problem, raw);
       return;
     }
     // the run in memory without a turn of the event loop: the common case, once per input

@@ -8,3 +8,4 @@ export * from './vfio-type1.js';
 export * from './mdev-parent.js';
 export * from './host-vtd.js';
 export * from './log.js';
+export * from './validate.js';

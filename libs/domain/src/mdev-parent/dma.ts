@@ -51,7 +51,9 @@ export function translated(s: MdevParentState, input: InputTo<'mdev-parent'> & {
   // an invalidation overtook the translation: discard it and ask again (ATS: no stale fill)
   if (dma.poisoned && r.ret >= 0) return [done, evt('dma.retranslate', { ...base }), ...translateReq(input.id, { ...dma, poisoned: false }, parent.ats)];
   if (r.ret >= 0) {
-    const t = TranslationSchema.parse(r.value);
+    const t = TranslationSchema.safeParse(r.value).data;
+    // a success without a translation is no answer the device can use: the DMA fails (a decider never throws)
+    if (!t) return [done, evt('dma.faulted', { ...base, reason: null }), completeStep(dma.step, { ret: -ERRNO.EIO })];
     const via = input.type === 'ats_translate.ret' ? 'ats' : 'untranslated';
     const fill = via === 'ats' ? [evt('devtlb.filled', { rid: dma.rid, pasid: dma.pasid, page: pageOf(dma.va), hpa: t.hpa, w: t.w })] : [];
     return [done, ...fill, evt('dma.completed', { ...base, hpa: t.hpa, source: via }), completeStep(dma.step, { ret: 0, value: t.hpa })];

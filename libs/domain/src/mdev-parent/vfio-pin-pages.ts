@@ -26,7 +26,10 @@ export function pinned(s: MdevParentState, r: Reply) {
   if (r.tag === null || call?.kind !== 'pin') return [];
   const back = resumed<MdevCall>(r.tag);
   if (r.ret < 0) return [back, completeStep(call.step, { ret: r.ret })];
-  return [back, evt('pages.pinned', { mdev: call.mdev, pages: call.pages, hpas: PinnedHpasSchema.parse(r.value) }), completeStep(call.step, { ret: 0 })];
+  const hpas = PinnedHpasSchema.safeParse(r.value).data;
+  // a success without the host pages pins nothing the device could use (a decider never throws)
+  if (!hpas) return [back, completeStep(call.step, { ret: -ERRNO.EIO })];
+  return [back, evt('pages.pinned', { mdev: call.mdev, pages: call.pages, hpas }), completeStep(call.step, { ret: 0 })];
 }
 
 /** VFIO_IOMMU_NOTIFY_DMA_UNMAP: the vendor driver must unpin what it pinned inside the range. */

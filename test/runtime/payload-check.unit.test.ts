@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { resolvePolicy, type Envelope } from '../../libs/contracts/src/index.js';
+import { MemoryRunLog } from '../../libs/event-log/src/index.js';
+import { ComponentHost, type Outbox } from '../../libs/runtime/src/index.js';
+
+// A queue payload crosses a process boundary: the component host checks it against the receiver's
+// input schema (libs/contracts messages) before the decider takes it for the type it names.
+
+const runId = 'payload-check';
+const sent: Envelope[] = [];
+const outbox: Outbox = { send: async (e) => void sent.push(e), sendAll: async (es) => void sent.push(...es) };
+
+async function openLog(): Promise<MemoryRunLog> {
+  const log = new MemoryRunLog();
+  await log.putRunMeta({ runId, scenario: { name: 'payload-check' }, policy: resolvePolicy('mainline'), seed: 1, engine: 'cluster', startedAt: 0, status: 'running' });
+  await log.openRun(runId, 'open');
+  return log;
+}
+
+const alloc = (id: string, payload: unknown): Envelope => ({
+  runId, id, type: 'ioasid_alloc', from: 'vfio-type1', to: 'host-vtd', causationId: null, correlationId: runId, lamport: 1, payload,
+});
+
+describe('the component host checks a delivered payload against its input schema', () => {
+  it('a payload that is not the input its type names is dead-lettered with the field and why, and nothing is decided', async () => {
+    const log = await openLog();
+    sent.length = 0;
+    const host = new ComponentHost('host-vtd', log, outbox, { clock: () => undefined });
+    await host.deliver(alloc('vfio.1', { set: 'vm1', min: 'one', max: 10, tag: 'vfio.0' }));
+    expect(await log.read(runId)).toEqual([]);
+    expect(sent).toEqual([]);
+    const [dead] = await log.readDeadLetters(runId);
+    expect(dead!.reason).toMatch(/^host-vtd: payload of ioasid_alloc is not a host-vtd input: min: .*number/);
+    expect(host.stats.deadLetters).toBe(1);
+  });
+
+  it('the same input with a well-formed payload is decided, recorded and answered', async () => {
+    const log = await openLog();
+    sent.length = 0;
+    const host = new ComponentHost('host-vtd', log, outbox, { clock: () => undefined });
+    await host.deliver(alloc('vfio.1', { set: 'vm1', min: 1, max: 10, tag: 'vfio.0' }));
+    const entries = await log.read(runId);
+    expect(entries.map((e) => `${e.kind} ${e.type}`)).toEqual(['input ioasid_alloc', 'event ioasid.allocated', 'command ioasid_alloc.ret']);
+    expect(sent).toMatchObject([{ to: 'vfio-type1', type: 'ioasid_alloc.ret', payload: { ret: 0, value: 1, tag: 'vfio.0' } }]);
+  });
+
+  it('a type the component has no input for reaches the decider, which records that it has no handler (as the embedded engine does)', async () => {
+    const log = await openLog();
+    const host = new ComponentHost('host-vtd', log, outbox, { clock: () => undefined });
+    await host.deliver({ ...alloc('vfio.1', { anything: true }), type: 'no_such_call' });
+    const entries = await log.read(runId);
+    expect(entries.map((e) => `${e.kind} ${e.type}`)).toEqual(['input no_such_call', 'event ignored']);
+  });
+});
