@@ -21,6 +21,8 @@ afterAll(async () => {
   await deletePrefix(inject('redisUrl'), log.prefix);
 });
 
+/** A well-formed host call (the payload check passes; the run's state is what refuses it). */
+const BIND = { vm: 'vm1', domain: 1, dev: '6a:01.0', mdev: 'm1', data: {}, tag: 'vfio.0' };
 const noOutbox = { send: async () => {}, sendAll: async () => {} } as unknown as Outbox;
 /** An entry as a decision made it: without the wall clock and where it landed. */
 const decision = ({ ts: _ts, seq: _seq, ...e }: LogEntry & { ts?: number }) => e;
@@ -122,7 +124,7 @@ describe('a closed data plane', () => {
 
   it('an envelope for an unknown run leaves no key of that run: its dead letter is kept under the orphan id', async () => {
     const host = new ComponentHost('host-vtd', log, noOutbox);
-    const ghost: Envelope = { runId: 'ghost-run', id: 'vfio.1', type: 'iommu_sva_bind_gpasid', from: 'vfio-type1', to: 'host-vtd', causationId: null, correlationId: 'c', lamport: 3, payload: {} };
+    const ghost: Envelope = { runId: 'ghost-run', id: 'vfio.1', type: 'iommu_sva_bind_gpasid', from: 'vfio-type1', to: 'host-vtd', causationId: null, correlationId: 'c', lamport: 3, payload: BIND };
     await host.deliver(ghost);
     expect(await keysOf('ghost-run')).toEqual([]);
     expect(await log.length('ghost-run')).toBe(0);
@@ -134,7 +136,7 @@ describe('a closed data plane', () => {
 
   it('a run id the key scheme cannot hold is rejected by the envelope schema, with the reason', async () => {
     const host = new ComponentHost('host-vtd', log, noOutbox);
-    await host.deliver({ runId: 'a{b}c', id: 'vfio.1', type: 'iommu_sva_bind_gpasid', from: 'vfio-type1', to: 'host-vtd', causationId: null, correlationId: 'c', lamport: 3, payload: {} });
+    await host.deliver({ runId: 'a{b}c', id: 'vfio.1', type: 'iommu_sva_bind_gpasid', from: 'vfio-type1', to: 'host-vtd', causationId: null, correlationId: 'c', lamport: 3, payload: BIND });
     const dl = (await log.readDeadLetters(ORPHAN_RUN_ID)).filter((d) => (d.raw as Envelope).runId === 'a{b}c');
     expect(dl).toHaveLength(1);
     expect(dl[0]!.reason).toMatch(/^host-vtd: malformed envelope: runId: a run id must not contain braces or whitespace/);
@@ -147,7 +149,7 @@ describe('a closed data plane', () => {
     await log.putRunMeta({ runId, scenario: { name: 's' }, policy: resolvePolicy('v2'), seed: 1, engine: 'cluster', startedAt: 2, status: 'running' });
     await log.openRun(runId);
     const host = new ComponentHost('host-vtd', log, noOutbox);
-    await host.deliver({ runId, id: 'vfio.1', type: 'iommu_sva_bind_gpasid', from: 'vfio-type1', to: 'host-vtd', causationId: null, correlationId: 'c', lamport: 3, payload: {} });
+    await host.deliver({ runId, id: 'vfio.1', type: 'iommu_sva_bind_gpasid', from: 'vfio-type1', to: 'host-vtd', causationId: null, correlationId: 'c', lamport: 3, payload: BIND });
     expect(await log.length(runId)).toBe(0);
     expect((await log.readDeadLetters(runId)).map((d) => d.reason)).toEqual([
       'host-vtd: run closed-ready has not started (the orchestrator has not consumed run.start): iommu_sva_bind_gpasid vfio.1 from vfio-type1 refused',
@@ -157,7 +159,7 @@ describe('a closed data plane', () => {
     // meta put but the log never opened (a coordinator that died in between): refused, and said so
     const half = 'closed-half';
     await log.putRunMeta({ runId: half, scenario: { name: 's' }, policy: resolvePolicy('v2'), seed: 1, engine: 'cluster', startedAt: 3, status: 'running' });
-    await host.deliver({ runId: half, id: 'vfio.1', type: 'iommu_sva_bind_gpasid', from: 'vfio-type1', to: 'host-vtd', causationId: null, correlationId: 'c', lamport: 3, payload: {} });
+    await host.deliver({ runId: half, id: 'vfio.1', type: 'iommu_sva_bind_gpasid', from: 'vfio-type1', to: 'host-vtd', causationId: null, correlationId: 'c', lamport: 3, payload: BIND });
     expect(await log.length(half)).toBe(0);
     expect((await log.readDeadLetters(half)).map((d) => d.reason)).toEqual([
       'host-vtd: run closed-half is not open (its meta says running, but no coordinator opened its log): iommu_sva_bind_gpasid vfio.1 from vfio-type1 refused',
