@@ -124,3 +124,15 @@ export const hostReturnsFor = (rets: Record<string, number>): Answer => (req) =>
 
 /** A host entry point handed a NULL device (v1 VFIO): the machine oopses in `fn`. */
 export const oopsesOnNull = (fn: string): Answer => (req) => (req.dev === null ? { ret: -ERRNO.EFAULT, oops: fn } : { ret: 0 });
+
+/** The PASID the host hands vm1 first (the lowest free). */
+export const BOUND_PASID = 1;
+
+/** vm1's nesting container (group g1: mdev1, mdev2 on dsa0) with PASID 1 allocated and bound, as VFIO sees it. */
+export const boundVm1 = (preset: string): Input[] => [
+  runOpen(preset),
+  VFIO_SET_IOMMU('vm1'),
+  VFIO_ATTACH_GROUP('vm1', 'g1', ['mdev1', 'mdev2']),
+  PASID_ALLOC('vm1'),
+  NESTING_OP('vm1', BIND_PGTBL, gpasidBindData(BOUND_PASID)),
+];

@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { EINVAL, ENODEV, ENOENT, EOPNOTSUPP, RID, answered, emits, given, holds, returns, sends, sendsTimes, type Input } from './gwt.js';
-import {
-  BIND_PGTBL, CACHE_INVLD, NESTING_OP, PASID_ALLOC, VFIO_ATTACH_GROUP, VFIO_SET_IOMMU, gpasidBindData, hostReturnsFor, iommuDeviceOf, pasidInvalidateInfo, runOpen,
-} from './inputs.js';
+import { EINVAL, ENODEV, ENOENT, EOPNOTSUPP, RID, answered, emits, given, holds, returns, sends, sendsTimes } from './gwt.js';
+import { BOUND_PASID, boundVm1, CACHE_INVLD, hostReturnsFor, iommuDeviceOf, NESTING_OP, pasidInvalidateInfo, runOpen, VFIO_ATTACH_GROUP, VFIO_SET_IOMMU } from './inputs.js';
 
 // VFIO_IOMMU_NESTING_OP{CACHE_INVLD} (vfio_iommu_type1_cache_invalidate, DOMAIN.md §2.4): QEMU trapped
 // the guest's PIOTLB invalidation; VFIO passes it to the host for every device of the container.
 
-const P = 1; // the PASID the host hands vm1 (the lowest free)
-
-/** vm1's nesting container (group g1: mdev1, mdev2 on dsa0) with PASID 1 allocated and bound. */
-const bound = (preset: string): Input[] => [
-  runOpen(preset),
-  VFIO_SET_IOMMU('vm1'),
-  VFIO_ATTACH_GROUP('vm1', 'g1', ['mdev1', 'mdev2']),
-  PASID_ALLOC('vm1'),
-  NESTING_OP('vm1', BIND_PGTBL, gpasidBindData(P)),
-];
+const P = BOUND_PASID;
+const bound = boundVm1;
 const invalidate = NESTING_OP('vm1', CACHE_INVLD, pasidInvalidateInfo(P));
 const entryNum = (n: number | undefined) => holds((o) => expect(o.reply?.detail?.entry_num, 'the entry_num reported to the caller').toBe(n));
 

@@ -1,22 +1,12 @@
 import { describe, it } from 'vitest';
-import { EACCES, EINVAL, ENODEV, EOPNOTSUPP, RID, emits, given, oopses, returns, sends, sendsTimes, type Input } from './gwt.js';
-import {
-  BIND_PGTBL, NESTING_OP, PASID_ALLOC, UNBIND_PGTBL, VFIO_ATTACH_GROUP, VFIO_SET_IOMMU, gpasidBindData, hostReturnsFor, iommuDeviceOf, oopsesOnNull, runOpen,
-} from './inputs.js';
+import { EACCES, EINVAL, ENODEV, EOPNOTSUPP, RID, emits, given, oopses, returns, sends, sendsTimes } from './gwt.js';
+import { BOUND_PASID, boundVm1, gpasidBindData, hostReturnsFor, iommuDeviceOf, NESTING_OP, oopsesOnNull, runOpen, UNBIND_PGTBL, VFIO_ATTACH_GROUP, VFIO_SET_IOMMU } from './inputs.js';
 
 // VFIO_IOMMU_NESTING_OP{UNBIND_PGTBL} (handle_pgtbl_op, DOMAIN.md §2.3): QEMU saw the guest clear its
 // PASID entry; VFIO unbinds the PASID on every device of the container.
 
-const P = 1; // the PASID the host hands vm1 (the lowest free)
-
-/** vm1's nesting container (group g1: mdev1, mdev2 on dsa0) with PASID 1 allocated and bound. */
-const bound = (preset: string): Input[] => [
-  runOpen(preset),
-  VFIO_SET_IOMMU('vm1'),
-  VFIO_ATTACH_GROUP('vm1', 'g1', ['mdev1', 'mdev2']),
-  PASID_ALLOC('vm1'),
-  NESTING_OP('vm1', BIND_PGTBL, gpasidBindData(P)),
-];
+const P = BOUND_PASID;
+const bound = boundVm1;
 const unbind = NESTING_OP('vm1', UNBIND_PGTBL, gpasidBindData(P));
 
 describe('UNBIND_PGTBL: success', () => {

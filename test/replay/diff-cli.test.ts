@@ -1,17 +1,14 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { embeddedCli } from '../support/cli-process.js';
 
 // `vsva-sim diff` as a user runs it (the built CLI, embedded engine, no Redis); diffRuns itself is
 // tested in diff.unit.test.ts.
 const SEED = 'scenarios/seed-null-iommu-device.yaml';
 const dir = mkdtempSync(join(tmpdir(), 'vsva-diff-'));
-const cli = (args: string[]) => {
-  const r = spawnSync(process.execPath, ['bin/vsva-sim.js', ...args], { encoding: 'utf8', env: { ...process.env, REDIS_URL: '', VSVA_STATE_DIR: dir } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+const cli = embeddedCli(dir);
 
 describe('vsva-sim diff', () => {
   it('exit 0 for two seeds by default, exit 1 with --strict; v1 vs v2 names VFIO and its null iommu device', () => {

@@ -1,17 +1,14 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { embeddedCli } from '../support/cli-process.js';
 
 // `vsva-sim replay` and `run --export` as a user runs them (the built CLI, embedded engine, no Redis);
 // replayEntries and runEmbedded themselves are tested in replay.unit.test.ts.
 const SEED = 'scenarios/seed-null-iommu-device.yaml';
 const dir = mkdtempSync(join(tmpdir(), 'vsva-replay-'));
-const cli = (args: string[]) => {
-  const r = spawnSync(process.execPath, ['bin/vsva-sim.js', ...args], { encoding: 'utf8', env: { ...process.env, REDIS_URL: '', VSVA_STATE_DIR: dir } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+const cli = embeddedCli(dir);
 
 describe('vsva-sim replay', () => {
   it('the CLI replays an exported file without Redis: exit 0, and exit 1 naming the tampered entry', () => {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 
 export interface CliResult {
   code: number | null;
@@ -60,3 +60,14 @@ export function startCli(args: string[], env: Record<string, string | undefined>
 export const runCli = (args: string[], env: Record<string, string | undefined> = {}, killAfterMs?: number) => startCli(args, env, killAfterMs).done;
 
 export { pidAlive, untilGone } from '../../libs/cluster/src/index.js';
+
+/**
+ * The built CLI run to its end, synchronously, with no Redis (so `--engine auto` is the embedded engine)
+ * and its own state folder: what a user without a cluster runs.
+ */
+export function embeddedCli(stateDir: string): (args: string[]) => { code: number | null; stdout: string; stderr: string } {
+  return (args) => {
+    const r = spawnSync(process.execPath, ['bin/vsva-sim.js', ...args], { encoding: 'utf8', env: { ...process.env, REDIS_URL: '', VSVA_STATE_DIR: stateDir } });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+}
