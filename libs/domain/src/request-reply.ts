@@ -23,7 +23,7 @@ interface Asked {
   payload: object;
 }
 
-const field = (p: object, k: string): unknown => (k in p ? (p as Record<string, unknown>)[k] : undefined);
+const field = (p: object, k: string): unknown => (k in p ? Reflect.get(p, k) : undefined);
 
 /** A scenario step (the orchestrator sent it with its plan index) or a call from another component. */
 export function callerOf(input: Asked): Caller {
