@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCluster, type ClusterConfig, type StartedService } from '../../cluster/src/index.js';
+import { startCluster, type ClusterConfig, type SignalHook, type StartedService } from '../../cluster/src/index.js';
 import { cpuSecondsOf } from './proc-cpu.js';
 
 /** The five services as separate processes (startCluster, as a `run` starts them), on the bench's Redis and prefix. */
@@ -14,11 +14,12 @@ export interface ClusterUnderTest {
   stop(): Promise<void>;
 }
 
-export async function startClusterUnderTest(redisUrl: string, prefix: string): Promise<ClusterUnderTest> {
+export async function startClusterUnderTest(redisUrl: string, prefix: string, guard?: SignalHook): Promise<ClusterUnderTest> {
   const cfg: ClusterConfig = { redisUrl, prefix };
   const logDir = mkdtempSync(join(tmpdir(), 'vsva-bench-logs-'));
-  // Ctrl-C during a bench stops the services at once, not only once they notice their parent is gone
-  const cluster = await startCluster({ cfg, logDir, healthTimeoutMs: 45_000, stopOnSignals: true }).catch((e: Error) => {
+  // Ctrl-C during a bench stops the services at once, not only once they notice their parent is gone:
+  // through the caller's guard when it has one, else on handlers of the cluster's own
+  const cluster = await startCluster({ cfg, logDir, healthTimeoutMs: 45_000, stopOnSignals: guard ?? true }).catch((e: Error) => {
     rmSync(logDir, { recursive: true, force: true });
     throw e;
   });

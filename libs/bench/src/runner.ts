@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SignalHook } from '../../cluster/src/index.js';
 import { RedisRunLog } from '../../event-log/src/index.js';
 import { redactUrl } from '../../redis/src/index.js';
 import { BullMqClient, queueName } from '../../transport/src/index.js';
@@ -30,6 +31,12 @@ export interface BenchOptions {
    * sizes start from the sustained rate).
    */
   only?: readonly FigureGroup[];
+  /**
+   * Who stops what the bench started when the process is told to end (the CLI's process guard: Ctrl-C,
+   * SIGTERM, SIGHUP): the services and a private redis-server. Absent: the services stop on their
+   * own signal handlers and a private server only when runBench returns.
+   */
+  guard?: SignalHook;
   /** the command line, for the record */
   command: string;
   version: string;
@@ -63,6 +70,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const needsRedis = needsCluster || want('log-append') || want('replay');
   const tmpDir = mkdtempSync(join(tmpdir(), 'vsva-bench-'));
   let redis: BenchRedis | undefined;
+  let withdrawRedis: (() => void) | undefined;
   let cluster: ClusterUnderTest | undefined;
   let log: RedisRunLog | undefined;
   let orchestrator: BullMqClient | undefined;
@@ -73,6 +81,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     if (needsRedis) {
       pr.phase('redis', 0);
       redis = await openBenchRedis(o.env ?? process.env);
+      const opened = redis;
+      withdrawRedis = o.guard?.(`the bench's Redis (${opened.source}; keys under ${opened.prefix})`, () => opened.close());
       const m = await machineInfo(redis);
       machine = m;
       pr.note(`${redis.source} ${redactUrl(redis.url)}: redis ${m.redis.version}, appendonly ${m.redis.appendonly}, appendfsync ${m.redis.appendfsync}; key prefix ${redis.prefix}`);
@@ -86,7 +96,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
 
     if (ctx && redis && needsCluster) {
       pr.phase('cluster: starting the five services', 0);
-      cluster = await startClusterUnderTest(redis.url, redis.prefix);
+      cluster = await startClusterUnderTest(redis.url, redis.prefix, o.guard);
       pr.note(`up in ${cluster.startMs} ms: ${cluster.services.map((s) => `${s.component}:${s.pid}`).join(' ')}`);
       orchestrator = new BullMqClient({ url: redis.url, prefix: redis.prefix, queue: queueName('orchestrator', 'ctl'), service: 'orchestrator', timeoutMs: 600_000 });
       const cctx: ClusterContext = { ...ctx, cluster, orchestrator };
@@ -123,6 +133,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     await cluster?.stop().catch(() => {});
     await log?.close().catch(() => {});
     await redis?.close().catch(() => {});
+    withdrawRedis?.();
     rmSync(tmpDir, { recursive: true, force: true });
   }
 }

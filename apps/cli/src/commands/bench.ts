@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { infra, usage } from '../errors.js';
+import { onCleanup } from '../process-guard.js';
 import { writeJsonResult } from '../json-output.js';
 import { VERSION } from '../version.js';
 import type { FigureGroup } from '../../../../libs/bench/src/index.js';
@@ -29,7 +30,7 @@ export async function benchCommand(o: BenchCommandOptions): Promise<number> {
   const command = ['vsva-sim', 'bench', ...(o.quick ? ['--quick'] : []), ...(only ? ['--only', only.join(',')] : []), ...(o.json ? ['--json'] : []), ...(o.out ? ['--out', o.out] : [])].join(' ');
   let result;
   try {
-    result = await runBench({ quick: !!o.quick, only, command, version: VERSION, progress: lineProgress() });
+    result = await runBench({ quick: !!o.quick, only, command, version: VERSION, progress: lineProgress(), guard: onCleanup });
   } catch (e) {
     throw infra(`bench failed: ${(e as Error).stack ?? String(e)}`);
   }
