@@ -39,6 +39,21 @@ describe('checkers on hand-made histories', () => {
     expect(v[0]!.events).toEqual(expect.arrayContaining([starved.seq, base[2]!.seq]));
   });
 
+  it('invalidation-order is per device: a second device torn down after the first one\'s wait keeps its own order; a clear after the wait on the same device does not', () => {
+    const teardown = (dev: string) => [
+      ev('host-vtd', 'pasid_entry.cleared', { dev, pasid: 3, did: 2, vm: 'vm1', fpd: true, via: 'intel_pasid_tear_down_entry' }, 'step-9'),
+      ev('host-vtd', 'qi.pasid_cache', { did: 2, pasid: 3, granu: 'PASID_SEL', devs: [], processed: 0, why: 'teardown' }, 'step-9'),
+      ev('host-vtd', 'qi.piotlb', { did: 2, pasid: 3, granu: 'NONG_PASID', addr: 0, npages: -1, pages: [], processed: 0, why: 'teardown' }, 'step-9'),
+      ev('host-vtd', 'qi.devtlb', { sid: dev, pasid: 3, addr: 0, npages: -1, size: 'S=1 (all)', why: 'teardown' }, 'step-9'),
+      ev('host-vtd', 'qi.wait', { pasid: 3, why: 'unbind' }, 'step-9'),
+    ];
+    const order = (es: LogEntry[]) => checkHistory(es).violations.filter((v) => v.invariant === 'invalidation-order');
+    expect(order([...teardown('6a:01.0'), ...teardown('6b:01.0')])).toEqual([]);
+    const again = ev('host-vtd', 'pasid_entry.cleared', { dev: '6b:01.0', pasid: 3, did: 2, vm: 'vm1', fpd: true, via: 'intel_pasid_tear_down_entry' }, 'step-9');
+    const v = order([...teardown('6b:01.0'), again]);
+    expect(v.map((x) => x.message)).toEqual([expect.stringMatching(/pasid_entry.cleared for PASID 3 came after qi.wait/)]);
+  });
+
   it('page-response: an unanswered LPIG request is a violation unless its PASID was torn down after it', () => {
     const issued = ev('mdev-parent', 'page_request.issued', { rid: '6a:01.0', pasid: 3, prg: 0, needsResponse: true });
     expect(checkHistory([issued]).violations.map((v) => v.invariant)).toEqual(['page-response']);

@@ -7,13 +7,15 @@ const phaseOf = (why: string): 'teardown' | 'inval' | null => (why === 'teardown
 
 /**
  * Entry change -> PASID cache -> IOTLB -> device TLB -> wait (DOMAIN.md §2.4, §6), per teardown or
- * flush; and a PASID-granular devTLB flush covers the whole range, addr 0 with S=1 (bug #9).
+ * flush, and per device: VFIO's walk tears down the PASID on each device of the container in turn, so
+ * a device's entry clear after the previous device's final wait starts that device's own order (issue
+ * 10 §5); and a PASID-granular devTLB flush covers the whole range, addr 0 with S=1 (bug #9).
  */
 export const invalidationOrder: Checker = {
   name: 'invalidation-order',
   check(h) {
     const out: Violation[] = [];
-    const last = new Map<string, { rank: number; seq: number; type: string }>();
+    const last = new Map<string, { rank: number; seq: number; type: string; dev?: string }>();
     // what each device TLB holds, per (RID, PASID): page -> seq of the fill
     const devtlb = new Map<string, Map<number, number>>();
     for (const e of h.entries) {
@@ -57,10 +59,13 @@ export const invalidationOrder: Checker = {
       const k = `${e.correlationId}|${pasid}|${phase}`;
       const prev = last.get(k);
       const rank = RANK[e.type];
-      if (prev && prev.rank > rank) {
+      // the device whose teardown this is: named by its entry clear, kept by the flushes that follow
+      const dev = e.type === 'pasid_entry.cleared' ? e.payload.dev : prev?.dev;
+      const nextDevice = e.type === 'pasid_entry.cleared' && prev?.type === 'qi.wait' && prev.dev !== undefined && prev.dev !== dev;
+      if (prev && prev.rank > rank && !nextDevice) {
         out.push({ invariant: 'invalidation-order', message: `${e.type} for PASID ${pasid} came after ${prev.type}: the ${phase} order is entry -> PASID cache -> IOTLB -> devTLB -> wait`, events: sorted([prev.seq, e.seq]) });
       }
-      last.set(k, { rank, seq: e.seq, type: e.type });
+      last.set(k, { rank, seq: e.seq, type: e.type, dev });
     }
     return out;
   },
