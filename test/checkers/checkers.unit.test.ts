@@ -54,6 +54,23 @@ describe('checkers on hand-made histories', () => {
     expect(v.map((x) => x.message)).toEqual([expect.stringMatching(/pasid_entry.cleared for PASID 3 came after qi.wait/)]);
   });
 
+  it('drain-before-reuse: a PASID freed with a page request reported to the guest and never answered, or after an unbind that did not drain, is a violation; the drain answering it is not', () => {
+    const drain = (es: LogEntry[]) => checkHistory(es).violations.filter((v) => v.invariant === 'drain-before-reuse').map((v) => v.message);
+    const issued = ev('mdev-parent', 'page_request.issued', { rid: '6a:01.0', pasid: 3, prg: 0, needsResponse: true });
+    const reported = ev('host-vtd', 'page_request.reported', { vm: 'vm1', rid: '6a:01.0', mdev: 'wq1', pasid: 3, addr: 0x800000, prg: 0, lpig: true, pdp: false, write: false, needsResponse: true });
+    const freed = ev('host-vtd', 'ioasid.freed', { set: 'vm1', pasid: 3, bound: [] });
+    expect(drain([issued, reported, freed])).toEqual([expect.stringMatching(/reported to the guest and never answered/)]);
+    const byDrain = ev('host-vtd', 'fault.responded', { vm: 'vm1', rid: '6a:01.0', pasid: 3, prg: 0, by: 'drain' });
+    expect(drain([issued, reported, byDrain, freed])).toEqual([]);
+    // a request that needs no response is done once reported
+    const noLpig = ev('host-vtd', 'page_request.reported', { vm: 'vm1', rid: '6a:01.0', mdev: 'wq1', pasid: 3, addr: 0x800000, prg: 0, lpig: false, pdp: false, write: false, needsResponse: false });
+    expect(drain([issued, noLpig, freed])).toEqual([]);
+    const undrained = ev('host-vtd', 'svm.unbound', { vm: 'vm1', dev: '6a:01.0', hpasid: 3, unwind: false, drained: false });
+    expect(drain([undrained, freed])).toEqual([expect.stringMatching(/after an unbind that did not drain/)]);
+    const drained = ev('host-vtd', 'svm.unbound', { vm: 'vm1', dev: '6a:01.0', hpasid: 3, unwind: false, drained: true });
+    expect(drain([drained, freed])).toEqual([]);
+  });
+
   it('page-response: an unanswered LPIG request is a violation unless its PASID was torn down after it', () => {
     const issued = ev('mdev-parent', 'page_request.issued', { rid: '6a:01.0', pasid: 3, prg: 0, needsResponse: true });
     expect(checkHistory([issued]).violations.map((v) => v.invariant)).toEqual(['page-response']);

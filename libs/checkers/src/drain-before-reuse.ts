@@ -1,32 +1,72 @@
 import { sorted, type Checker, type Violation } from './types.js';
 
+/** Where an unanswered page request of a PASID is: still on its way to or in the PRQ, or with the guest. */
+type Waiting = { seq: number; where: 'queue' | 'guest' };
+
 /**
  * A PASID is freed (or reused) only after unbind, cache flush and page-request drain completed
- * (DOMAIN.md §2.7, §6; bugs #10, #11): no binding left, no page request of the PASID still on its
- * way to or waiting in the PRQ.
+ * (DOMAIN.md §2.7, §6; bugs #10, #11):
+ * - no binding left;
+ * - no page request of the PASID unanswered anywhere: still on its way to or in the PRQ, or reported to
+ *   the guest (with LPIG or PDP, so the device waits for an answer) and not answered, unless the drain
+ *   answered it (issue 10 §5);
+ * - no unbind of the PASID that recorded it did not drain (`svm.unbound` with `drained: false`) since
+ *   the last one that did.
  */
 export const drainBeforeReuse: Checker = {
   name: 'drain-before-reuse',
   check(h) {
     const out: Violation[] = [];
-    const inFlight = new Map<number, Map<string, number>>();
+    const unanswered = new Map<number, Map<string, Waiting>>();
+    const undrained = new Map<number, number>();
+    const of = (pasid: number) => unanswered.get(pasid) ?? unanswered.set(pasid, new Map()).get(pasid)!;
     for (const e of h.entries) {
       if (e.kind !== 'event') continue;
       if (e.component === 'mdev-parent' && e.type === 'page_request.issued') {
-        const p = e.payload;
-        (inFlight.get(p.pasid) ?? inFlight.set(p.pasid, new Map()).get(p.pasid)!).set(`${p.rid}:${p.prg}`, e.seq);
-      } else if (e.component !== 'host-vtd') continue;
-      // handled: reported to the VM, dropped, or answered by the PRQ thread itself
-      else if (e.type === 'page_request.reported' || e.type === 'page_request.dropped' || (e.type === 'page_response.sent' && e.payload.by === 'prq_event_thread')) {
-        inFlight.get(e.payload.pasid)?.delete(`${e.payload.rid}:${e.payload.prg}`);
-      } else if (e.type === 'ioasid.freed' && e.payload.set !== 'host') {
-        const p = e.payload;
-        if (p.bound.length) {
-          out.push({ invariant: 'drain-before-reuse', message: `PASID ${p.pasid} left set ${p.set} while still bound on ${p.bound.join(', ')} (free before unbind)`, events: h.chain(e) });
+        of(e.payload.pasid).set(`${e.payload.rid}:${e.payload.prg}`, { seq: e.seq, where: 'queue' });
+        continue;
+      }
+      if (e.component !== 'host-vtd') continue;
+      switch (e.type) {
+        case 'page_request.reported': {
+          // with the guest now; one that needs no response (neither LPIG nor PDP) is done
+          const p = e.payload;
+          if (p.needsResponse) of(p.pasid).set(`${p.rid}:${p.prg}`, { seq: e.seq, where: 'guest' });
+          else unanswered.get(p.pasid)?.delete(`${p.rid}:${p.prg}`);
+          break;
         }
-        const pending = inFlight.get(p.pasid);
-        if (pending?.size) {
-          out.push({ invariant: 'drain-before-reuse', message: `PASID ${p.pasid} left set ${p.set} with ${pending.size} page request(s) of it not yet drained from the PRQ`, events: sorted([e.seq, ...pending.values()]) });
+        // dropped, answered by the PRQ thread itself, by the guest, or by the drain
+        case 'page_request.dropped':
+        case 'page_response.sent':
+        case 'fault.responded':
+          unanswered.get(e.payload.pasid)?.delete(`${e.payload.rid}:${e.payload.prg}`);
+          break;
+        case 'svm.unbound':
+          if (e.payload.drained) undrained.delete(e.payload.hpasid);
+          else if (!e.payload.unwind) undrained.set(e.payload.hpasid, e.seq);
+          break;
+        case 'ioasid.freed': {
+          const p = e.payload;
+          if (p.set === 'host') break;
+          if (p.bound.length) {
+            out.push({ invariant: 'drain-before-reuse', message: `PASID ${p.pasid} left set ${p.set} while still bound on ${p.bound.join(', ')} (free before unbind)`, events: h.chain(e) });
+          }
+          const waiting = [...(unanswered.get(p.pasid)?.values() ?? [])];
+          const queued = waiting.filter((w) => w.where === 'queue');
+          const withGuest = waiting.filter((w) => w.where === 'guest');
+          if (queued.length) {
+            out.push({ invariant: 'drain-before-reuse', message: `PASID ${p.pasid} left set ${p.set} with ${queued.length} page request(s) of it not yet drained from the PRQ`, events: sorted([e.seq, ...queued.map((w) => w.seq)]) });
+          }
+          if (withGuest.length) {
+            out.push({ invariant: 'drain-before-reuse', message: `PASID ${p.pasid} left set ${p.set} with ${withGuest.length} page request(s) of it reported to the guest and never answered (the drain did not answer them)`, events: sorted([e.seq, ...withGuest.map((w) => w.seq)]) });
+          }
+          const unbound = undrained.get(p.pasid);
+          if (unbound !== undefined) {
+            out.push({ invariant: 'drain-before-reuse', message: `PASID ${p.pasid} left set ${p.set} after an unbind that did not drain its page requests`, events: sorted([unbound, e.seq]) });
+          }
+          unanswered.delete(p.pasid);
+          undrained.delete(p.pasid);
+          break;
         }
       }
     }
