@@ -36,7 +36,7 @@ function vmTeardown(s: VfioState, input: VfioIn<'step.vm_teardown'>): VfioOut[] 
   if (!c) return answer(caller, { ret: -ERRNO.ENODEV });
   const pasids = c.vmm?.pasids ?? [];
   if (c.nesting && c.nesting_info && pasids.length) return startWalk(s, input.id, vm, 'unbind', { hpasid: pasids[0] }, caller, pasids, true);
-  return afterUnbinds(s, { vm, caller, thenFree: pasids, teardown: true });
+  return afterUnbinds(s, input.id, { vm, caller, thenFree: pasids, teardown: true });
 }
 
 export const vfioType1Decider: Decider<VfioState, InputTo<'vfio-type1'>, VfioOut> = {

@@ -1,7 +1,7 @@
 import { ERRNO, type ErrnoName } from '../../../contracts/src/index.js';
 import { cmd } from '../decider.js';
 import { answer, callerOf, parked } from '../request-reply.js';
-import { evt, type VfioIn, type VfioOut } from './common.js';
+import { evt, releaseContainer, type VfioIn, type VfioOut } from './common.js';
 import { VFIO_UNMAP_RETRIES, type Container, type UnmapWait, type VfioState } from './state.js';
 
 const mapped = (c: Container, page: number) => page >= 0 && page < c.ram_pages && !c.unmapped.some(([a, b]) => page >= a && page < b);
@@ -50,11 +50,11 @@ export function dmaUnmap(s: VfioState, input: VfioIn<'step.dma_unmap'>): VfioOut
   return unmapRound(s, input.id, { kind: 'unmap', vm: p.vm, caller, range: [a, b], retries: 0 });
 }
 
-function unmapRound(s: VfioState, tag: string, w: UnmapWait): VfioOut[] {
+export function unmapRound(s: VfioState, tag: string, w: UnmapWait): VfioOut[] {
   const c = s.containers[w.vm]!;
   const pinned = pinsIn(c, w.range[0], w.range[1]);
   const mdevs = Object.keys(pinned);
-  if (!mdevs.length) return [evt('dma.unmapped', { vm: w.vm, range: w.range }), ...answer(w.caller, { ret: 0 })];
+  if (!mdevs.length) return [evt('dma.unmapped', { vm: w.vm, range: w.range }), ...(w.release ? releaseContainer(s, w.vm, w.caller) : answer(w.caller, { ret: 0 }))];
   if (w.retries > VFIO_UNMAP_RETRIES) {
     // BUG_ON(++retries > 10): the vendor driver never unpinned (bug #17)
     return [evt('unmap.bug_on', { vm: w.vm, range: w.range, pinned, retries: w.retries }), ...answer(w.caller, { ret: -ERRNO.EFAULT, oops: 'vfio_dma_do_unmap' })];

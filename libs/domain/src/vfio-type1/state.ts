@@ -90,6 +90,8 @@ export interface UnmapWait {
   caller: Caller;
   range: [number, number];
   retries: number;
+  /** the unmap of all of a teardown (vfio_iommu_unmap_unpin_all): the container is released after it */
+  release?: true;
 }
 
 export type VfioOp = NestWalk | AttachWalk | AllocWait | UnmapWait;

@@ -71,7 +71,7 @@ function finishWalk(s: VfioState, tag: string, w: NestWalk, ret: number, oops?: 
     const hpasid = hpasidOf(w);
     const nextPasid = w.thenFree[w.thenFree.findIndex((p) => p === hpasid) + 1];
     if (nextPasid !== undefined) return [fin, ...startWalk(s, tag, w.vm, 'unbind', { hpasid: nextPasid }, w.caller, w.thenFree, w.teardown)];
-    return [fin, ...afterUnbinds(s, w)];
+    return [fin, ...afterUnbinds(s, tag, w)];
   }
   return [fin, ...answer(w.caller, oops ? { ret, oops } : { ret, ...(summary?.reported ? { detail: { entry_num: summary.entry_num } } : {}) })];
 }
