@@ -131,6 +131,8 @@ export type HostVtdEvents<W = unknown> = {
   /** `by`: the guest's response, the PRQ thread's bad_req, or the drain of an unbound PASID */
   'page_response.sent': { rid: string; pasid: number; prg: number; code: string; by: 'guest' | 'prq_event_thread' | 'drain'; why?: string | null; vm?: string };
   'fault.responded': { vm: string; rid: string; pasid: number; prg: number; by?: 'drain' };
+  /** iommu_page_response took the pending fault off the list although the driver refused the response: the group is never answered */
+  'fault.discarded': { vm: string; rid: string; pasid: number; prg: number; errno: ErrnoName; why: string };
   // guest memory: the first-level PTEs the walk reads
   'mem.pte_written': { vm: string; gpgd: number; table: number; page: number; pages: number; gpa: number; w: boolean; by: string };
   'mem.pte_cleared': { vm: string; gpgd: number; table: number; page: number; pages: number; by: string };

@@ -167,6 +167,7 @@ export const hostVtdDecider: Decider<HostVtdState, InputTo<'host-vtd'>, HostOut>
         return { ...s, pendingFaults: put(s.pendingFaults, faultKey(p.rid, p.pasid, p.prg), { vm: p.vm, needsResponse: p.needsResponse }) };
       }
       case 'fault.responded':
+      case 'fault.discarded':
         return { ...s, pendingFaults: drop(s.pendingFaults, faultKey(o.payload.rid, o.payload.pasid, o.payload.prg)) };
       case 'call.parked':
       case 'call.resumed':

@@ -68,13 +68,18 @@ export function intelSvmPageResponse(s: HostVtdState, input: HostInputOf<'iommu_
   const pending = s.pendingFaults[faultKey(p.rid, m.pasid, m.grpid)];
   if (!pending) return no('EINVAL', 'no pending fault for this group');
   const svm = s.svm[m.pasid];
-  if (!svm || !svm.devs[p.rid]) return no('ENODEV', 'no svm or sdev');
-  // guest-mode svm: current->mm must be the binder's mm
-  if (svm.guestMode && svm.vm !== p.vm) return no('ENODEV', `current->mm (VM ${p.vm}) is not the svm's mm (VM ${svm.vm})`);
+  // the driver's checks; guest-mode svm: current->mm must be the binder's mm
+  const refused = !svm || !svm.devs[p.rid] ? 'no svm or sdev' : svm.guestMode && svm.vm !== p.vm ? `current->mm (VM ${p.vm}) is not the svm's mm (VM ${svm.vm})` : null;
+  if (refused) {
+    // iommu_page_response: list_del of the pending fault whatever the driver returned (DOMAIN.md §7.12):
+    // a response from the wrong VM consumes the owner's fault, whose own response then finds none
+    return [evt('fault.discarded', { vm: pending.vm, rid: p.rid, pasid: m.pasid, prg: m.grpid, errno: 'ENODEV', why: refused }), ...no('ENODEV', refused)];
+  }
   const out: HostOut[] = [evt('fault.responded', { vm: p.vm, rid: p.rid, pasid: m.pasid, prg: m.grpid })];
   if (pending.needsResponse) {
     out.push(evt('page_response.sent', { rid: p.rid, pasid: m.pasid, prg: m.grpid, code: (['SUCCESS', 'INVALID', 'FAILURE'] as const)[m.code] ?? String(m.code), by: 'guest', vm: p.vm }));
-    out.push(cmd('mdev-parent', 'page_group_response', { rid: p.rid, pasid: m.pasid, prg: m.grpid, code: m.code === 0 ? 0 : m.code === 1 ? QI_RESP_INVALID : 0xf }));
+    // intel_svm_page_response passes msg->code through: FAILURE goes out as 2 (§7.12)
+    out.push(cmd('mdev-parent', 'page_group_response', { rid: p.rid, pasid: m.pasid, prg: m.grpid, code: m.code }));
   }
   return [...out, ...reply(input, { ret: 0 })];
 }
