@@ -34,7 +34,7 @@ describe('intel_svm_bind_gpasid: success', () => {
       .then(
         returns(0),
         emits('svm.bound', { vm: 'vm1', dev: RID, mdev: 'mdev1', domain: 1, hpasid: P, gpasid: P, owner: 'vm1' }),
-        emits('pasid_entry.set', { dev: RID, pasid: P, via: 'intel_pasid_setup_nested', entry: { p: true, fpd: false, pgtt: PGTT_NESTED, flptr: 0x12345000, did: 2, aw: 48, vm: 'vm1' } }),
+        emits('pasid_entry.set', { dev: RID, pasid: P, via: 'intel_pasid_setup_nested', entry: { p: true, fpd: false, pgtt: PGTT_NESTED, flptr: 0x345000, did: 2, aw: 48, vm: 'vm1' } }),
         // not caching mode: a write-buffer flush, no PASID-cache or IOTLB invalidation
         doesNotEmit('qi.pasid_cache'),
         doesNotEmit('qi.piotlb'),
@@ -141,8 +141,12 @@ describe('intel_pasid_setup_nested: -EINVAL', () => {
     given('host-vtd', ...attached('v7')).when(bind(gpasidBindData(P, { addr_width: 39 }))).then(returns(-EINVAL), rejected('EINVAL', 'address width 39 is neither 48 nor 57'));
   });
 
-  it('a gPGD beyond the address width', () => {
+  it('a gPGD beyond the domain max_addr (the end of the guest RAM mapped at GPA 0), not the address width (DOMAIN.md §7.9)', () => {
+    // vm1 has 4096 pages of RAM: max_addr is 16 MiB
+    const ram = 4096 * 4096;
     given('host-vtd', ...attached('v7')).when(bind(gpasidBindData(P, { gpgd: 2 ** 48 }))).then(returns(-EINVAL), rejected('EINVAL', 'gPGD beyond the domain max_addr'));
+    given('host-vtd', ...attached('v7')).when(bind(gpasidBindData(P, { gpgd: ram + 4096 }))).then(returns(-EINVAL), rejected('EINVAL', 'gPGD beyond the domain max_addr'));
+    given('host-vtd', ...attached('v7')).when(bind(gpasidBindData(P, { gpgd: ram - 4096 }))).then(returns(0));
   });
 
   it('SRE without ecap_srs, EAFE without ecap_eafs, and any memory-type flag (PCD)', () => {

@@ -11,7 +11,7 @@ import {
 
 const P = 3; // vm1's PASID, bound on dsa0 through vm1's aux domain 1 (DID 2)
 const Q = 4; // vm2's PASID
-const GPGD = 0x12345000;
+const GPGD = 0x345000;
 const [IOTLB, DEV_IOTLB, PASID_CACHE] = [1, 2, 4];
 
 /** PASID 3 bound, and the device's translations of VA pages 5 and 6 cached in the IOTLB (DID 2, PASID 3). */

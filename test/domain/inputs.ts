@@ -55,7 +55,8 @@ export const NESTING_OP = (vmId: string, op: number, data: Record<string, unknow
 export function gpasidBindData(hpasid: number, over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     argsz: GPASID_BIND_DATA_MINSZ, version: IOMMU_GPASID_BIND_VERSION_1, format: IOMMU_PASID_FORMAT_INTEL_VTD, flags: IOMMU_SVA_GPASID_VAL,
-    gpgd: 0x12345000, hpasid, gpasid: hpasid, addr_width: 48, vendor: { vtd: { flags: 0, pat: 0, emt: 0 } }, ...over,
+    // the gPGD inside the guest's 16 MiB of RAM (the domain's max_addr, DOMAIN.md §7.9)
+    gpgd: 0x345000, hpasid, gpasid: hpasid, addr_width: 48, vendor: { vtd: { flags: 0, pat: 0, emt: 0 } }, ...over,
   };
 }
 

@@ -101,7 +101,10 @@ export function checkBindGpasid(s: HostVtdState, domainId: number, dev: string, 
   if (data.addr_width === 57) {
     if (!(s.host!.la57 && s.host!.cap_5lp)) return reject('EINVAL', '57-bit first level needs LA57 and cap_5lp');
   } else if (data.addr_width !== 48) return reject('EINVAL', `address width ${data.addr_width} is neither 48 nor 57`);
-  if (!isInt(data.gpgd) || data.gpgd < 0 || data.gpgd >= 2 ** data.addr_width) return reject('EINVAL', 'gPGD beyond the domain max_addr');
+  // domain->max_addr: the end of the highest second-stage mapping (intel_iommu_map raises it), here the
+  // guest's RAM that QEMU maps at GPA 0; the bound is that, not 2^addr_width (DOMAIN.md §7.9)
+  const maxAddr = (s.vms[domain.vm]?.ram ?? 0) * 4096;
+  if (!isInt(data.gpgd) || data.gpgd < 0 || data.gpgd > maxAddr) return reject('EINVAL', 'gPGD beyond the domain max_addr');
   if (vflags & IOMMU_SVA_VTD_GPASID_SRE && !s.host!.ecap.srs) return reject('EINVAL', 'SRE without ecap_srs');
   if (vflags & IOMMU_SVA_VTD_GPASID_EAFE && !s.host!.ecap.eafs) return reject('EINVAL', 'EAFE without ecap_eafs');
   if (vflags & (IOMMU_SVA_VTD_GPASID_PCD | IOMMU_SVA_VTD_GPASID_PWT | IOMMU_SVA_VTD_GPASID_EMTE | IOMMU_SVA_VTD_GPASID_CD)) {
