@@ -66,11 +66,6 @@ export function intelIommuSvaInvalidate(s: HostVtdState, input: HostInputOf<'iom
   const flagPasid = addrInfo ? addrInfo.flags & IOMMU_INV_ADDR_FLAGS_PASID : info.granularity === IOMMU_INV_GRANU_PASID ? info.pasid_info!.flags & IOMMU_INV_PASID_FLAGS_PASID : 0;
   // the PASID is used only when the PASID flag is set; otherwise 0
   const pasid = flagPasid ? (addrInfo ? addrInfo.pasid : info.pasid_info!.pasid) : 0;
-  if (flagPasid && s.policy!['vtd.bind_checks_pasid_ownership']) {
-    const owner = s.ioasid[pasid];
-    if (!owner) return no('ENOENT', 'ioasid_find: PASID not allocated');
-    if (owner.set !== domain.vm) return no('EACCES', `PASID belongs to set ${owner.set}`);
-  }
   let range: { first: number; npages: number } | 'all' = 'all';
   if (addrInfo) {
     const bytes = addrInfo.granule_size * addrInfo.nb_granules;
@@ -92,6 +87,12 @@ export function intelIommuSvaInvalidate(s: HostVtdState, input: HostInputOf<'iom
       // a rejected type x granularity breaks out of the loop with ret = 0: success is reported (bug #5)
       if (s.policy!['vtd.unsupported_inval'] === 'EINVAL') ret = -ERRNO.EINVAL;
       break;
+    }
+    // ownership (v4 09/15): ioasid_find in the VM's set, inside the loop after the granularity check, for
+    // the PASID of the request (0 without the PASID flag); not found there is -EINVAL (DOMAIN.md §7.8)
+    if (s.policy!['vtd.bind_checks_pasid_ownership']) {
+      const owner = s.ioasid[pasid];
+      if (owner?.set !== domain.vm) return no('EINVAL', owner ? `ioasid_find: PASID ${pasid} is in set ${owner.set}, not ${domain.vm}` : `ioasid_find: PASID ${pasid} not allocated`);
     }
     if (type === IOMMU_CACHE_INV_TYPE_IOTLB) {
       outs.push(flushPiotlb(s, domain.did, pasid, range, `CACHE_INVLD ${GRANU_NAME[info.granularity]}`));
