@@ -59,11 +59,23 @@ describe('CACHE_INVLD: a device fails (bug #3)', () => {
 });
 
 describe('CACHE_INVLD: an mdev whose IOMMU device is NULL', () => {
-  it('today\'s model, v2-v8: -EINVAL for the device, ignored; the walk goes on to mdev2 and returns 0 (DOMAIN.md §7.4: the walk stops there)', () => {
+  it('v2-v8 (DOMAIN.md §7.4): the function returns -EINVAL for the NULL device, which stops the walk there; the ioctl still returns 0', () => {
     given('vfio-type1', ...bound('v7'))
       .when(invalidate)
       .where({ vfio_mdev_get_iommu_device: iommuDeviceOf({ mdev1: null }) })
-      .then(returns(0), emits('iommu_device.null', { mdev: 'mdev1', op: 'inval', errno: 'EINVAL' }), sends('host-vtd', 'iommu_cache_invalidate', { mdev: 'mdev2' }), sendsTimes('host-vtd', 'iommu_cache_invalidate', 1));
+      .then(returns(0), emits('iommu_device.null', { mdev: 'mdev1', op: 'inval', errno: 'EINVAL' }), sendsTimes('host-vtd', 'iommu_cache_invalidate', 0));
+    // a NULL on the second device: the first was invalidated, the walk ends at the second
+    given('vfio-type1', ...bound('v7'))
+      .when(invalidate)
+      .where({ vfio_mdev_get_iommu_device: iommuDeviceOf({ mdev2: null }) })
+      .then(returns(0), sends('host-vtd', 'iommu_cache_invalidate', { mdev: 'mdev1' }), sendsTimes('host-vtd', 'iommu_cache_invalidate', 1));
+  });
+
+  it('v2-v8: an error of the IOMMU call itself is still ignored and the walk goes on (bug #3)', () => {
+    given('vfio-type1', ...bound('v7'))
+      .when(invalidate)
+      .where({ iommu_cache_invalidate: hostReturnsFor({ mdev1: -ENODEV }) })
+      .then(returns(0), sendsTimes('host-vtd', 'iommu_cache_invalidate', 2));
   });
 
   it('v1: the NULL reaches iommu_cache_invalidate; the host checks it (-ENODEV) and v1 returns that', () => {

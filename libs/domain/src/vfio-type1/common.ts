@@ -39,8 +39,12 @@ export interface DevFn {
   call(w: NestWalk, d: WalkDev, dev: string | null, tag: string): Command;
   /** the call succeeded on `d` */
   ok(w: NestWalk, d: WalkDev): NestWalk;
-  /** the call failed with `ret`: the outputs first, then go on with the next device, end the walk, or unwind every device */
-  failed(s: VfioState, w: NestWalk, ret: number): { out: VfioOut[]; then: { next: NestWalk } | { finish: number } | { unwind: number } };
+  /**
+   * the device failed with `ret`, either in its IOMMU call or, `nullDevice`, at the function's own
+   * NULL-IOMMU-device check before any call: the outputs first, then go on with the next device, end
+   * the walk, or unwind every device
+   */
+  failed(s: VfioState, w: NestWalk, ret: number, nullDevice: boolean): { out: VfioOut[]; then: { next: NestWalk } | { finish: number } | { unwind: number } };
   /** what the walk's end reports besides ret (CACHE_INVLD: how many devices it reached, and whether the caller hears it) */
   summary?(s: VfioState, w: NestWalk): { entry_num: number; reported: boolean };
 }

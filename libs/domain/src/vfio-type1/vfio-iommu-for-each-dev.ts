@@ -48,16 +48,16 @@ function stepWalk(s: VfioState, tag: string, w: NestWalk): VfioOut[] {
   const iommuDevice = w.iommuDevice ?? null;
   if (iommuDevice === null && s.policy!['vfio.iommu_device_null_check']) {
     // v2+: every vfio_dev_*_fn starts with it: vfio_get_iommu_device() returned NULL -> -EINVAL, the IOMMU layer never sees it
-    return [evt('iommu_device.null', { vm: w.vm, mdev: d.dev, op: opNow(w), errno: 'EINVAL' }), ...deviceFailed(s, tag, w, -ERRNO.EINVAL)];
+    return [evt('iommu_device.null', { vm: w.vm, mdev: d.dev, op: opNow(w), errno: 'EINVAL' }), ...deviceFailed(s, tag, w, -ERRNO.EINVAL, true)];
   }
   return [parked(tag, w), DEV_FN[opNow(w)].call(w, d, iommuDevice, tag)];
 }
 
 const next = (w: NestWalk): NestWalk => ({ ...w, i: w.i + 1, stage: 'resolve', iommuDevice: undefined });
 
-function deviceFailed(s: VfioState, tag: string, w: NestWalk, ret: number): VfioOut[] {
+function deviceFailed(s: VfioState, tag: string, w: NestWalk, ret: number, nullDevice = false): VfioOut[] {
   if (w.unwinding) return finishWalk(s, tag, w, w.unwinding.ret); // for_each_dev stops the unwind too
-  const { out, then } = DEV_FN[w.op].failed(s, w, ret);
+  const { out, then } = DEV_FN[w.op].failed(s, w, ret, nullDevice);
   if ('next' in then) return [...out, ...stepWalk(s, tag, next(then.next))];
   if ('unwind' in then) return [...out, ...stepWalk(s, tag, { ...w, i: 0, stage: 'resolve', iommuDevice: undefined, unwinding: { ret: then.unwind } })];
   return [...out, ...finishWalk(s, tag, w, then.finish)];
