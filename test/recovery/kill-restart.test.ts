@@ -18,7 +18,7 @@ let log: RedisRunLog;
 let reference: { report: RunReport; entries: LogEntry[] };
 
 function startRun(runId: string): Promise<RunReport> {
-  const req = { runId, scenario: loadScenario(SCENARIO), file: SCENARIO, policy: resolvePolicy('v2'), seed: 1, reproduce: 'test' };
+  const req = { runId, scenario: loadScenario(SCENARIO), file: SCENARIO, policy: resolvePolicy('v3'), seed: 1, reproduce: 'test' };
   return firstValueFrom(client.send<RunReport>('run.start', req));
 }
 

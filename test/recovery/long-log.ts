@@ -10,7 +10,7 @@ export const LOOP_SCENARIO = 'test/fixtures/scenarios/pasid-bind-loop.yaml';
 export async function embeddedLoop(runId: string, times: number): Promise<LogEntry[]> {
   const sc = loadScenario(LOOP_SCENARIO);
   const scenario = { ...sc, steps: Array.from({ length: times }, () => sc.steps).flat() };
-  return (await runEmbedded({ runId, scenario, policy: resolvePolicy('v2'), seed: 1, hash: false })).entries;
+  return (await runEmbedded({ runId, scenario, policy: resolvePolicy('v3'), seed: 1, hash: false })).entries;
 }
 
 /** The loop repeated just often enough to record at least `minEntries` entries. */
