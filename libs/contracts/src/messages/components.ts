@@ -1,11 +1,10 @@
 import type { Component } from '../components.js';
-import { GuestViommuInputSchemas, type GuestViommuInputs } from './guest-viommu.js';
-import { HostVtdInputSchemas, type HostVtdInputs } from './host-vtd.js';
-import { MdevParentInputSchemas, type MdevParentInputs } from './mdev-parent.js';
+import { GuestViommuInputSchemas, type GuestViommuEvents, type GuestViommuInputs } from './guest-viommu.js';
+import { HostVtdInputSchemas, type HostVtdEvents, type HostVtdInputs } from './host-vtd.js';
+import { MdevParentInputSchemas, type MdevParentEvents, type MdevParentInputs } from './mdev-parent.js';
 import type { InputOf, MessageMap, SchemaMap } from './message.js';
-import { OrchestratorInputSchemas, type OrchestratorInputs } from './orchestrator.js';
-import { VfioType1InputSchemas, type VfioType1Inputs } from './vfio-type1.js';
-import type { GuestViommuEvents, HostVtdEvents, MdevParentEvents, OrchestratorEvents, VfioType1Events } from './events.js';
+import { OrchestratorInputSchemas, type OrchestratorEvents, type OrchestratorInputs } from './orchestrator.js';
+import { VfioType1InputSchemas, type VfioType1Events, type VfioType1Inputs } from './vfio-type1.js';
 
 /** Every component's inputs, by component: what may be sent to it. */
 export interface Inputs {
