@@ -5,7 +5,7 @@ import type { HostSpec } from '../run-spec.js';
 import type { PageRequest } from '../uapi.js';
 import type { DevtlbDesc, FaultLevel, HostDevice, HostVm, PasidEntry } from './host-vtd-types.js';
 import { PageRequestSchema, PageResponseSchema } from './uapi-schemas.js';
-import { repliesTo, RequestFields, StepFields, type CallEvents, type PayloadsOf } from './message.js';
+import { repliesTo, RequestFields, StepFields, type CallEvents, type LogEvents, type PayloadsOf } from './message.js';
 import { RunOpenSchema } from './run.js';
 
 export type { DevtlbDesc, FaultLevel, HostDevice, HostVm, PasidEntry } from './host-vtd-types.js';
@@ -136,4 +136,4 @@ export type HostVtdEvents<W = unknown> = {
   // guest memory: the first-level PTEs the walk reads
   'mem.pte_written': { vm: string; gpgd: number; table: number; page: number; pages: number; gpa: number; w: boolean; by: string };
   'mem.pte_cleared': { vm: string; gpgd: number; table: number; page: number; pages: number; by: string };
-} & CallEvents<W>;
+} & CallEvents<W> & LogEvents;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PolicyValues } from '../policy.js';
 import type { Topology } from '../run-spec.js';
-import { repliesTo, RequestFields, StepFields, type CallEvents, type PayloadsOf } from './message.js';
+import { repliesTo, RequestFields, StepFields, type CallEvents, type LogEvents, type PayloadsOf } from './message.js';
 import { RunOpenSchema } from './run.js';
 
 /** A device op of a scenario step or of the background workload. */
@@ -93,4 +93,4 @@ export type MdevParentEvents<W = unknown> = {
   'pages.unpinned': { mdev: string; pages: number[] };
   'dma_unmap.notified': { mdev: string; pages: number[]; unpinned: boolean };
   ignored: { why: string };
-} & CallEvents<W>;
+} & CallEvents<W> & LogEvents;

@@ -62,3 +62,16 @@ export type CallEvents<W = unknown> = {
   'call.parked': { tag: string; continuation: W };
   'call.resumed': { tag: string };
 };
+
+/** printk levels a kernel message is logged at (KERN_EMERG .. KERN_INFO, the ones the model prints). */
+export const LOG_LEVELS = ['emerg', 'crit', 'err', 'warn', 'info'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * What a kernel component prints (DOMAIN.md §7.13): a WARN_ON with its function, a pr_err, a pr_warn,
+ * a DMAR fault record, an oops. `text` is the line as the kernel words it; `fn` the function that printed it.
+ * The report's `dmesg` array and the timeline's log marks are read from these events.
+ */
+export type LogEvents = {
+  dmesg: { level: LogLevel; fn: string; text: string };
+};

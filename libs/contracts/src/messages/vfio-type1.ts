@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ErrnoName } from '../errno.js';
 import type { PolicyValues } from '../policy.js';
-import { repliesTo, RequestFields, StepFields, type CallEvents, type PayloadsOf } from './message.js';
+import { repliesTo, RequestFields, StepFields, type CallEvents, type LogEvents, type PayloadsOf } from './message.js';
 import { RunOpenSchema } from './run.js';
 
 /**
@@ -72,4 +72,4 @@ export type VfioType1Events<W = unknown> = {
   'unmap.bug_on': { vm: string; range: [number, number]; pinned: Record<string, number[]>; retries: number };
   'dma_unmap.retry': { vm: string; round: number };
   ignored: { why: string };
-} & CallEvents<W>;
+} & CallEvents<W> & LogEvents;
