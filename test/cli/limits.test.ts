@@ -114,8 +114,8 @@ describe('one step numbering in the timeline and the outcomes', () => {
 
 describe('the human report', () => {
   const report = (outcome: Partial<RunReport['outcomes'][number]>): RunReport => ({
-    runId: 'r', scenario: { name: 's' }, policy: { preset: 'v2', overrides: {} }, engine: 'embedded', seed: 1, verdict: 'fail',
-    violations: [], checked: [], stats: { entries: 1, inputs: 0, commands: 0, events: 1, wallMs: 0 }, reproduce: 'x',
+    runId: 'r', scenario: { name: 's' }, policy: { preset: 'v2', kernel: 'k', overrides: {} }, engine: 'embedded', seed: 1, verdict: 'fail',
+    violations: [], checked: [], dmesg: [], stats: { entries: 1, inputs: 0, commands: 0, events: 1, wallMs: 0 }, reproduce: 'x',
     outcomes: [{ step: 7, phase: 'scenario', scenarioIndex: 2, op: 'bind', result: 'ok', ret: 0, expected: null, asExpected: true, seq: 151, ...outcome }],
   });
 

@@ -96,8 +96,9 @@ describe('intel_svm_bind_gpasid: PASID ownership (v7 09/16 "Check ownership for 
     given('host-vtd', ...attached('v7')).when(bind(gpasidBindData(Q))).then(returns(-EACCES), rejected('EACCES', 'ioasid_find: PASID belongs to set vm2'));
   });
 
-  it('v2 has no ownership check: vm1 binds vm2\'s PASID on its own domain (bug #12)', () => {
-    given('host-vtd', ...attached('v2'))
+  it('v1 has no ownership check (it starts at v2, DOMAIN.md §7.1): vm1 binds vm2\'s PASID on its own domain (bug #12)', () => {
+    given('host-vtd', ...attached('v2')).when(bind(gpasidBindData(Q))).then(returns(-EACCES), doesNotEmit('svm.bound'));
+    given('host-vtd', ...attached('v1'))
       .when(bind(gpasidBindData(Q)))
       .then(returns(0), emits('svm.bound', { vm: 'vm1', hpasid: Q, owner: 'vm2' }));
   });
@@ -110,16 +111,17 @@ describe('intel_svm_bind_gpasid: (dev, PASID) already bound', () => {
     bound('v7').when(bind(gpasidBindData(P))).then(returns(-EBUSY), rejected('EBUSY', '(dev, PASID) already bound'), doesNotEmit('svm.users_inc'), doesNotEmit('pasid_entry.set'));
   });
 
-  it('v2 (before d315e9e684d1): an aux device counts the bind in sdev->users and reports success (bug #6)', () => {
+  it('v1 (before d315e9e684d1, and without the ownership check): an aux device counts the bind in sdev->users and reports success (bug #6)', () => {
     // the second bind comes through vm2's aux domain: one PASID entry, the first domain's second level
-    bound('v2')
+    bound('v1')
       .when(bind(gpasidBindData(P), { vm: 'vm2', domain: 2, mdev: 'mdev3' }))
       .then(returns(0), emits('svm.users_inc', { dev: RID, hpasid: P, users: 2, domain: 2, boundDomain: 1 }), doesNotEmit('pasid_entry.set'));
   });
 
   it('-EBUSY from intel_pasid_setup_nested when the PASID entry is present without an svm (the aux domain\'s default PASID)', () => {
     // PASID 1 is the default PASID of vm1's aux domain: its entry is present (PGTT=SL), no svm binds it
-    given('host-vtd', ...attached('v2')).when(bind(gpasidBindData(1))).then(returns(-EBUSY), rejected('EBUSY', 'PASID entry already present'));
+    // (v1: no ownership check, which would refuse the host's own PASID first)
+    given('host-vtd', ...attached('v1')).when(bind(gpasidBindData(1))).then(returns(-EBUSY), rejected('EBUSY', 'PASID entry already present'));
   });
 });
 
@@ -159,15 +161,32 @@ describe('intel_pasid_setup_nested: -EINVAL', () => {
   });
 });
 
-describe('intel_svm_bind_gpasid: a NULL device oopses the host', () => {
-  it('device_to_iommu(NULL) dereferences dev->bus (v1 VFIO hands it over: bug #1)', () => {
+describe('intel_svm_bind_gpasid: a NULL device (bug #1), as the host kernel meets it (DOMAIN.md §7.2)', () => {
+  it('a v5.6-v5.8 host (v1) dereferences it looking up its IOMMU: an oops, printed as the console shows it', () => {
     given('host-vtd', ...attached('v1'))
       .when(bind(gpasidBindData(P), { dev: null, mdev: 'mdev2' }))
-      .then(oopses('intel_svm_bind_gpasid'), emits('oops', { fn: 'intel_svm_bind_gpasid', what: 'BUG: kernel NULL pointer dereference' }), doesNotEmit('svm.bound'));
+      .then(
+        oopses('intel_svm_bind_gpasid'),
+        emits('oops', { fn: 'intel_svm_bind_gpasid', what: 'BUG: kernel NULL pointer dereference' }),
+        emitsInOrder('oops', 'dmesg', 'dmesg', 'dmesg'),
+        emits('dmesg', { level: 'alert', text: 'BUG: kernel NULL pointer dereference, address: 0000000000000000' }),
+        emits('dmesg', { level: 'emerg', text: 'RIP: 0010:intel_svm_bind_gpasid' }),
+        doesNotEmit('svm.bound'),
+      );
   });
 
-  it('the model oopses under every preset, v7 included (see DOMAIN.md §7.2: a v5.9+ host WARNs and returns -EINVAL)', () => {
-    given('host-vtd', ...attached('v7')).when(bind(gpasidBindData(P), { dev: null })).then(oopses('intel_svm_bind_gpasid'));
+  it('a v5.9+ host (v7) finds no IOMMU for it: WARN_ON(!iommu) prints a warning and the bind returns -EINVAL, no oops', () => {
+    given('host-vtd', ...attached('v7'))
+      .when(bind(gpasidBindData(P), { dev: null, mdev: 'mdev2' }))
+      .then(
+        returns(-EINVAL),
+        doesNotEmit('oops'),
+        emits('null_device.warned', { fn: 'intel_svm_bind_gpasid', errno: 'EINVAL' }),
+        emits('dmesg', { level: 'warn', fn: 'intel_svm_bind_gpasid', text: 'WARNING: CPU: 0 PID: 0 at drivers/iommu/intel/svm.c intel_svm_bind_gpasid' }),
+        doesNotEmit('svm.bound'),
+      );
+    // the host kernel is the preset's, and an override moves it: v1's VFIO on a v5.9 host
+    given('host-vtd', ...attached('v1', { 'vtd.null_device': 'WARN' })).when(bind(gpasidBindData(P), { dev: null })).then(returns(-EINVAL), doesNotEmit('oops'));
   });
 
   it('bug #19 (dev tree @031c5ee2): sdev->iommu written while sdev is NULL, on the first bind of a PASID', () => {

@@ -78,8 +78,8 @@ describe('intel_svm_unbind_gpasid: success', () => {
       .then(returns(0), sendsTimes('mdev-parent', 'devtlb_invalidate', 2), emits('qi.drain', { pasid: P }));
   });
 
-  it('an aux device bound twice (v2, users = 2) only drops a user: the entry stays', () => {
-    given('host-vtd', ...attached('v2'), iommu_sva_bind_gpasid({ data: gpasidBindData(P) }), iommu_sva_bind_gpasid({ vm: 'vm2', domain: 2, mdev: 'mdev3', data: gpasidBindData(P) }))
+  it('an aux device bound twice (v1, users = 2) only drops a user: the entry stays', () => {
+    given('host-vtd', ...attached('v1'), iommu_sva_bind_gpasid({ data: gpasidBindData(P) }), iommu_sva_bind_gpasid({ vm: 'vm2', domain: 2, mdev: 'mdev3', data: gpasidBindData(P) }))
       .when(unbind(P))
       .then(returns(0), emits('svm.users_dec', { dev: RID, hpasid: P, users: 1 }), doesNotEmit('pasid_entry.cleared'), doesNotEmit('svm.unbound'));
   });

@@ -27,6 +27,10 @@ export function formatReport(r: RunReport): string {
   }
   const setupFailed = r.outcomes.filter((x) => x.phase === 'setup' && (x.ret < 0 || x.result === 'oops' || x.result === 'timeout'));
   for (const o of setupFailed) lines.push(`  ${stepLabel(o.step, o)} ${o.op} failed: ${resultText(o)}`);
+  if (r.dmesg.length) {
+    lines.push(`dmesg (host kernel: ${r.policy.kernel}):`);
+    for (const d of r.dmesg) lines.push(`  <${d.level}> ${d.text}   [${d.component} log #${d.seq}]`);
+  }
   lines.push(`checked: ${r.checked.join(', ')}`);
   lines.push(`stats: ${Object.entries(r.stats).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
   lines.push(`reproduce: ${r.reproduce}`);

@@ -135,6 +135,17 @@ program
   });
 
 program
+  .command('policies')
+  .description('list the policies (behaviour that differs between versions), their value in each preset, and the host kernel each preset runs on')
+  .option('--json', 'one JSON object: presets (host kernel, source) and policies (description, source, kernel, value per preset)')
+  .option('--markdown', 'the table of docs/policies.md')
+  .addHelpText('after', '\nA run takes a preset and overrides: vsva-sim run FILE --policy v1 --set vtd.null_device=WARN')
+  .action(async (opts) => {
+    const { policiesCommand } = await import('./commands/policies.js');
+    process.exitCode = policiesCommand(opts);
+  });
+
+program
   .command('up')
   .description('start Redis (unless REDIS_URL) and a supervisor that runs the five services in the background and restarts any that exits')
   .addHelpText('after', `

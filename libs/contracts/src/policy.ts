@@ -7,6 +7,23 @@ import { z } from 'zod';
 export const PRESETS = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'mainline'] as const;
 export type Preset = (typeof PRESETS)[number];
 
+/**
+ * The host kernel each preset runs on (DOMAIN.md §7.1): a series revision was posted on a base tree, and
+ * that tree's VT-d driver, not only the VFIO patch, decides what the host does (a NULL device is an oops
+ * on a v5.6-v5.8 host and a WARN on v5.9+, §7.2). [M]: the base tree is from memory, not re-read.
+ */
+export const PRESET_KERNELS: Record<Preset, { kernel: string; source: string }> = {
+  v1: { kernel: 'v5.6-based, with the nested VT-d series (merged in v5.8)', source: 'posted 22 Mar 2020, reviewed on 2 Apr 2020 [M]' },
+  v2: { kernel: 'v5.7-based, with the nested VT-d series', source: 'posted Jun 2020, before v5.8-rc1 [M]' },
+  v3: { kernel: 'v5.8-rc-based', source: 'posted Jun 2020 [M]' },
+  v4: { kernel: 'v5.8-rc-based', source: 'posted Jul 2020 [M]' },
+  v5: { kernel: 'v5.8-rc-based', source: 'posted Jul 2020 [M]' },
+  v6: { kernel: 'v5.8-rc-based', source: 'posted Jul 2020 [M]' },
+  v7: { kernel: 'v5.9-rc2 (luxis1999/linux-vsva)', source: 'the v7 cover letter; DOMAIN.md §7.1 [V]' },
+  v8: { kernel: 'the v5.9-rc2-based development tree with the v5.10 VT-d fixes (sid, PDP)', source: 'DOMAIN.md §7.11 (v7/v8 tree) [V]; the fixes it carries [M]' },
+  mainline: { kernel: 'VT-d as merged, v5.8-v5.15 with its later fixes (svm.c ~v5.16); VFIO from the iommufd successor', source: 'DOMAIN.md §7 [V]' },
+};
+
 export type PolicyValue = boolean | string | number;
 
 export interface PolicyDef<V extends PolicyValue = PolicyValue> {
@@ -14,6 +31,8 @@ export interface PolicyDef<V extends PolicyValue = PolicyValue> {
   description: string;
   /** where the behaviour comes from (patch, commit, review message) */
   source: string;
+  /** where it moves in the kernel's history (the host kernel's version, or the series revision for VFIO's half) */
+  kernel: string;
   /** allowed values, for validating --set */
   schema: z.ZodType<V>;
   /** value in each preset */
@@ -28,6 +47,7 @@ export const POLICIES = {
     description:
       'VFIO checks the IOMMU device resolved for an mdev (vfio_mdev_get_iommu_device) for NULL before bind, unbind and cache invalidate, and returns -EINVAL; without it a NULL device reaches the IOMMU layer',
     source: 'vSVA v1 8/8 passed it unchecked; Alex Williamson review 2 Apr 2020; v2+ vfio_get_iommu_device() returns -EINVAL',
+    kernel: 'VFIO half (never merged): series v1 → v2',
     schema: z.boolean(),
     presets: allPresets(true, { v1: false }),
   } satisfies PolicyDef<boolean>,
@@ -35,6 +55,7 @@ export const POLICIES = {
     description:
       'errno VFIO_IOMMU_PASID_REQUEST returns when the allocation fails (quota or range exhausted): v1 turned every failure into -EFAULT',
     source: 'vSVA v1 vfio_pasid_alloc; v2+ return -ENOSPC from ioasid_alloc/quota',
+    kernel: 'VFIO half: series v1 → v2',
     schema: z.enum(['ENOSPC', 'EFAULT']),
     presets: allPresets<'ENOSPC' | 'EFAULT'>('ENOSPC', { v1: 'EFAULT' }),
   } satisfies PolicyDef<'ENOSPC' | 'EFAULT'>,
@@ -42,6 +63,7 @@ export const POLICIES = {
     description:
       'errno of VFIO_IOMMU_PASID_REQUEST on a container with no vfio_mm (not nesting, or only an external domain): v1 -EFAULT, v6/v7 the kernel-internal -ENOTSUPP (524, bug #14), the fix a standard -EOPNOTSUPP',
     source: 'v1 vfio_iommu_type1_pasid_alloc [V]; v7 vfio_iommu_type1_pasid_request [V]; v2-v5 and v8 values [M]',
+    kernel: 'VFIO half: series revisions; mainline from iommufd',
     schema: z.enum(['EFAULT', 'EINVAL', 'ENOTSUPP', 'EOPNOTSUPP']),
     presets: allPresets<'EFAULT' | 'EINVAL' | 'ENOTSUPP' | 'EOPNOTSUPP'>('EINVAL', { v1: 'EFAULT', v6: 'ENOTSUPP', v7: 'ENOTSUPP', v8: 'ENOTSUPP', mainline: 'EOPNOTSUPP' }),
   } satisfies PolicyDef<'EFAULT' | 'EINVAL' | 'ENOTSUPP' | 'EOPNOTSUPP'>,
@@ -49,24 +71,28 @@ export const POLICIES = {
     description:
       'what CACHE_INVLD does when one device of the container fails: v1 stops and returns the first error; v2-v8 ignore per-device errors and return 0 (bug #3: success while a device kept stale entries); mainline takes the iommufd successor (stop at the first failure, return it, report how many were processed)',
     source: 'v1 7/8 and Alex Williamson (20200402142428.2901432e@w520.home); v2+ vfio_cache_inv_fn; iommufd IOMMU_HWPT_INVALIDATE entry_num',
+    kernel: 'VFIO half: series v1 → v2; mainline from iommufd (IOMMU_HWPT_INVALIDATE)',
     schema: z.enum(['stop', 'ignore', 'report']),
     presets: allPresets<'stop' | 'ignore' | 'report'>('ignore', { v1: 'stop', mainline: 'report' }),
   } satisfies PolicyDef<'stop' | 'ignore' | 'report'>,
   'vtd.bind_checks_pasid_ownership': {
     description: 'intel_svm_bind_gpasid checks that the host PASID belongs to the domain\'s IOASID set (ioasid_find): -ENOENT if unallocated, -EACCES if another VM owns it',
-    source: 'vSVA v7 09/16 "Check ownership for guest PASID" [V]; absent before v7',
+    source: 'vSVA v7 09/16 "Check ownership for guest PASID" [V]; the cover letter changelog puts the check at v1 → v2 (DOMAIN.md §7.1) [V]',
+    kernel: 'series v1 → v2 (the cover letter changelog, DOMAIN.md §7.1)',
     schema: z.boolean(),
-    presets: allPresets(false, { v7: true, v8: true, mainline: true }),
+    presets: allPresets(true, { v1: false }),
   } satisfies PolicyDef<boolean>,
   'vfio.singleton_nesting_container': {
     description: 'a nesting container accepts one group only: attaching a second group returns -EINVAL',
-    source: 'vSVA v6+ (answer to the partial-bind review on v1 6/8)',
+    source: 'the answer to the partial-bind review on v1 6/8; the cover letter changelog puts it at v1 → v2 (DOMAIN.md §7.1) [V]',
+    kernel: 'VFIO half: series v1 → v2 (the cover letter changelog, DOMAIN.md §7.1)',
     schema: z.boolean(),
-    presets: allPresets(true, { v1: false, v2: false, v3: false, v4: false, v5: false }),
+    presets: allPresets(true, { v1: false }),
   } satisfies PolicyDef<boolean>,
   'vfio.pasid_quota': {
     description: 'per-vfio_mm PASID quota (module parameter pasid_quota, VFIO_DEFAULT_PASID_QUOTA); the host PASID space is shared by every VM and host SVA (bug #13)',
     source: 'vfio_pasid.c',
+    kernel: 'VFIO half: vfio_pasid.c, every revision',
     schema: z.number().int().positive(),
     presets: allPresets(1000),
   } satisfies PolicyDef<number>,
@@ -74,6 +100,7 @@ export const POLICIES = {
     description:
       'how BIND_PGTBL undoes a bind that failed on some device: v1 walks every device again with for_each_dev and unbinds each (also a binding this call did not make, e.g. the one that made it fail with -EBUSY); v2+ unbinds only what this call bound (bug #2)',
     source: 'Alex Williamson on v1 6/8 (20200402135700.0da30021@w520.home); v2+ unwind, v6 singleton + infallible unbind [M for the exact revision]',
+    kernel: 'VFIO half: series revisions',
     schema: z.enum(['for_each_dev', 'bound_only']),
     presets: allPresets<'for_each_dev' | 'bound_only'>('bound_only', { v1: 'for_each_dev' }),
   } satisfies PolicyDef<'for_each_dev' | 'bound_only'>,
@@ -81,6 +108,7 @@ export const POLICIES = {
     description:
       'intel_svm_bind_gpasid on a (dev, PASID) already bound through another aux domain of the same parent: "users" counts the binds (users++, one PASID entry, the first domain\'s second-level table) or the bind fails with -EBUSY (bug #6)',
     source: 'd315e9e684d1 (-EBUSY) [V]; the revisions before it [M]',
+    kernel: 'd315e9e684d1, in v5.9-rc2 (v7 on, DOMAIN.md §7.1)',
     schema: z.enum(['users', 'EBUSY']),
     presets: allPresets<'users' | 'EBUSY'>('EBUSY', { v1: 'users', v2: 'users', v3: 'users', v4: 'users', v5: 'users', v6: 'users' }),
   } satisfies PolicyDef<'users' | 'EBUSY'>,
@@ -88,25 +116,29 @@ export const POLICIES = {
     description:
       'what intel_iommu_sva_invalidate returns for a cache type x granularity it rejects (any PASID-cache request, DEV_IOTLB other than ADDR, IOTLB DOMAIN): the loop breaks with ret = 0, success (bug #5), or -EINVAL',
     source: 'intel_iommu_sva_invalidate (v5.8-v5.15) [V]; Kevin Tian on V10 08/11 (28 Mar 2020); every preset keeps the quirk, the fix is an override',
+    kernel: 'intel_iommu_sva_invalidate, v5.8-v5.15 (no host kernel changed it)',
     schema: z.enum(['success', 'EINVAL']),
     presets: allPresets<'success' | 'EINVAL'>('success'),
   } satisfies PolicyDef<'success' | 'EINVAL'>,
   'vtd.devtlb_pasid_full_range': {
     description:
       'a PASID-granular devTLB flush (PASID granularity, or the fall-through from a PASID-selective IOTLB flush with ATS) uses addr 0 and S=1 (the whole range), not the addr/size of the user\'s request (bug #9)',
-    source: '"iommu/vt-d: Fix devTLB flush for vSVA" (Fixes 6ee1b77ba3ac) [V]; revision it reached [M]',
+    source: '"iommu/vt-d: Fix devTLB flush for vSVA" (Fixes 6ee1b77ba3ac) [V]; v5.9-rc2, the v7 base, has it (DOMAIN.md §7.1) [V]',
+    kernel: 'Fix devTLB flush for vSVA, in v5.9-rc2 (v7 on, DOMAIN.md §7.1)',
     schema: z.boolean(),
-    presets: allPresets(false, { v8: true, mainline: true }),
+    presets: allPresets(false, { v7: true, v8: true, mainline: true }),
   } satisfies PolicyDef<boolean>,
   'vtd.bind_sets_sdev_sid': {
     description: 'intel_svm_bind_gpasid sets sdev->sid to the device\'s requester id; without it prq_event_thread never matches sdev->sid == req->rid and the devTLB flush goes to sid 0 (bug #7)',
     source: '"iommu/vt-d: Fix sid not set issue in intel_svm_bind_gpasid()" (v5.10) [V]',
+    kernel: 'v5.10 (v8 on)',
     schema: z.boolean(),
     presets: allPresets(false, { v8: true, mainline: true }),
   } satisfies PolicyDef<boolean>,
   'vtd.prq_respond_on_pdp': {
     description: 'prq_event_thread answers a bad page request when LPIG or PDP is set; the bug checked LPIG only, so a PDP request got no response (bug #8)',
     source: '"iommu/vt-d: Fix a bug for PDP check in prq_event_thread" (v5.10) [V]',
+    kernel: 'v5.10 (v8 on)',
     schema: z.boolean(),
     presets: allPresets(false, { v8: true, mainline: true }),
   } satisfies PolicyDef<boolean>,
@@ -114,6 +146,7 @@ export const POLICIES = {
     description:
       'unbind (and free) drains the page-request queue for the PASID after the entry is cleared and the caches flushed: wait for the PRQ thread, then [wait(FENCE), PIOTLB, devTLB] with WAIT_DRAIN (bug #10)',
     source: '66ac4db36f4c "iommu/vt-d: Add page request draining support" (v5.8) [V]; series revisions before it [M]',
+    kernel: '66ac4db36f4c, v5.8-rc1 (v3 on)',
     schema: z.boolean(),
     presets: allPresets(true, { v1: false, v2: false }),
   } satisfies PolicyDef<boolean>,
@@ -121,12 +154,14 @@ export const POLICIES = {
     description:
       'VFIO_IOMMU_PASID_REQUEST(FREE) of a PASID that is still bound first tears it down (IOASID notifier -> intel_svm_free_async_fn: unbind, drain, drop) before the PASID leaves the set; without it the PASID is freed while bound (bug #11)',
     source: 'vmm->pasid_lock (v2+); IOASID notifier + free_async_fn (dev tree) [V]; the revision it reached [M]',
+    kernel: 'the development tree IOASID notifier (v8 on)',
     schema: z.boolean(),
     presets: allPresets(false, { v8: true, mainline: true }),
   } satisfies PolicyDef<boolean>,
   'vtd.fpd_on_teardown': {
     description: 'intel_pasid_tear_down_entry(fault_ignore) sets FPD in the cleared entry at unbind, so DMA still in flight makes no non-recoverable fault records (bug #15)',
     source: '"iommu/vt-d: Disable non-recoverable fault processing before unbind" [V]; revision [M]',
+    kernel: 'intel_pasid_tear_down_entry(fault_ignore)',
     schema: z.boolean(),
     presets: allPresets(false, { v8: true, mainline: true }),
   } satisfies PolicyDef<boolean>,
@@ -134,6 +169,7 @@ export const POLICIES = {
     description:
       'a devTLB invalidation to a device that is gone (surprise removal) is skipped instead of waiting: without it the ITE aborts the wait and qi_submit_sync retries forever (bug #16)',
     source: '80a9b50c0b9e, 4fc82cd907ac (v6.9) [V]',
+    kernel: 'v6.9 (80a9b50c0b9e, 4fc82cd907ac): mainline only',
     schema: z.boolean(),
     presets: allPresets(false, { mainline: true }),
   } satisfies PolicyDef<boolean>,
@@ -141,24 +177,36 @@ export const POLICIES = {
     description:
       'attach_group of an mdev group that mixes IOMMU-backed and non-IOMMU devices, or parents: silently placed in external_domain (attach returns 0, NESTING_OP fails later with -EOPNOTSUPP) or rejected at attach with -EINVAL (bug #18)',
     source: 'vfio_iommu_type1_attach_group [V]; the loud failure is the review\'s ask (no revision did it)',
+    kernel: 'VFIO half: no revision; the review ask',
     schema: z.enum(['external_domain', 'EINVAL']),
     presets: allPresets<'external_domain' | 'EINVAL'>('external_domain', { mainline: 'EINVAL' }),
   } satisfies PolicyDef<'external_domain' | 'EINVAL'>,
   'vtd.psi_misaligned': {
-    description: 'a page-selective (ADDR) invalidation whose address is not aligned to its size: -ERANGE (v5.8) or a warning and the flush goes on',
-    source: 'intel_iommu_sva_invalidate v5.8 [V]; later softened to a warning [M]',
+    description: 'a page-selective (ADDR) invalidation whose address is not aligned to its size: -ERANGE (v5.8) or a pr_err and the flush goes on',
+    source: 'intel_iommu_sva_invalidate v5.8 [V]; 1ff00279655d made it a pr_err, in v5.9-rc2 (the v7 base) and 5.8.y (DOMAIN.md §7.1) [V]',
+    kernel: 'v5.8: -ERANGE; 1ff00279655d (v5.9-rc2, and 5.8.y): a pr_err (v7 on, DOMAIN.md §7.1)',
     schema: z.enum(['ERANGE', 'warn']),
-    presets: allPresets<'ERANGE' | 'warn'>('ERANGE', { v8: 'warn', mainline: 'warn' }),
+    presets: allPresets<'ERANGE' | 'warn'>('ERANGE', { v7: 'warn', v8: 'warn', mainline: 'warn' }),
   } satisfies PolicyDef<'ERANGE' | 'warn'>,
   'mdev.unpin_on_dma_unmap': {
     description: 'the non-IOMMU vendor driver unpins the pages of a range when its VFIO_IOMMU_NOTIFY_DMA_UNMAP notifier fires; without it VFIO retries and hits BUG_ON(++retries > 10) (bug #17)',
     source: 'vfio_iommu_type1 unmap notify/retry [V]; a vendor-driver bug, no revision of the series (fixed is the default)',
+    kernel: 'a vendor driver, not a kernel version',
     schema: z.boolean(),
     presets: allPresets(true),
   } satisfies PolicyDef<boolean>,
+  'vtd.null_device': {
+    description:
+      'what intel_svm_bind_gpasid and intel_svm_unbind_gpasid do with a NULL device: the v5.6-v5.8 intel_svm_device_to_iommu dereferences it (an oops); the v5.9 device_to_iommu returns NULL for it, and WARN_ON(!iommu) prints a warning and returns -EINVAL (bug #1 on each host)',
+    source: 'device_to_iommu() "if (!dev) return NULL" in v5.9 [V]; intel_svm_device_to_iommu -> iommu_dummy(dev) in v5.6-v5.8 [V] (DOMAIN.md §7.2)',
+    kernel: 'v5.6-v5.8: oops; v5.9-rc2 on: WARN and -EINVAL (v7 on)',
+    schema: z.enum(['oops', 'WARN']),
+    presets: allPresets<'oops' | 'WARN'>('WARN', { v1: 'oops', v2: 'oops', v3: 'oops', v4: 'oops', v5: 'oops', v6: 'oops' }),
+  } satisfies PolicyDef<'oops' | 'WARN'>,
   'vtd.sdev_iommu_before_alloc': {
     description: 'the development tree assigned sdev->iommu = iommu in the !svm branch of intel_svm_bind_gpasid while sdev was still NULL: the first bind of a PASID dereferences NULL (bug #19)',
     source: 'luxis1999/linux-vsva drivers/iommu/intel/svm.c @031c5ee2 [V]; never in a posted revision or mainline, so only an override turns it on',
+    kernel: 'the development tree @031c5ee2 only',
     schema: z.boolean(),
     presets: allPresets(false),
   } satisfies PolicyDef<boolean>,

@@ -1,4 +1,4 @@
-import { isEvent, type LogEntry, type ResolvedPolicy, type StepCompleted } from '../../contracts/src/index.js';
+import { PRESET_KERNELS, isPreset, type Component, type LogEntry, type LogLevel, type ResolvedPolicy, type StepCompleted, isEvent } from '../../contracts/src/index.js';
 import { checkHistory, type Violation } from '../../checkers/src/index.js';
 
 /** One step's outcome. Humans see it as `steps[scenarioIndex] plan[step]` (timeline.ts stepLabel). */
@@ -18,17 +18,42 @@ export interface StepOutcome {
   seq: number;
 }
 
+/** A line of the kernel's log (a `dmesg` event of the component that printed it), in log order. */
+export interface DmesgLine {
+  component: Component;
+  /** the log sequence of the event */
+  seq: number;
+  level: LogLevel;
+  /** the kernel function that printed it */
+  fn: string;
+  text: string;
+}
+
+/** The kernel's log of a run: every component's `dmesg` events, in log order. */
+export function dmesgOf(entries: LogEntry[]): DmesgLine[] {
+  const lines: DmesgLine[] = [];
+  for (const e of entries) {
+    if (e.kind !== 'event' || e.type !== 'dmesg') continue;
+    const p = e.payload as { level: LogLevel; fn: string; text: string };
+    lines.push({ component: e.component, seq: e.seq, level: p.level, fn: p.fn, text: p.text });
+  }
+  return lines;
+}
+
 /** The `--json` object of `run` (DESIGN.md §6). */
 export interface RunReport {
   runId: string;
   scenario: { name: string; file?: string };
-  policy: { preset: string; overrides: Record<string, unknown> };
+  /** `kernel`: the host kernel the preset runs on (PRESET_KERNELS, DOMAIN.md §7.1) */
+  policy: { preset: string; kernel: string; overrides: Record<string, unknown> };
   engine: 'cluster' | 'embedded';
   seed: number;
   verdict: 'pass' | 'fail';
   violations: Violation[];
   checked: string[];
   outcomes: StepOutcome[];
+  /** what the kernel printed (DOMAIN.md §7.13) */
+  dmesg: DmesgLine[];
   stats: { entries: number; inputs: number; commands: number; events: number; wallMs: number; [k: string]: number };
   reproduce: string;
 }
@@ -50,8 +75,9 @@ export function buildReport(args: {
     });
   const count = (k: string) => entries.filter((e) => e.kind === k).length;
   return {
-    runId: args.runId, scenario: args.scenario, policy: { preset: args.policy.preset, overrides: args.policy.overrides },
-    engine: args.engine, seed: args.seed, verdict: violations.length ? 'fail' : 'pass', violations, checked, outcomes,
+    runId: args.runId, scenario: args.scenario,
+    policy: { preset: args.policy.preset, kernel: isPreset(args.policy.preset) ? PRESET_KERNELS[args.policy.preset].kernel : 'unknown', overrides: args.policy.overrides },
+    engine: args.engine, seed: args.seed, verdict: violations.length ? 'fail' : 'pass', violations, checked, outcomes, dmesg: dmesgOf(entries),
     stats: { entries: entries.length, inputs: count('input'), commands: count('command'), events: count('event'), wallMs: args.wallMs, ...args.extraStats },
     reproduce: args.reproduce,
   };

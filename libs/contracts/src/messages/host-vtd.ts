@@ -62,6 +62,8 @@ export type HostVtdEvents<W = unknown> = {
   'host.configured': { host: HostSpec; devices: Record<string, HostDevice>; vms: Record<string, HostVm>; pasidMax: number; policy: PolicyValues };
   /** a host driver dereferenced NULL: the machine is dead */
   oops: { fn: string; what: string; detail: string; vm: string };
+  /** a v5.9+ host met a NULL device where an oops was on v5.6-v5.8: WARN_ON(!iommu), -EINVAL (DOMAIN.md §7.2) */
+  'null_device.warned': Rejected & { vm: string; fn: string };
   ignored: { why: string };
   /** pciehp: the device is gone (surprise removal) */
   'device.absent': { rid: string };

@@ -64,7 +64,7 @@ export type CallEvents<W = unknown> = {
 };
 
 /** printk levels a kernel message is logged at (KERN_EMERG .. KERN_INFO, the ones the model prints). */
-export const LOG_LEVELS = ['emerg', 'crit', 'err', 'warn', 'info'] as const;
+export const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warn', 'info'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**

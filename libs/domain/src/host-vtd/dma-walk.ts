@@ -12,6 +12,12 @@ export type Translation =
   | { ok: true; hpa: number; w: boolean; gpa: number; vm: string; did: number; source: 'iotlb' | 'walk'; outs: HostEvent[] }
   | { ok: false; reason: number; level: FaultLevel; fpd: boolean; vm: string | null; outs: HostEvent[] };
 
+/** dmar_fault_do_one's line for a primary fault record with PASID (v5.9 wording, pr_fmt "DMAR: "). */
+export const dmarFaultLine = (rid: string, pasid: number, va: number, write: boolean, reason: number): string =>
+  `DMAR: [${write ? 'DMA Write' : 'DMA Read'} PASID ${hex(pasid)}] Request device [${rid}] fault addr ${hex(va)} [fault reason ${String(reason).padStart(2, '0')}]`;
+// a queue payload is checked before a decider sees it, but a decider never throws on one that was not
+const hex = (n: unknown): string => (typeof n === 'number' ? n.toString(16) : String(n));
+
 /** A device's translation request (ATS) or untranslated DMA: the nested walk, faults recorded unless FPD. */
 export function dmaRequest(s: HostVtdState, input: HostInputOf<'ats_translate' | 'dma_request'>): HostOut[] {
   const p = input.payload;
@@ -24,7 +30,10 @@ export function dmaRequest(s: HostVtdState, input: HostInputOf<'ats_translate' |
   const recoverable = via === 'ats' && !!dev?.pri && t.level === 'first-stage';
   if (!recoverable) {
     if (t.fpd) outs.push(evt('fault.suppressed', { rid: p.rid, pasid: p.pasid, va: p.va, reason: t.reason, why: 'FPD set in the PASID entry' }));
-    else outs.push(evt('fault.recorded', { rid: p.rid, pasid: p.pasid, va: p.va, reason: t.reason, level: t.level, vm: t.vm, mdev: p.mdev, forwarded: t.level !== 'second-stage' }));
+    else {
+      outs.push(evt('fault.recorded', { rid: p.rid, pasid: p.pasid, va: p.va, reason: t.reason, level: t.level, vm: t.vm, mdev: p.mdev, forwarded: t.level !== 'second-stage' }));
+      outs.push(evt('dmesg', { level: 'err', fn: 'dmar_fault_do_one', text: dmarFaultLine(p.rid, p.pasid, p.va, !!p.write, t.reason) }));
+    }
   }
   return [...outs, ...reply(input, { ret: -ERRNO.EFAULT, detail: { reason: t.reason, level: t.level, recoverable } })];
 }

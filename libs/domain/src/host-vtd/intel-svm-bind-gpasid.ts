@@ -5,7 +5,7 @@ import {
 } from '../../../contracts/src/index.js';
 import { reply } from '../request-reply.js';
 import { flushPasidCache, flushPiotlb } from './caches.js';
-import { oops } from './oops.js';
+import { nullDevice, oops } from './oops.js';
 import { evt, type HostInputOf, type HostOut, type HostVtdState } from './state.js';
 
 /**
@@ -15,8 +15,8 @@ import { evt, type HostInputOf, type HostOut, type HostVtdState } from './state.
 export function intelSvmBindGpasid(s: HostVtdState, input: HostInputOf<'iommu_sva_bind_gpasid'>): HostOut[] {
   const p = input.payload;
   const mdev = p.mdev ?? null;
-  // device_to_iommu(dev) dereferences dev->bus before any check: a NULL dev never reaches "!iommu"
-  if (p.dev === null || p.dev === undefined) return oops(input, 'intel_svm_bind_gpasid', 'device_to_iommu(dev=NULL) called from iommu_sva_bind_gpasid');
+  // v5.6-v5.8: the device's IOMMU lookup dereferences dev before any check; v5.9: WARN_ON(!iommu)
+  if (p.dev === null || p.dev === undefined) return nullDevice(s, input, 'intel_svm_bind_gpasid', 'iommu_sva_bind_gpasid');
   const dev = p.dev;
   const rejected = (rej: Rejection): HostOut[] => [
     evt('bind_gpasid.rejected', { vm: p.vm, dev, mdev, hpasid: fieldOf(p.data, 'hpasid'), errno: rej.errno, why: rej.why }), ...reply(input, { ret: -ERRNO[rej.errno] }),

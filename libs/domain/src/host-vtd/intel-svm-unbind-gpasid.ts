@@ -3,7 +3,7 @@ import { cmd } from '../decider.js';
 import { answer, callerOf, parked } from '../request-reply.js';
 import { devtlbFlush, flushPasidCache, flushPiotlb } from './caches.js';
 import { copyBindData, fieldOf } from './intel-svm-bind-gpasid.js';
-import { oops } from './oops.js';
+import { nullDevice } from './oops.js';
 import { runPrqThread } from './prq.js';
 import { evt, type HostInputOf, type HostOut, type HostVtdState, type HostWait } from './state.js';
 
@@ -16,7 +16,7 @@ export function intelSvmUnbindGpasid(s: HostVtdState, input: HostInputOf<'iommu_
   const p = input.payload;
   const caller = callerOf(input);
   const dev = p.dev;
-  if (dev === null || dev === undefined) return oops(input, 'intel_svm_unbind_gpasid', 'device_to_iommu(dev=NULL) called from iommu_sva_unbind_gpasid');
+  if (dev === null || dev === undefined) return nullDevice(s, input, 'intel_svm_unbind_gpasid', 'iommu_sva_unbind_gpasid');
   const no = (errno: ErrnoName, why: string) => [evt('unbind_gpasid.rejected', { vm: p.vm, dev, errno, why }), ...answer(caller, { ret: -ERRNO[errno] })];
   if (p.data !== undefined && p.pasid === undefined) {
     const copied = copyBindData(p.data);

@@ -13,5 +13,11 @@ export function hostConfigure(input: HostInputOf<'run.open'>): HostOut[] {
 /** pciehp: the device is gone; the mdev parent that saw it go ran a scenario step, completed here. */
 export function pciSurpriseRemoval(input: HostInputOf<'pci_surprise_removal'>): HostOut[] {
   const p = input.payload;
-  return [evt('device.absent', { rid: p.rid }), ...(typeof p.step === 'number' ? [completeStep(p.step, { ret: 0 })] : [])];
+  return [
+    evt('device.absent', { rid: p.rid }),
+    // pciehp_handle_presence_or_link_change, as ctrl_info prints it (the slot named by the device here)
+    evt('dmesg', { level: 'info', fn: 'pciehp_handle_presence_or_link_change', text: `pciehp: Slot(${p.rid}): Link Down` }),
+    evt('dmesg', { level: 'info', fn: 'pciehp_handle_presence_or_link_change', text: `pciehp: Slot(${p.rid}): Card not present` }),
+    ...(typeof p.step === 'number' ? [completeStep(p.step, { ret: 0 })] : []),
+  ];
 }

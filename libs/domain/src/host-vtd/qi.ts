@@ -14,7 +14,14 @@ export function devtlbDone(s: HostVtdState, input: HostInputOf<'devtlb_invalidat
   if (r.ret < 0) {
     // ITE: the pending wait is aborted, qi_submit_sync resubmits (-EAGAIN), the device never answers (bug #16)
     const rid = typeof r.detail?.rid === 'string' ? r.detail.rid : w.dev;
-    return [done, evt('qi.ite', { rid, pasid: w.pasid }), evt('qi.hung', { rid, fn: 'qi_submit_sync', why: 'ITE on an absent device, resubmitted forever (hard lockup)' })];
+    return [
+      done,
+      evt('qi.ite', { rid, pasid: w.pasid }),
+      evt('qi.hung', { rid, fn: 'qi_submit_sync', why: 'ITE on an absent device, resubmitted forever (hard lockup)' }),
+      // the CPU spins in qi_submit_sync with interrupts off: the NMI watchdog is what the console shows
+      evt('dmesg', { level: 'emerg', fn: 'qi_submit_sync', text: 'watchdog: Watchdog detected hard LOCKUP on cpu 0' }),
+      evt('dmesg', { level: 'emerg', fn: 'qi_submit_sync', text: 'RIP: 0010:qi_submit_sync' }),
+    ];
   }
   const acks = w.acks - 1;
   if (acks > 0) return [done, parked(input.id, { ...w, acks })];

@@ -57,7 +57,12 @@ export function unmapRound(s: VfioState, tag: string, w: UnmapWait): VfioOut[] {
   if (!mdevs.length) return [evt('dma.unmapped', { vm: w.vm, range: w.range }), ...(w.release ? releaseContainer(s, w.vm, w.caller) : answer(w.caller, { ret: 0 }))];
   if (w.retries > VFIO_UNMAP_RETRIES) {
     // BUG_ON(++retries > 10): the vendor driver never unpinned (bug #17)
-    return [evt('unmap.bug_on', { vm: w.vm, range: w.range, pinned, retries: w.retries }), ...answer(w.caller, { ret: -ERRNO.EFAULT, oops: 'vfio_dma_do_unmap' })];
+    return [
+      evt('unmap.bug_on', { vm: w.vm, range: w.range, pinned, retries: w.retries }),
+      evt('dmesg', { level: 'crit', fn: 'vfio_dma_do_unmap', text: 'kernel BUG at drivers/vfio/vfio_iommu_type1.c: vfio_dma_do_unmap' }),
+      evt('dmesg', { level: 'emerg', fn: 'vfio_dma_do_unmap', text: 'invalid opcode: 0000 [#1] SMP NOPTI' }),
+      ...answer(w.caller, { ret: -ERRNO.EFAULT, oops: 'vfio_dma_do_unmap' }),
+    ];
   }
   return [
     parked(tag, w),
