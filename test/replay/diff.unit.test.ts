@@ -4,8 +4,10 @@ import { diffRuns, replayEntries, runEmbedded } from '../../libs/engine/src/inde
 import { loadScenario } from '../../libs/scenario/src/index.js';
 
 const SEED = 'scenarios/seed-null-iommu-device.yaml';
-const embedded = async (preset: string, seed = 1, runId = `emb-seed-${preset}-s${seed}`) =>
-  (await runEmbedded({ runId, scenario: loadScenario(SEED), policy: resolvePolicy(preset), seed })).entries;
+const embedded = async (preset: string, seed = 1, runId = `emb-seed-${preset}-s${seed}`, sets: Record<string, string | boolean> = {}) =>
+  (await runEmbedded({ runId, scenario: loadScenario(SEED), policy: resolvePolicy(preset, sets), seed })).entries;
+/** v1 with v2's NULL check alone: the runs differ in that one behaviour (v2 also opens a container per group) */
+const v1Checked = () => embedded('v1', 1, 'emb-seed-v1-checked-s1', { 'vfio.iommu_device_null_check': true });
 
 /**
  * A log shaped like a cluster run's: the decisions of an embedded run (an input and what it caused,
@@ -62,8 +64,8 @@ describe('diff compares behaviour by default', () => {
     expect(diffRuns(es, cl, { mode: 'strict' }).identical).toBe(false);
   });
 
-  it('v1 against v2: VFIO meeting the NULL iommu device is the first divergence, per component and overall', async () => {
-    const [a, b] = [await embedded('v1'), await embedded('v2')];
+  it('v1 against v1 with the NULL check: VFIO meeting the NULL iommu device is the first divergence, per component and overall', async () => {
+    const [a, b] = [await embedded('v1'), await v1Checked()];
     const d = diffRuns(a, b);
     expect(d.identical).toBe(false);
     // a state holds its policy: hashes of runs under different policies say nothing about behaviour
@@ -79,9 +81,20 @@ describe('diff compares behaviour by default', () => {
     expect(d.first).toMatchObject({ component: 'vfio-type1', position: vfio.position, seq: vfio.a!.seq });
     expect(d.outcomes.find((o) => o.op === 'bind')).toMatchObject({ a: 'oops', b: 'EINVAL' });
     expect(d.violations.onlyA).toContain('no-host-oops');
-    // the host never sees the NULL device under v2: it diverges later, at an input
+    // the host never sees the NULL device with the check: it diverges later, at an input
     const host = d.components!.find((c) => c.component === 'host-vtd')!.divergence!;
     expect(host.a).toMatchObject({ kind: 'input', type: 'iommu_sva_bind_gpasid' });
     expect(host.a!.seq).toBeGreaterThan(d.first!.seq);
+  });
+});
+
+describe('diff: v1 against v2 on the seed', () => {
+  it('the first divergence is the one-group nesting container (v2, DOMAIN.md §7.1): QEMU opens a second container for mdev2, whose walk still meets the NULL device', async () => {
+    const [a, b] = [await embedded('v1'), await embedded('v2')];
+    const d = diffRuns(a, b);
+    expect(d.first!.b).toMatchObject({ component: 'vfio-type1', type: 'attach_group.rejected', payload: { group: 'mdev2', errno: 'EINVAL' } });
+    expect(b.find((e) => e.kind === 'event' && e.type === 'container.set_iommu' && (e.payload as { container: string }).container === 'vm1.c2')).toBeDefined();
+    expect(b.some((e) => e.kind === 'event' && e.type === 'iommu_device.null')).toBe(true);
+    expect(d.outcomes.find((o) => o.op === 'bind')).toMatchObject({ a: 'oops', b: 'EINVAL' });
   });
 });

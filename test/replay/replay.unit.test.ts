@@ -4,7 +4,8 @@ import { diffRuns, replayEntries, runEmbedded } from '../../libs/engine/src/inde
 import { loadScenario } from '../../libs/scenario/src/index.js';
 
 const SEED = 'scenarios/seed-null-iommu-device.yaml';
-const embedded = async (preset: string, seed = 1) => (await runEmbedded({ runId: 'r', scenario: loadScenario(SEED), policy: resolvePolicy(preset), seed })).entries;
+const embedded = async (preset: string, seed = 1, sets: Record<string, boolean> = {}) =>
+  (await runEmbedded({ runId: 'r', scenario: loadScenario(SEED), policy: resolvePolicy(preset, sets), seed })).entries;
 
 describe('replay', () => {
   it('re-folding a recorded run reproduces every output and state hash', async () => {
@@ -45,8 +46,8 @@ describe('the embedded engine', () => {
 });
 
 describe('diff', () => {
-  it('v1 against v2: the first divergence is VFIO meeting the NULL iommu device, then the outcomes differ', async () => {
-    const d = diffRuns(await embedded('v1'), await embedded('v2'));
+  it('v1 against v1 with v2\'s NULL check: the first divergence is VFIO meeting the NULL iommu device, then the outcomes differ', async () => {
+    const d = diffRuns(await embedded('v1'), await embedded('v1', 1, { 'vfio.iommu_device_null_check': true }));
     expect(d.identical).toBe(false);
     expect(d.first!.b).toMatchObject({ component: 'vfio-type1', type: 'iommu_device.null' });
     expect(d.outcomes.find((o) => o.op === 'bind')).toMatchObject({ a: 'oops', b: 'EINVAL' });

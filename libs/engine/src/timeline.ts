@@ -39,7 +39,7 @@ function brief(e: LogEntry, labels?: StepLabels): string {
   const p = (e.kind === 'input' ? (e.payload as Envelope).payload : e.payload) as Record<string, unknown> | null;
   if (!p || typeof p !== 'object') return '';
   const parts: string[] = [];
-  for (const k of ['vm', 'op', 'mdev', 'dev', 'domain', 'pasid', 'hpasid', 'group', 'where', 'fn', 'errno', 'why', 'got', 'expected', 'reason']) {
+  for (const k of ['vm', 'container', 'op', 'mdev', 'dev', 'domain', 'pasid', 'hpasid', 'group', 'where', 'fn', 'errno', 'why', 'got', 'expected', 'reason']) {
     if (k in p && p[k] !== undefined && typeof p[k] !== 'object') parts.push(`${k}=${p[k]}`);
     // a NULL device is news; an absent expectation is not
     else if (k in p && p[k] === null && k !== 'expected') parts.push(`${k}=NULL`);

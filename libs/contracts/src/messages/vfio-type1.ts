@@ -12,7 +12,11 @@ import { RunOpenSchema } from './run.js';
 export const VfioType1InputSchemas = {
   'run.open': RunOpenSchema,
   'step.vfio_set_iommu': z.object({ ...StepFields, vm: z.string(), nesting: z.boolean() }),
-  'step.vfio_attach_group': z.object({ ...StepFields, vm: z.string(), group: z.string(), mdevs: z.array(z.string()) }),
+  /**
+   * QEMU's vfio_connect_container: the group joins the first of the VM's containers that takes it, else a
+   * new container; with `container`, VFIO_GROUP_SET_CONTAINER on that one only (its -EINVAL is the answer)
+   */
+  'step.vfio_attach_group': z.object({ ...StepFields, vm: z.string(), group: z.string(), mdevs: z.array(z.string()), container: z.string().optional() }),
   'step.dma_unmap': z.object({ ...StepFields, vm: z.string(), gpa: z.number(), size: z.number() }),
   /** QEMU exits */
   'step.vm_teardown': z.object({ ...StepFields, vm: z.string() }),
@@ -37,16 +41,16 @@ export type NestingOpKind = 'bind' | 'unbind' | 'inval';
  */
 export type VfioType1Events<W = unknown> = {
   'vfio.configured': { policy: PolicyValues; ram: Record<string, number> };
-  /** VFIO_SET_IOMMU */
-  'container.set_iommu': { vm: string; type: 'VFIO_TYPE1_NESTING_IOMMU' | 'VFIO_TYPE1v2_IOMMU'; nesting: boolean };
-  'attach_group.rejected': { vm: string; group: string; errno: ErrnoName; why: string };
+  /** VFIO_SET_IOMMU on a new container; `why`: QEMU opened it because no container of the VM took a group */
+  'container.set_iommu': { vm: string; container: string; type: 'VFIO_TYPE1_NESTING_IOMMU' | 'VFIO_TYPE1v2_IOMMU'; nesting: boolean; why?: string };
+  'attach_group.rejected': { vm: string; group: string; errno: ErrnoName; why: string; container?: string };
   /** an IOMMU call of the attach failed (or oopsed) */
   'attach_group.failed': { vm: string; group: string; ret: number };
   'group.attached':
-    | { vm: string; group: string; devices: string[]; where: 'external_domain'; why: string; iommuDevices: Array<string | null> }
-    | { vm: string; group: string; devices: string[]; where: 'domain_list'; domain: number; did: number; nesting_info: boolean };
-  /** the container's vfio_mm (its PASID set), taken at the first IOMMU-backed attach of a nesting container */
-  'vfio_mm.get': { vm: string };
+    | { vm: string; container: string; group: string; devices: string[]; where: 'external_domain'; why: string; iommuDevices: Array<string | null> }
+    | { vm: string; container: string; group: string; devices: string[]; where: 'domain_list'; domain: number; did: number; nesting_info: boolean };
+  /** a reference on the VM's vfio_mm (its PASID set, one per mm), taken at the first IOMMU-backed attach of a nesting container */
+  'vfio_mm.get': { vm: string; container: string };
   /** `space`: the host PASID space (not the VM's quota) had none left in `range` */
   'pasid_request.rejected': { vm: string; errno: ErrnoName; why: string; space?: boolean; range?: [number, number] };
   'pasid.allocated': { vm: string; pasid: number };
@@ -62,12 +66,12 @@ export type VfioType1Events<W = unknown> = {
   /** `entry_num`: CACHE_INVLD's devices whose invalidation succeeded */
   'nesting_op.finished': { vm: string; op: NestingOpKind; ret: number; oops: string | null; entry_num?: number };
   /** `pins`: mdevs that still had pages pinned */
-  'container.released': { vm: string; pins: number };
+  'container.released': { vm: string; container: string; pins: number };
   'notifier.registered': { vm: string; mdev: string };
   'pin_pages.rejected': { vm: string; mdev: string; errno: ErrnoName; why: string };
   'pages.pinned': { vm: string; mdev: string; pages: number[] };
   'pages.unpinned': { vm: string; mdev: string; pages: number[] };
-  'dma.unmapped': { vm: string; range: [number, number] };
+  'dma.unmapped': { vm: string; container: string; range: [number, number] };
   /** BUG_ON(++retries > 10): `pinned` is what the vendor drivers never unpinned, mdev -> pages */
   'unmap.bug_on': { vm: string; range: [number, number]; pinned: Record<string, number[]>; retries: number };
   'dma_unmap.retry': { vm: string; round: number };

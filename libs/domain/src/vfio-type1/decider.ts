@@ -1,9 +1,9 @@
 import { ERRNO, type InputTo, type Reply } from '../../../contracts/src/index.js';
 import { drop, put, type Decider } from '../decider.js';
 import { answer, callerOf, completeStep, evolveCalls, resumed } from '../request-reply.js';
-import { evt, type VfioEvent, type VfioIn, type VfioOut } from './common.js';
+import { evt, openContainer, type VfioEvent, type VfioIn, type VfioOut } from './common.js';
 import { dmaUnmap, pinPages, unmapReply, unpinPages } from './pins.js';
-import type { Container, VfioState } from './state.js';
+import { containerOfMdev, containersOf, vmmOf, type Container, type VfioState } from './state.js';
 import { startWalk, walkReply } from './vfio-iommu-for-each-dev.js';
 import { attachGroup, attachReply } from './vfio-iommu-type1-attach-group.js';
 import { vfioIommuType1NestingOp } from './vfio-iommu-type1-nesting-op.js';
@@ -28,20 +28,23 @@ function onReply(s: VfioState, tag: string, r: Reply): VfioOut[] {
   }
 }
 
-/** QEMU exits (vfio_iommu_type1_release): detach every group (unbinding every PASID of the mm first), release the container (§2.7). */
+/**
+ * QEMU exits (vfio_iommu_type1_release of each of its containers, §2.7): unbind every PASID of the mm
+ * on every device first, then detach every group and release every container.
+ */
 function vmTeardown(s: VfioState, input: VfioIn<'step.vm_teardown'>): VfioOut[] {
   const { vm } = input.payload;
-  const c = s.containers[vm];
   const caller = callerOf(input);
-  if (!c) return answer(caller, { ret: -ERRNO.ENODEV });
-  const pasids = c.vmm?.pasids ?? [];
-  if (c.nesting && c.nesting_info && pasids.length) return startWalk(s, input.id, vm, 'unbind', { hpasid: pasids[0] }, caller, pasids, true);
+  const cs = containersOf(s, vm);
+  if (!cs.length) return answer(caller, { ret: -ERRNO.ENODEV });
+  const pasids = vmmOf(s, vm) ?? [];
+  if (cs.some((c) => c.nesting && c.nesting_info) && pasids.length) return startWalk(s, input.id, vm, 'unbind', { hpasid: pasids[0] }, caller, pasids, true);
   return afterUnbinds(s, input.id, { vm, caller, thenFree: pasids, teardown: true });
 }
 
 export const vfioType1Decider: Decider<VfioState, InputTo<'vfio-type1'>, VfioOut> = {
   component: 'vfio-type1',
-  initialState: () => ({ containers: {}, calls: {} }),
+  initialState: () => ({ containers: {}, calls: {}, vms: {}, mm: {} }),
 
   decide(s, input): VfioOut[] {
     switch (input.type) {
@@ -51,7 +54,7 @@ export const vfioType1Decider: Decider<VfioState, InputTo<'vfio-type1'>, VfioOut
       }
       case 'step.vfio_set_iommu': {
         const p = input.payload;
-        return [evt('container.set_iommu', { vm: p.vm, type: p.nesting ? 'VFIO_TYPE1_NESTING_IOMMU' : 'VFIO_TYPE1v2_IOMMU', nesting: p.nesting }), completeStep(p.step, { ret: 0 })];
+        return [openContainer(s, p.vm, p.nesting).event, completeStep(p.step, { ret: 0 })];
       }
       case 'step.vfio_attach_group':
         return attachGroup(s, input);
@@ -65,7 +68,7 @@ export const vfioType1Decider: Decider<VfioState, InputTo<'vfio-type1'>, VfioOut
         return vfioIommuType1NestingOp(s, input);
       case 'vfio_register_notifier': {
         const p = input.payload;
-        return s.containers[p.vm] ? [evt('notifier.registered', { vm: p.vm, mdev: p.mdev })] : [];
+        return containerOfMdev(s, p.vm, p.mdev) ? [evt('notifier.registered', { vm: p.vm, mdev: p.mdev })] : [];
       }
       case 'vfio_pin_pages':
         return pinPages(s, input);
@@ -95,61 +98,69 @@ export const vfioType1Decider: Decider<VfioState, InputTo<'vfio-type1'>, VfioOut
 };
 
 function evolveEvent(s: VfioState, o: VfioEvent): VfioState {
-  const setC = (vm: string, nextC: Container): VfioState => ({ ...s, containers: put(s.containers, vm, nextC) });
+  const setC = (nextC: Container): VfioState => ({ ...s, containers: put(s.containers, nextC.id, nextC) });
+  // the container of an mdev's pins and notifier: the one its group joined
+  const ofMdev = (vm: string, mdev: string) => containerOfMdev(s, vm, mdev);
   switch (o.type) {
     case 'vfio.configured':
       return { ...s, policy: o.payload.policy, ram: o.payload.ram };
     case 'container.set_iommu': {
       const p = o.payload;
-      return setC(p.vm, {
-        nesting: p.nesting, v2: true, domain_list: [], external_domain: [], groups: {}, nesting_info: false, vmm: null,
+      const c: Container = {
+        id: p.container, vm: p.vm, nesting: p.nesting, v2: true, domain_list: [], external_domain: [], groups: {}, nesting_info: false, vmm: false,
         ram_pages: s.ram?.[p.vm] ?? 4096, unmapped: [], pins: {}, notifiers: {},
-      });
+      };
+      return { ...s, containers: put(s.containers, c.id, c), vms: put(s.vms, p.vm, [...(s.vms[p.vm] ?? []), c.id]) };
     }
     case 'group.attached': {
       const p = o.payload;
-      const c = s.containers[p.vm]!;
+      const c = s.containers[p.container]!;
       const groups = put(c.groups, p.group, { mdev_group: true, devices: p.devices });
-      if (p.where === 'external_domain') return setC(p.vm, { ...c, groups, external_domain: [...c.external_domain, p.group] });
-      return setC(p.vm, { ...c, groups, nesting_info: c.nesting_info || p.nesting_info, domain_list: [...c.domain_list, { domain: p.domain, did: p.did, groups: [p.group] }] });
+      if (p.where === 'external_domain') return setC({ ...c, groups, external_domain: [...c.external_domain, p.group] });
+      return setC({ ...c, groups, nesting_info: c.nesting_info || p.nesting_info, domain_list: [...c.domain_list, { domain: p.domain, did: p.did, groups: [p.group] }] });
     }
-    case 'vfio_mm.get':
-      return setC(o.payload.vm, { ...s.containers[o.payload.vm]!, vmm: { pasids: [] } });
+    case 'vfio_mm.get': {
+      const { vm, container } = o.payload;
+      return { ...setC({ ...s.containers[container]!, vmm: true }), mm: put(s.mm, vm, s.mm[vm] ?? []) };
+    }
     case 'pasid.allocated': {
       const { vm, pasid } = o.payload;
-      const c = s.containers[vm]!;
-      return setC(vm, { ...c, vmm: { pasids: [...c.vmm!.pasids, pasid] } });
+      return { ...s, mm: put(s.mm, vm, [...(s.mm[vm] ?? []), pasid]) };
     }
     case 'pasid.freed': {
       const { vm, pasid } = o.payload;
-      const c = s.containers[vm]!;
-      return setC(vm, { ...c, vmm: c.vmm ? { pasids: c.vmm.pasids.filter((x) => x !== pasid) } : null });
+      return { ...s, mm: put(s.mm, vm, (s.mm[vm] ?? []).filter((x) => x !== pasid)) };
     }
-    case 'container.released':
-      return { ...s, containers: drop(s.containers, o.payload.vm) };
+    case 'container.released': {
+      const { vm, container } = o.payload;
+      const left = (s.vms[vm] ?? []).filter((id) => id !== container);
+      // the vfio_mm goes with the last container that held it
+      const mmLeft = left.some((id) => s.containers[id]!.vmm);
+      return { ...s, containers: drop(s.containers, container), vms: left.length ? put(s.vms, vm, left) : drop(s.vms, vm), mm: mmLeft ? s.mm : drop(s.mm, vm) };
+    }
     case 'notifier.registered': {
       const { vm, mdev } = o.payload;
-      const c = s.containers[vm]!;
-      return setC(vm, { ...c, notifiers: put(c.notifiers, mdev, true as const) });
+      const c = ofMdev(vm, mdev)!;
+      return setC({ ...c, notifiers: put(c.notifiers, mdev, true as const) });
     }
     case 'pages.pinned': {
       const { vm, mdev, pages } = o.payload;
-      const c = s.containers[vm]!;
+      const c = ofMdev(vm, mdev)!;
       const mine = { ...(c.pins[mdev] ?? {}) };
       for (const g of pages) mine[g] = (mine[g] ?? 0) + 1;
-      return setC(vm, { ...c, pins: put(c.pins, mdev, mine) });
+      return setC({ ...c, pins: put(c.pins, mdev, mine) });
     }
     case 'pages.unpinned': {
       const { vm, mdev, pages } = o.payload;
-      const c = s.containers[vm]!;
+      const c = ofMdev(vm, mdev)!;
       const mine = { ...(c.pins[mdev] ?? {}) };
       for (const g of pages) if (mine[g]! > 1) mine[g]! -= 1; else delete mine[g];
-      return setC(vm, { ...c, pins: Object.keys(mine).length ? put(c.pins, mdev, mine) : drop(c.pins, mdev) });
+      return setC({ ...c, pins: Object.keys(mine).length ? put(c.pins, mdev, mine) : drop(c.pins, mdev) });
     }
     case 'dma.unmapped': {
-      const { vm, range } = o.payload;
-      const c = s.containers[vm]!;
-      return setC(vm, { ...c, unmapped: [...c.unmapped, range] });
+      const { container, range } = o.payload;
+      const c = s.containers[container]!;
+      return setC({ ...c, unmapped: [...c.unmapped, range] });
     }
     case 'call.parked':
     case 'call.resumed':

@@ -2,7 +2,8 @@ import { ERRNO, type ErrnoName } from '../../../contracts/src/index.js';
 import { cmd } from '../decider.js';
 import { answer, callerOf, parked } from '../request-reply.js';
 import { evt, releaseContainer, type VfioIn, type VfioOut } from './common.js';
-import { VFIO_UNMAP_RETRIES, type Container, type UnmapWait, type VfioState } from './state.js';
+import { VFIO_UNMAP_RETRIES, containerOfMdev, containersOf, type Container, type UnmapWait, type VfioState } from './state.js';
+import type { Caller } from '../request-reply.js';
 
 const mapped = (c: Container, page: number) => page >= 0 && page < c.ram_pages && !c.unmapped.some(([a, b]) => page >= a && page < b);
 
@@ -19,9 +20,9 @@ function pinsIn(c: Container, a: number, b: number): Record<string, number[]> {
 /** vfio_iommu_type1_pin_pages (DOMAIN.md §3, non-IOMMU path). */
 export function pinPages(s: VfioState, input: VfioIn<'vfio_pin_pages'>): VfioOut[] {
   const p = input.payload;
-  const c = s.containers[p.vm];
+  const c = containerOfMdev(s, p.vm, p.mdev);
   const no = (errno: ErrnoName, why: string) => [evt('pin_pages.rejected', { vm: p.vm, mdev: p.mdev, errno, why }), ...answer(callerOf(input), { ret: -ERRNO[errno] })];
-  if (!c) return no('ENODEV', 'no container');
+  if (!c) return no('ENODEV', 'no container holds the mdev\'s group');
   if (!c.v2) return no('EACCES', 'not a v2 container');
   if (!c.notifiers[p.mdev]) return no('EINVAL', 'no VFIO_IOMMU_NOTIFY_DMA_UNMAP notifier registered');
   const bad = p.pages.find((g) => !mapped(c, g));
@@ -32,29 +33,53 @@ export function pinPages(s: VfioState, input: VfioIn<'vfio_pin_pages'>): VfioOut
 /** vfio_iommu_type1_unpin_pages */
 export function unpinPages(s: VfioState, input: VfioIn<'vfio_unpin_pages'>): VfioOut[] {
   const p = input.payload;
-  const c = s.containers[p.vm];
+  const c = containerOfMdev(s, p.vm, p.mdev);
   if (!c) return [];
   const pins = c.pins[p.mdev] ?? {};
   const pages = p.pages.filter((g) => pins[g]);
   return pages.length ? [evt('pages.unpinned', { vm: p.vm, mdev: p.mdev, pages })] : [];
 }
 
-/** VFIO_IOMMU_UNMAP_DMA: notify the vendor drivers that pinned inside, retry, BUG_ON after 10 (§3). */
+/**
+ * VFIO_IOMMU_UNMAP_DMA: notify the vendor drivers that pinned inside, retry, BUG_ON after 10 (§3).
+ * QEMU's memory listener unmaps the range from each container of the VM, one after the other.
+ */
 export function dmaUnmap(s: VfioState, input: VfioIn<'step.dma_unmap'>): VfioOut[] {
   const p = input.payload;
-  const c = s.containers[p.vm];
+  const [first, ...rest] = containersOf(s, p.vm).map((c) => c.id);
   const caller = callerOf(input);
-  if (!c) return answer(caller, { ret: -ERRNO.ENODEV });
+  if (!first) return answer(caller, { ret: -ERRNO.ENODEV });
   const a = Math.floor(p.gpa / 4096), b = Math.ceil((p.gpa + p.size) / 4096);
   if (b <= a) return answer(caller, { ret: -ERRNO.EINVAL });
-  return unmapRound(s, input.id, { kind: 'unmap', vm: p.vm, caller, range: [a, b], retries: 0 });
+  return unmapRound(s, input.id, { kind: 'unmap', vm: p.vm, container: first, rest, caller, range: [a, b], retries: 0 });
+}
+
+/**
+ * The release of a VM's containers `ids`, in order (vfio_iommu_type1_release of each): one whose
+ * vendor drivers still pin pages is unmapped first (vfio_iommu_unmap_unpin_all, issue 10 §4), and the
+ * rest follow when that is done; then the caller is answered.
+ */
+export function releaseAll(s: VfioState, tag: string, vm: string, caller: Caller, ids: string[]): VfioOut[] {
+  const out: VfioOut[] = [];
+  for (const [k, id] of ids.entries()) {
+    const c = s.containers[id]!;
+    if (Object.keys(c.pins).length) return [...out, ...unmapRound(s, tag, { kind: 'unmap', vm, container: id, rest: ids.slice(k + 1), caller, range: [0, c.ram_pages], retries: 0, release: true })];
+    out.push(...releaseContainer(c));
+  }
+  return [...out, ...answer(caller, { ret: 0 })];
 }
 
 export function unmapRound(s: VfioState, tag: string, w: UnmapWait): VfioOut[] {
-  const c = s.containers[w.vm]!;
+  const c = s.containers[w.container]!;
   const pinned = pinsIn(c, w.range[0], w.range[1]);
   const mdevs = Object.keys(pinned);
-  if (!mdevs.length) return [evt('dma.unmapped', { vm: w.vm, range: w.range }), ...(w.release ? releaseContainer(s, w.vm, w.caller) : answer(w.caller, { ret: 0 }))];
+  if (!mdevs.length) {
+    const unmapped = evt('dma.unmapped', { vm: w.vm, container: c.id, range: w.range });
+    if (w.release) return [unmapped, ...releaseContainer(c), ...releaseAll(s, tag, w.vm, w.caller, w.rest)];
+    const [next, ...rest] = w.rest;
+    if (next) return [unmapped, ...unmapRound(s, tag, { ...w, container: next, rest, retries: 0 })];
+    return [unmapped, ...answer(w.caller, { ret: 0 })];
+  }
   if (w.retries > VFIO_UNMAP_RETRIES) {
     // BUG_ON(++retries > 10): the vendor driver never unpinned (bug #17)
     return [

@@ -1,8 +1,14 @@
 import type { NestingOpKind, PolicyValues } from '../../../contracts/src/index.js';
 import type { Caller } from '../request-reply.js';
 
-/** struct vfio_iommu of one VM's container (vfio_iommu_type1.c) */
+/**
+ * struct vfio_iommu of one container (vfio_iommu_type1.c). A VM may hold several (DOMAIN.md §7.15):
+ * QEMU opens a new container when a group cannot join an existing one (a v2+ nesting container takes
+ * one group), each with its own domains; the first has the VM's name as its id, the next `vm.c2`, ...
+ */
 export interface Container {
+  id: string;
+  vm: string;
   /** VFIO_TYPE1_NESTING_IOMMU: nesting = v2 = true */
   nesting: boolean;
   v2: boolean;
@@ -13,8 +19,8 @@ export interface Container {
   groups: Record<string, { mdev_group: boolean; devices: string[] }>;
   /** nesting_info is set only on the domain path */
   nesting_info: boolean;
-  /** vfio_mm: the PASIDs this VM's mm owns */
-  vmm: { pasids: number[] } | null;
+  /** the container holds a reference on the VM's vfio_mm (taken at its first IOMMU-backed nesting attach) */
+  vmm: boolean;
   /** guest RAM pages QEMU mapped (VFIO_IOMMU_MAP_DMA at GPA 0), minus what was unmapped since */
   ram_pages: number;
   unmapped: Array<[number, number]>;
@@ -68,6 +74,8 @@ export interface ResolvedDev {
 interface AttachCommon {
   kind: 'attach';
   vm: string;
+  /** the container the group is joining */
+  container: string;
   caller: Caller;
   group: string;
   devices: string[];
@@ -90,6 +98,10 @@ export interface UnmapWait {
   caller: Caller;
   range: [number, number];
   retries: number;
+  /** the container unmapped now */
+  container: string;
+  /** the VM's other containers, unmapped (or released) after this one: QEMU unmaps from each */
+  rest: string[];
   /** the unmap of all of a teardown (vfio_iommu_unmap_unpin_all): the container is released after it */
   release?: true;
 }
@@ -103,7 +115,30 @@ export interface VfioState {
   containers: Record<string, Container>;
   /** continuations keyed by the tag of the request they wait on (request-reply.ts) */
   calls: Record<string, VfioOp>;
+  /** the containers of each VM, in the order QEMU opened them */
+  vms: Record<string, string[]>;
+  /** vfio_mm is per mm, not per container: the PASIDs each VM's mm owns, shared by its nesting containers */
+  mm: Record<string, number[]>;
 }
+
+/** The containers of a VM, in the order QEMU opened them. */
+export const containersOf = (s: VfioState, vm: string): Container[] => (s.vms[vm] ?? []).map((id) => s.containers[id]!);
+
+/** The container whose groups hold `mdev` (its VFIO device was opened through that container). */
+export const containerOfMdev = (s: VfioState, vm: string, mdev: string): Container | undefined =>
+  containersOf(s, vm).find((c) => Object.values(c.groups).some((g) => g.devices.includes(mdev)));
+
+/** The VM's vfio_mm PASIDs, or null when no container of the VM holds a vfio_mm. */
+export const vmmOf = (s: VfioState, vm: string): number[] | null => (containersOf(s, vm).some((c) => c.vmm) ? (s.mm[vm] ?? []) : null);
+
+/**
+ * The container a VM-wide ioctl is issued on (PASID_REQUEST, NESTING_OP): the first with an IOMMU
+ * domain (nesting_info, where QEMU registered its IOMMU context), else the first.
+ */
+export const primaryContainer = (s: VfioState, vm: string): Container | undefined => {
+  const cs = containersOf(s, vm);
+  return cs.find((c) => c.nesting_info) ?? cs[0];
+};
 
 export const VFIO_UNMAP_RETRIES = 10;
 

@@ -2,7 +2,7 @@ import { ERRNO, NESTING_OP_NAMES, type Reply } from '../../../contracts/src/inde
 import { cmd } from '../decider.js';
 import { answer, parked, type Caller } from '../request-reply.js';
 import { evt, type DevFn, type VfioOut } from './common.js';
-import { hpasidOf, type NestKind, type NestWalk, type VfioState, type WalkDev } from './state.js';
+import { containersOf, hpasidOf, type NestKind, type NestWalk, type VfioState, type WalkDev } from './state.js';
 import { vfioDevBindGpasidFn } from './vfio-dev-bind-gpasid-fn.js';
 import { vfioDevCacheInvalidateFn } from './vfio-dev-cache-invalidate-fn.js';
 import { vfioDevUnbindGpasidFn } from './vfio-dev-unbind-gpasid-fn.js';
@@ -21,12 +21,14 @@ const OP_NAME = { bind: NESTING_OP_NAMES[0], unbind: NESTING_OP_NAMES[1], inval:
 const opNow = (w: NestWalk): NestKind => (w.unwinding ? 'unbind' : w.op);
 
 /**
- * Starts a walk of `kind` on `vm`'s container (`tag`: the id of the input handled now). `thenFree`:
- * the PASIDs of a FREE or a teardown, unbound one walk each (`data` is { hpasid } of the first).
+ * Starts a walk of `kind` on `vm`'s containers (`tag`: the id of the input handled now): every device
+ * of each container with an IOMMU domain, container after container (QEMU issues the op on each
+ * container that registered an IOMMU context). `thenFree`: the PASIDs of a FREE or a teardown,
+ * unbound one walk each (`data` is { hpasid } of the first).
  */
 export function startWalk(s: VfioState, tag: string, vm: string, kind: NestKind, data: object, caller: Caller, thenFree?: number[], teardown?: boolean): VfioOut[] {
-  const c = s.containers[vm]!;
-  const devs: WalkDev[] = c.domain_list.flatMap((d) => d.groups.flatMap((g) => c.groups[g]!.devices.map((dev) => ({ domain: d.domain, group: g, dev, mdev_group: c.groups[g]!.mdev_group }))));
+  const devs: WalkDev[] = containersOf(s, vm).filter((c) => c.nesting_info).flatMap((c) =>
+    c.domain_list.flatMap((d) => d.groups.flatMap((g) => c.groups[g]!.devices.map((dev) => ({ domain: d.domain, group: g, dev, mdev_group: c.groups[g]!.mdev_group })))));
   const walk: NestWalk = { kind: 'nest', op: kind, vm, caller, devs, i: 0, stage: 'resolve', bound: [], data, firstErr: 0, done: 0, ...(thenFree ? { thenFree } : {}), ...(teardown ? { teardown: true } : {}) };
   const started = evt('nesting_op.started', { vm, op: OP_NAME[kind], devices: devs.map((d) => d.dev), ...(thenFree ? { for: teardown ? 'teardown' : 'free', pasid: hpasidOf(walk) } : {}) });
   return [started, ...stepWalk(s, tag, walk)];

@@ -1,20 +1,39 @@
 import { ERRNO, type Reply } from '../../../contracts/src/index.js';
 import { cmd, type Command } from '../decider.js';
 import { answer, callerOf, parked } from '../request-reply.js';
-import { evt, type VfioIn, type VfioOut } from './common.js';
-import type { AttachWalk, ResolvedDev, VfioState } from './state.js';
+import { evt, openContainer, type VfioIn, type VfioOut } from './common.js';
+import { containersOf, type AttachWalk, type Container, type ResolvedDev, type VfioState } from './state.js';
 
-/** vfio_iommu_type1_attach_group (DOMAIN.md §3): resolve every device, then a domain, then (aux-)attach. */
+/** The check vfio_iommu_type1_attach_group makes before any device: a v2+ nesting container takes one group. */
+const refuses = (s: VfioState, c: Container): boolean =>
+  s.policy!['vfio.singleton_nesting_container'] && c.nesting && (c.domain_list.length > 0 || c.external_domain.length > 0);
+
+/**
+ * QEMU's vfio_connect_container, then vfio_iommu_type1_attach_group (DOMAIN.md §3, §7.15): the group
+ * joins the first container of the VM that takes it (VFIO_GROUP_SET_CONTAINER); when every one refuses,
+ * QEMU opens a new container of the same type. With `container` the step names one container, and
+ * its refusal is the answer. Then: resolve every device, a domain, (aux-)attach.
+ */
 export function attachGroup(s: VfioState, input: VfioIn<'step.vfio_attach_group'>): VfioOut[] {
   const p = input.payload;
   const caller = callerOf(input);
-  const c = s.containers[p.vm];
-  if (!c) return answer(caller, { ret: -ERRNO.ENODEV });
-  if (s.policy!['vfio.singleton_nesting_container'] && c.nesting && (c.domain_list.length || c.external_domain.length)) {
-    return [evt('attach_group.rejected', { vm: p.vm, group: p.group, errno: 'EINVAL', why: 'nesting container already has a group (singleton)' }), ...answer(caller, { ret: -ERRNO.EINVAL })];
+  const cs = containersOf(s, p.vm);
+  if (!cs.length) return answer(caller, { ret: -ERRNO.ENODEV });
+  const rejected = (c: Container) => evt('attach_group.rejected', { vm: p.vm, container: c.id, group: p.group, errno: 'EINVAL', why: 'nesting container already has a group (singleton)' });
+  const start = (container: string): VfioOut[] => {
+    const w: AttachWalk = { kind: 'attach', vm: p.vm, container, caller, group: p.group, devices: p.mdevs, resolved: [], stage: 'resolve', i: 0 };
+    return [parked(input.id, w), cmd('mdev-parent', 'vfio_mdev_get_iommu_device', { mdev: p.mdevs[0]!, tag: input.id })];
+  };
+  if (p.container !== undefined) {
+    const c = s.containers[p.container];
+    if (!c || c.vm !== p.vm) return answer(caller, { ret: -ERRNO.ENODEV });
+    return refuses(s, c) ? [rejected(c), ...answer(caller, { ret: -ERRNO.EINVAL })] : start(c.id);
   }
-  const w: AttachWalk = { kind: 'attach', vm: p.vm, caller, group: p.group, devices: p.mdevs, resolved: [], stage: 'resolve', i: 0 };
-  return [parked(input.id, w), cmd('mdev-parent', 'vfio_mdev_get_iommu_device', { mdev: p.mdevs[0]!, tag: input.id })];
+  const taker = cs.find((c) => !refuses(s, c));
+  if (taker) return start(taker.id);
+  // every container refused (-EINVAL): QEMU opens another, VFIO_SET_IOMMU of the first's type
+  const opened = openContainer(s, p.vm, cs[0]!.nesting, `no container of ${p.vm} took group ${p.group}`);
+  return [...cs.map(rejected), opened.event, ...start(opened.container)];
 }
 
 function attachCall(tag: string, w: AttachWalk & { stage: 'attach' }, i: number): Command {
@@ -53,11 +72,11 @@ export function attachReply(s: VfioState, tag: string, w: AttachWalk, r: Reply):
       }
       // any device not IOMMU-backed, or a mix of parents: the group goes to external_domain, silently
       return [
-        evt('group.attached', { vm: w.vm, group: w.group, devices: w.devices, where: 'external_domain', why, iommuDevices: resolved.map((x) => x.iommuDevice) }),
+        evt('group.attached', { vm: w.vm, container: w.container, group: w.group, devices: w.devices, where: 'external_domain', why, iommuDevices: resolved.map((x) => x.iommuDevice) }),
         ...answer(w.caller, { ret: 0 }),
       ];
     }
-    const c = s.containers[w.vm]!;
+    const c = s.containers[w.container]!;
     return [parked(tag, { ...w, resolved, stage: 'domain' }), cmd('host-vtd', 'iommu_domain_alloc', { vm: w.vm, nesting: c.nesting, tag })];
   }
   const failed = [evt('attach_group.failed', { vm: w.vm, group: w.group, ret: r.ret }), ...answer(w.caller, { ret: r.oops ? r.ret : -ERRNO.EIO, ...(r.oops ? { oops: r.oops } : {}) })];
@@ -71,9 +90,9 @@ export function attachReply(s: VfioState, tag: string, w: AttachWalk, r: Reply):
   }
   const i = w.i + 1;
   if (i < w.devices.length) return [parked(tag, { ...w, i }), attachCall(tag, w, i)];
-  const c = s.containers[w.vm]!;
-  const out: VfioOut[] = [evt('group.attached', { vm: w.vm, group: w.group, devices: w.devices, where: 'domain_list', domain: w.domain, did: w.did, nesting_info: c.nesting })];
-  if (c.nesting && !c.vmm) out.push(evt('vfio_mm.get', { vm: w.vm }));
+  const c = s.containers[w.container]!;
+  const out: VfioOut[] = [evt('group.attached', { vm: w.vm, container: c.id, group: w.group, devices: w.devices, where: 'domain_list', domain: w.domain, did: w.did, nesting_info: c.nesting })];
+  if (c.nesting && !c.vmm) out.push(evt('vfio_mm.get', { vm: w.vm, container: c.id }));
   out.push(...answer(w.caller, { ret: 0 }));
   return out;
 }

@@ -1,7 +1,7 @@
 import { ERRNO, NESTING_OP_MASK, NESTING_OP_MINSZ, NESTING_OP_NAMES, type ErrnoName } from '../../../contracts/src/index.js';
 import { answer, callerOf } from '../request-reply.js';
 import { evt, type VfioIn, type VfioOut } from './common.js';
-import type { NestKind, VfioState } from './state.js';
+import { primaryContainer, type NestKind, type VfioState } from './state.js';
 import { vfioIommuHandlePgtblOp } from './vfio-iommu-handle-pgtbl-op.js';
 import { vfioIommuType1CacheInvalidate } from './vfio-iommu-type1-cache-invalidate.js';
 
@@ -26,7 +26,9 @@ export function vfioIommuType1NestingOp(s: VfioState, input: VfioIn<'VFIO_IOMMU_
   const { vm } = input.payload;
   const arg = nestingOpArg(input.payload.op);
   const caller = callerOf(input);
-  const c = s.containers[vm];
+  // QEMU issues it through its IOMMU context, registered by each container with an IOMMU domain
+  // (nesting_info); the walk then covers the devices of every such container of the VM, in order
+  const c = primaryContainer(s, vm);
   const flags = arg?.flags;
   const code = isInt(flags) ? flags & NESTING_OP_MASK : -1;
   const kind: NestKind | undefined = KINDS[code];

@@ -2,7 +2,7 @@ import { ERRNO, PASID_REQUEST_MINSZ, VFIO_IOMMU_FLAG_ALLOC_PASID, VFIO_IOMMU_FLA
 import { cmd } from '../decider.js';
 import { answer, callerOf, parked } from '../request-reply.js';
 import { evt, freePasids, type VfioIn, type VfioOut } from './common.js';
-import type { AllocWait, VfioState } from './state.js';
+import { primaryContainer, vmmOf, type AllocWait, type VfioState } from './state.js';
 import { startWalk } from './vfio-iommu-for-each-dev.js';
 
 const isInt = (x: unknown): x is number => Number.isInteger(x);
@@ -26,7 +26,8 @@ export function vfioIommuType1PasidRequest(s: VfioState, input: VfioIn<'VFIO_IOM
   const { vm } = input.payload;
   const req = pasidRequestArg(input.payload.req);
   const caller = callerOf(input);
-  const c = s.containers[vm];
+  // QEMU issues it on a container of the VM; the vfio_mm is the mm's, the same through each
+  const c = primaryContainer(s, vm);
   const fail = (errno: ErrnoName, why: string) => [evt('pasid_request.rejected', { vm, errno, why }), ...answer(caller, { ret: -ERRNO[errno] })];
   if (!c) return fail('ENODEV', 'no container');
   if (!req || !isInt(req.argsz) || req.argsz < PASID_REQUEST_MINSZ) return fail('EINVAL', 'argsz < minsz');
@@ -35,17 +36,18 @@ export function vfioIommuType1PasidRequest(s: VfioState, input: VfioIn<'VFIO_IOM
   if (!alloc && !free) return fail('EINVAL', 'flags must be exactly one of ALLOC or FREE');
   const min = req.range?.min, max = req.range?.max;
   if (!isInt(min) || !isInt(max) || min > max) return fail('EINVAL', 'range.min > range.max');
-  if (!c.vmm) return fail(s.policy!['vfio.no_vmm_errno'], 'no vfio_mm (not nesting, or no IOMMU domain)');
+  const vmm = c.vmm ? vmmOf(s, vm) : null;
+  if (!vmm) return fail(s.policy!['vfio.no_vmm_errno'], 'no vfio_mm (not nesting, or no IOMMU domain)');
   if (free) {
     // vfio_pasid_free_range: frees every owned PASID in the range under pasid_lock, always 0
-    const owned = c.vmm.pasids.filter((x) => x >= min && x <= max);
+    const owned = vmm.filter((x) => x >= min && x <= max);
     if (owned.length && s.policy!['vfio.pasid_free_unbinds']) {
       // IOASID notifier -> intel_svm_free_async_fn: unbind (teardown + drain) on every device first
       return startWalk(s, input.id, vm, 'unbind', { hpasid: owned[0] }, caller, owned);
     }
     return [...freePasids(vm, owned), ...answer(caller, { ret: 0 })];
   }
-  if (c.vmm.pasids.length >= s.policy!['vfio.pasid_quota']) return fail(s.policy!['vfio.pasid_alloc_fail_errno'], 'vfio_mm PASID quota reached');
+  if (vmm.length >= s.policy!['vfio.pasid_quota']) return fail(s.policy!['vfio.pasid_alloc_fail_errno'], 'vfio_mm PASID quota reached');
   const wait: AllocWait = { kind: 'alloc', vm, caller, range: [min, max] };
   return [parked(input.id, wait), cmd('host-vtd', 'ioasid_alloc', { set: vm, min, max, tag: input.id })];
 }

@@ -1,6 +1,6 @@
 import { answer, type Caller } from '../request-reply.js';
-import { freePasids, releaseContainer, type VfioOut } from './common.js';
-import { unmapRound } from './pins.js';
+import { freePasids, type VfioOut } from './common.js';
+import { releaseAll } from './pins.js';
 import type { VfioState } from './state.js';
 
 /**
@@ -13,7 +13,5 @@ import type { VfioState } from './state.js';
 export function afterUnbinds(s: VfioState, tag: string, w: { vm: string; caller: Caller; thenFree?: number[]; teardown?: boolean }): VfioOut[] {
   const freed = freePasids(w.vm, w.thenFree ?? []);
   if (!w.teardown) return [...freed, ...answer(w.caller, { ret: 0 })];
-  const c = s.containers[w.vm]!;
-  if (Object.keys(c.pins).length) return [...freed, ...unmapRound(s, tag, { kind: 'unmap', vm: w.vm, caller: w.caller, range: [0, c.ram_pages], retries: 0, release: true })];
-  return [...freed, ...releaseContainer(s, w.vm, w.caller)];
+  return [...freed, ...releaseAll(s, tag, w.vm, w.caller, s.vms[w.vm] ?? [])];
 }
