@@ -57,8 +57,8 @@ export interface HostVtdState {
   mem: Record<string, Record<number, { gpa: number; w: boolean }>>;
   /** the page-request queue between head and tail, and whether the PRQ thread has work */
   prq: Queued[];
-  /** reported page requests awaiting the guest's page response: `${rid}:${pasid}:${prg}` */
-  pendingFaults: Record<string, { vm: string; needsResponse: boolean }>;
+  /** reported page requests with LAST_PAGE (LPIG or PDP) awaiting the guest's page response: `${rid}:${pasid}:${prg}` */
+  pendingFaults: Record<string, { vm: string }>;
   /** flushes and teardowns parked on a device's devTLB completion, by the tag of their request */
   calls: Record<string, HostWait>;
   /** the machine died: a host driver dereferenced NULL */
