@@ -61,8 +61,17 @@ describe('intel_svm_unbind_gpasid: success', () => {
     bound('mainline', { 'vtd.fpd_on_teardown': true }).when(unbind(P)).then(returns(0), emits('pasid_entry.cleared', { pasid: P, fpd: true }));
   });
 
-  it('bug #7: with sdev->sid never set (v7) the devTLB flush goes to 00:00.0, not to the device', () => {
-    bound('v7').when(unbind(P)).then(returns(0), emits('qi.devtlb', { sid: '00:00.0', pasid: P, why: 'teardown' }), sends('mdev-parent', 'devtlb_invalidate', { rid: '00:00.0' }));
+  it('bug #7 does not reach the teardown: with sdev->sid never set (v7) the teardown and drain devTLB descriptors still take the device\'s sid from device_domain_info', () => {
+    bound('v7')
+      .when(unbind(P))
+      .then(
+        returns(0),
+        emits('qi.devtlb', { sid: RID, pasid: P, why: 'teardown' }),
+        emits('qi.devtlb', { sid: RID, pasid: P, why: 'drain' }),
+        emits('qi.drain', { pasid: P, sid: RID }),
+        sends('mdev-parent', 'devtlb_invalidate', { rid: RID }),
+        sendsTimes('mdev-parent', 'devtlb_invalidate', 2),
+      );
   });
 
   it('bug #10: before page-request draining (v2) the sdev goes right after the flushes, undrained', () => {
@@ -138,7 +147,7 @@ describe('intel_svm_unbind_gpasid: a surprise-removed device (bug #16)', () => {
   const removed: Input = { type: 'pci_surprise_removal', from: 'mdev-parent', payload: { rid: RID } };
 
   it('v7: the devTLB invalidation gets an ITE, qi_submit_sync resubmits forever: the CPU hangs, no answer', () => {
-    bound('v7', { 'vtd.bind_sets_sdev_sid': true })
+    bound('v7')
       .when(unbind(P))
       .where({ devtlb_invalidate: { ret: -EIO, detail: { rid: RID } } })
       .then(doesNotReturn, emits('qi.ite', { rid: RID, pasid: P }), emits('qi.hung', { rid: RID, fn: 'qi_submit_sync' }), doesNotEmit('svm.unbound'));

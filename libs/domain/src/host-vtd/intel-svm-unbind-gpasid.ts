@@ -46,11 +46,11 @@ export function intelSvmUnbindGpasid(s: HostVtdState, input: HostInputOf<'iommu_
     flushPasidCache(s, did, pasid, 'teardown'),
     flushPiotlb(s, did, pasid, 'all', 'teardown'),
   ];
-  const w: UnbindWait = { kind: 'unbind', caller, vm: p.vm, dev, pasid, acks: 0, stage: 'flush', sid: sdev.sid, unwind: !!p.unwind };
-  // devtlb_invalidation_with_pasid: not in caching mode, and only when ATS is on (info->ats_enabled)
+  const w: UnbindWait = { kind: 'unbind', caller, vm: p.vm, dev, pasid, acks: 0, stage: 'flush', unwind: !!p.unwind };
+  // devtlb_invalidation_with_pasid: not in caching mode, and only when ATS is on (info->ats_enabled);
+  // the sid is the device's own (info->bus, info->devfn), not sdev->sid: bug #7 does not reach it
   if (!s.host!.caching_mode && s.devices[dev]?.ats) {
-    // the devTLB flush goes to sdev->sid (bug #7: never set, so to 00:00.0)
-    const f = devtlbFlush(s, input.id, sdev.sid ?? '00:00.0', pasid, 'all', 'teardown');
+    const f = devtlbFlush(s, input.id, dev, pasid, 'all', 'teardown');
     for (const o of f.outs) outs.push(o);
     if (f.awaited) return [...outs, parked(input.id, { ...w, acks: 1 })];
   }
@@ -68,7 +68,8 @@ export function afterFlush(s: HostVtdState, tag: string, w: UnbindWait): HostOut
     // wait until the PRQ holds no entry for this PASID: the held PRQ thread runs now
     const ring = s.prq;
     const thread = ring.some((r) => r.pasid === w.pasid) ? runPrqThread(s, ring, `drain of PASID ${w.pasid}`) : [];
-    const sid = w.sid ?? '00:00.0';
+    // the drain's sid is PCI_DEVID(info->bus, info->devfn) too
+    const sid = w.dev;
     const did = s.pasidTable[w.dev]?.[w.pasid]?.did ?? 0;
     // [wait(FENCE), PIOTLB(NONG), devTLB(PASID)] with QI_OPT_WAIT_DRAIN: requests issued before the ack reach the
     // queue; the devTLB descriptor's qw1 is 0: one page at address 0, not the whole device TLB (§7.10)

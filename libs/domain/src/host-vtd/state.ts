@@ -18,12 +18,12 @@ export interface IotlbEntry {
  * What the host parks while qi_submit_sync waits for a device's devTLB invalidation completion (the
  * wait descriptor after a DEIOTLB descriptor), resumed by the device's `devtlb_invalidate.ret`:
  * - `unbind`: intel_svm_unbind_gpasid's teardown, at its `flush` (intel_pasid_tear_down_entry) or
- *   `drain` (intel_svm_drain_prq) stage; `sid` is sdev->sid (bug #7: null when never set);
+ *   `drain` (intel_svm_drain_prq) stage;
  * - `inval`: intel_iommu_sva_invalidate's devTLB flush, answering `ret` when it completes.
  * `caller` is who called the driver and waits for its answer.
  */
 export type HostWait =
-  | { kind: 'unbind'; caller: Caller; vm: string; dev: string; pasid: number; acks: number; stage: 'flush' | 'drain'; sid: string | null; unwind: boolean }
+  | { kind: 'unbind'; caller: Caller; vm: string; dev: string; pasid: number; acks: number; stage: 'flush' | 'drain'; unwind: boolean }
   | { kind: 'inval'; caller: Caller; vm: string; dev: string; pasid: number; acks: number; ret: number };
 
 /** A page request between the PRQ's head and tail, with the mdev that issued it. */
