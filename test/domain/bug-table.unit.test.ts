@@ -59,7 +59,7 @@ describe('violations cite the entries that prove them', () => {
   });
 
   it('#10: drain-before-reuse cites the free and the page request still in the PRQ', async () => {
-    const r = await run('scenarios/prq-no-drain-pasid-reuse.yaml', 'v8', { 'vtd.drain_prq': false });
+    const r = await run('scenarios/prq-no-drain-pasid-reuse.yaml', 'mainline', { 'vtd.drain_prq': false });
     const v = r.report.violations.find((x) => x.invariant === 'drain-before-reuse')!;
     expect(v.events.map((s) => at(r, s).type).sort()).toEqual(['ioasid.freed', 'page_request.issued']);
   });

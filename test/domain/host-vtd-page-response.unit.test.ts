@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ENODEV, RID, emits, given, holds, returns, sends, type Input } from './gwt.js';
-import { gpasidBindData, ioasid_alloc, iommu_aux_attach_device, iommu_domain_alloc, iommu_sva_bind_gpasid, runOpen } from './inputs.js';
+import { EINVAL, ENODEV, RID, doesNotEmit, emits, given, holds, returns, sends, sendsTimes, type Input } from './gwt.js';
+import { gpasidBindData, ioasid_alloc, iommu_aux_attach_device, iommu_domain_alloc, iommu_sva_bind_gpasid, page_request, runOpen } from './inputs.js';
 
 // iommu_page_response -> intel_svm_page_response (DOMAIN.md §2.6.4, §7.12): the core finds the pending
 // fault, calls the driver, then takes the fault off the list whatever the driver returned; the driver
@@ -8,18 +8,14 @@ import { gpasidBindData, ioasid_alloc, iommu_aux_attach_device, iommu_domain_all
 
 const P = 3; // vm1's PASID, bound on dsa0 in guest mode
 
-/** A page request from mdev1's device on P (LPIG: the device waits for the group's response). */
-const pageRequest: Input = {
-  type: 'page_request', from: 'mdev-parent',
-  payload: { mdev: 'mdev1', req: { rid: RID, pasid_present: true, pasid: P, addr: 0x800000, rd_req: true, wr_req: false, exe_req: false, pm_req: false, lpig: true, prg_index: 5, priv_data_present: false } },
-};
 const response = (vm: string, code: number): Input => ({
   type: 'iommu_page_response', from: 'guest-viommu',
   payload: { vm, rid: RID, msg: { argsz: 32, version: 1, flags: 1, pasid: P, grpid: 5, code }, tag: 'guest.1' },
 });
-const reported = () => given<{ pendingFaults: Record<string, unknown> }>(
+/** mainline (the reporting thread): mdev1's device asked for a page on P, group 5 (LPIG unless `over` says otherwise). */
+const reported = (over: Record<string, unknown> = {}) => given<{ pendingFaults: Record<string, unknown> }>(
   'host-vtd', runOpen('mainline'), iommu_domain_alloc('vm1'), iommu_aux_attach_device('vm1', 1, 'mdev1'), ioasid_alloc('vm1', P),
-  iommu_sva_bind_gpasid({ data: gpasidBindData(P) }), pageRequest,
+  iommu_sva_bind_gpasid({ data: gpasidBindData(P) }), page_request(P, over),
 );
 
 describe('iommu_page_response', () => {
@@ -35,6 +31,21 @@ describe('iommu_page_response', () => {
         emits('fault.discarded', { vm: 'vm1', rid: RID, pasid: P, prg: 5, errno: 'ENODEV' }),
         holds((o) => expect(o.state.pendingFaults, 'the owner\'s pending fault is gone').toEqual({})),
       );
+  });
+
+  it('DOMAIN.md §7.12: a request reported without LAST_PAGE (neither LPIG nor PDP) is not queued: its response finds nothing, -EINVAL', () => {
+    reported({ lpig: false })
+      .when(response('vm1', 0))
+      .then(
+        returns(-EINVAL),
+        emits('page_response.rejected', { vm: 'vm1', rid: RID, errno: 'EINVAL', pasid: P }),
+        doesNotEmit('fault.responded'),
+        sendsTimes('mdev-parent', 'page_group_response', 0),
+      );
+  });
+
+  it('DOMAIN.md §7.12: with PDP (LAST_PAGE set by intel_svm_prq_report) the fault is queued and the response goes out', () => {
+    reported({ lpig: false, priv_data_present: true }).when(response('vm1', 0)).then(returns(0), sends('mdev-parent', 'page_group_response', { pasid: P, prg: 5, code: 0 }));
   });
 
   it('the driver passes the code through: FAILURE goes to the device as 2', () => {

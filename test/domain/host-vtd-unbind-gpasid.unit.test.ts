@@ -40,6 +40,9 @@ describe('intel_svm_unbind_gpasid: success', () => {
         emits('qi.piotlb', { did: 2, pasid: P, granu: 'NONG_PASID', why: 'teardown' }),
         emits('qi.devtlb', { sid: RID, pasid: P, addr: 0, npages: -1, why: 'teardown' }),
         emits('qi.drain', { pasid: P, sid: RID, opts: 'WAIT_DRAIN', fence: true }),
+        // the drain's devTLB descriptor has qw1 = 0: one page at address 0 (DOMAIN.md §7.10)
+        emits('qi.devtlb', { sid: RID, pasid: P, addr: 0, npages: 1, why: 'drain' }),
+        sends('mdev-parent', 'devtlb_invalidate', { rid: RID, pasid: P, first: 0, npages: 1 }),
         emits('svm.unbound', { vm: 'vm1', dev: RID, hpasid: P, unwind: false, drained: true }),
         // the PASID itself stays allocated: VFIO owns it
         doesNotEmit('ioasid.freed'),
@@ -53,13 +56,22 @@ describe('intel_svm_unbind_gpasid: success', () => {
       .then(doesNotReturn, sends('mdev-parent', 'devtlb_invalidate', { rid: RID, pasid: P, first: 0, npages: null }), emits('call.parked'), doesNotEmit('qi.drain'), doesNotEmit('svm.unbound'));
   });
 
-  it('bug #15: FPD is set in the cleared entry from "Disable non-recoverable fault processing before unbind" (v8, mainline), not in v7', () => {
-    bound('mainline').when(unbind(P)).then(returns(0), emits('pasid_entry.cleared', { pasid: P, fpd: true }));
-    bound('v7').when(unbind(P)).then(returns(0), emits('pasid_entry.cleared', { pasid: P, fpd: false }));
+  it('bug #15 (DOMAIN.md §7.10): unbind_gpasid passes fault_ignore = false, so no preset sets FPD; only the override does', () => {
+    for (const preset of ['v7', 'v8', 'mainline']) bound(preset).when(unbind(P)).then(returns(0), emits('pasid_entry.cleared', { pasid: P, fpd: false }));
+    bound('mainline', { 'vtd.fpd_on_teardown': true }).when(unbind(P)).then(returns(0), emits('pasid_entry.cleared', { pasid: P, fpd: true }));
   });
 
-  it('bug #7: with sdev->sid never set (v7) the devTLB flush goes to 00:00.0, not to the device', () => {
-    bound('v7').when(unbind(P)).then(returns(0), emits('qi.devtlb', { sid: '00:00.0', pasid: P, why: 'teardown' }), sends('mdev-parent', 'devtlb_invalidate', { rid: '00:00.0' }));
+  it('bug #7 does not reach the teardown: with sdev->sid never set (v7) the teardown and drain devTLB descriptors still take the device\'s sid from device_domain_info', () => {
+    bound('v7')
+      .when(unbind(P))
+      .then(
+        returns(0),
+        emits('qi.devtlb', { sid: RID, pasid: P, why: 'teardown' }),
+        emits('qi.devtlb', { sid: RID, pasid: P, why: 'drain' }),
+        emits('qi.drain', { pasid: P, sid: RID }),
+        sends('mdev-parent', 'devtlb_invalidate', { rid: RID }),
+        sendsTimes('mdev-parent', 'devtlb_invalidate', 2),
+      );
   });
 
   it('bug #10: before page-request draining (v2) the sdev goes right after the flushes, undrained', () => {
@@ -72,10 +84,24 @@ describe('intel_svm_unbind_gpasid: success', () => {
       .then(returns(0), doesNotEmit('qi.devtlb'), sendsTimes('mdev-parent', 'devtlb_invalidate', 0), emits('svm.unbound', { hpasid: P }));
   });
 
-  it('today\'s model: a device without ATS and PRI still gets a devTLB flush at teardown and a drain (DOMAIN.md §7.10: neither)', () => {
+  it('DOMAIN.md §7.10: a device without ATS gets no devTLB flush at teardown, and without PRI intel_svm_drain_prq returns at once', () => {
     bound('mainline', {}, { ...TOPOLOGY, parents: [{ ...DSA0, ats: false, pri: false }] })
       .when(unbind(P))
-      .then(returns(0), sendsTimes('mdev-parent', 'devtlb_invalidate', 2), emits('qi.drain', { pasid: P }));
+      .then(
+        returns(0),
+        sendsTimes('mdev-parent', 'devtlb_invalidate', 0),
+        doesNotEmit('qi.devtlb'),
+        doesNotEmit('qi.drain'),
+        emits('prq.drain_skipped', { pasid: P, dev: RID }),
+        // nothing can be pending without PRI: the unbind counts as drained
+        emits('svm.unbound', { hpasid: P, drained: true }),
+      );
+  });
+
+  it('DOMAIN.md §7.10: a device with ATS but without PRI gets the teardown devTLB flush, and no drain', () => {
+    bound('mainline', {}, { ...TOPOLOGY, parents: [{ ...DSA0, pri: false }] })
+      .when(unbind(P))
+      .then(returns(0), sendsTimes('mdev-parent', 'devtlb_invalidate', 1), emits('qi.devtlb', { why: 'teardown', npages: -1 }), doesNotEmit('qi.drain'), emits('prq.drain_skipped', { pasid: P }));
   });
 
   it('an aux device bound twice (v1, users = 2) only drops a user: the entry stays', () => {
@@ -121,7 +147,7 @@ describe('intel_svm_unbind_gpasid: a surprise-removed device (bug #16)', () => {
   const removed: Input = { type: 'pci_surprise_removal', from: 'mdev-parent', payload: { rid: RID } };
 
   it('v7: the devTLB invalidation gets an ITE, qi_submit_sync resubmits forever: the CPU hangs, no answer', () => {
-    bound('v7', { 'vtd.bind_sets_sdev_sid': true })
+    bound('v7')
       .when(unbind(P))
       .where({ devtlb_invalidate: { ret: -EIO, detail: { rid: RID } } })
       .then(doesNotReturn, emits('qi.ite', { rid: RID, pasid: P }), emits('qi.hung', { rid: RID, fn: 'qi_submit_sync' }), doesNotEmit('svm.unbound'));

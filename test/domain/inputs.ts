@@ -137,3 +137,12 @@ export const boundVm1 = (preset: string): Input[] => [
   PASID_ALLOC('vm1'),
   NESTING_OP('vm1', BIND_PGTBL, gpasidBindData(BOUND_PASID)),
 ];
+
+/**
+ * A page request descriptor from mdev1's device landing in the PRQ (page_req_dsc): a read of `addr`
+ * on `pasid`, group 5, LPIG set (the device waits for the group's response); `over` changes fields.
+ */
+export const page_request = (pasid: number, over: Record<string, unknown> = {}, mdev = 'mdev1'): Input => ({
+  type: 'page_request', from: 'mdev-parent',
+  payload: { mdev, req: { rid: RID, pasid_present: true, pasid, addr: 0x800000, rd_req: true, wr_req: false, exe_req: false, pm_req: false, lpig: true, prg_index: 5, priv_data_present: false, ...over } },
+});

@@ -142,6 +142,15 @@ export const POLICIES = {
     schema: z.boolean(),
     presets: allPresets(false, { v8: true, mainline: true }),
   } satisfies PolicyDef<boolean>,
+  'vtd.prq_report_guest': {
+    description:
+      'prq_event_thread reports a page request of a guest-mode svm to the guest (iommu_report_device_fault, DOMAIN.md §2.6). false: the v5.9-based thread of the v7/v8 tree (§7.11): no or unknown PASID is answered QI_RESP_FAILURE (0xf); a guest-mode svm has no mm (v7 06/16 dropped svm->mm = get_task_mm()), so `if (!svm->mm) goto bad_req` answers INVALID before the report (a missing sdev only WARNs there): the guest never sees a page request. true: the ~v5.13+ thread: bad requests (no PASID, non-canonical, privileged or exec+read, unknown PASID, no sdev) answered INVALID, the rest reported. Either way bad_req responds only on LPIG, or PDP with vtd.prq_respond_on_pdp',
+    source:
+      'prq_event_thread in luxis1999/linux-vsva svm.c @031c5ee2 (v5.9-rc2 base) [V]; mainline ~v5.16 svm.c [V]; v1-v6 (v5.7/v5.8 hosts) take the v7 path [M]: DOMAIN.md says nothing of their thread; the guest report (intel_svm_prq_report) came with v5.9 and v5.8\'s bind still set svm->mm to the VMM\'s mm [M], so the guest never saw the request there either',
+    schema: z.boolean(),
+    kernel: 'the v5.9-base thread (v7/v8 tree): never reported; ~v5.13: reported (mainline)',
+    presets: allPresets(false, { mainline: true }),
+  } satisfies PolicyDef<boolean>,
   'vtd.drain_prq': {
     description:
       'unbind (and free) drains the page-request queue for the PASID after the entry is cleared and the caches flushed: wait for the PRQ thread, then [wait(FENCE), PIOTLB, devTLB] with WAIT_DRAIN (bug #10)',
@@ -159,11 +168,13 @@ export const POLICIES = {
     presets: allPresets(false, { v8: true, mainline: true }),
   } satisfies PolicyDef<boolean>,
   'vtd.fpd_on_teardown': {
-    description: 'intel_pasid_tear_down_entry(fault_ignore) sets FPD in the cleared entry at unbind, so DMA still in flight makes no non-recoverable fault records (bug #15)',
-    source: '"iommu/vt-d: Disable non-recoverable fault processing before unbind" [V]; revision [M]',
-    kernel: 'intel_pasid_tear_down_entry(fault_ignore)',
+    description:
+      'what if intel_svm_unbind_gpasid passed fault_ignore = true to intel_pasid_tear_down_entry: FPD set in the cleared entry, so DMA still in flight makes no non-recoverable fault records (bug #15). No kernel does it on the gPASID path: unbind_gpasid passes false in every revision (DOMAIN.md §7.10), so every preset is false and true is an override',
+    source:
+      'intel_svm_unbind_gpasid: intel_pasid_tear_down_entry(..., false) (luxis1999/linux-vsva svm.c @031c5ee2, v5.9-rc2 base; mainline ~v5.16) [V]; "iommu/vt-d: Disable non-recoverable fault processing before unbind" is for native SVA: there only intel_mm_release (the process exiting before its driver unbinds) passes true [V]; the dev tree\'s intel_svm_free_async_fn (free before unbind) passes true too [V], which the model, routing that free through unbind_gpasid, does not show',
+    kernel: 'no kernel: unbind_gpasid passes false in every revision (an override only)',
     schema: z.boolean(),
-    presets: allPresets(false, { v8: true, mainline: true }),
+    presets: allPresets(false),
   } satisfies PolicyDef<boolean>,
   'vtd.devtlb_skip_absent': {
     description:

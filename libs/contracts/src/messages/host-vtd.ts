@@ -85,6 +85,7 @@ export type HostVtdEvents<W = unknown> = {
   'svm.bound': { vm: string; dev: string; mdev: string | null; domain: number; hpasid: number; gpasid: number; sid: string | null; owner: string | null };
   'svm.users_inc': { vm: string; dev: string; mdev: string | null; domain: number; hpasid: number; users: number; boundDomain: number };
   'svm.users_dec': { vm: string; dev: string; hpasid: number; users: number };
+  /** `drained`: intel_svm_drain_prq ran, or returned at once on a device without PRI (nothing to drain) */
   'svm.unbound': { vm: string; dev: string; hpasid: number; unwind: boolean; drained: boolean };
   /** `hpasid` as the user struct held it (unchecked) */
   'bind_gpasid.rejected': Rejected & { vm: string; dev: string; mdev: string | null; hpasid: unknown };
@@ -124,6 +125,8 @@ export type HostVtdEvents<W = unknown> = {
   'prq.queued': { req: PageRequest & { mdev: string }; rid: string; pasid: number; prg: number; mdev: string };
   'prq.pass_done': { handled: number; why: string };
   'prq.drained': { pasid: number; dev: string };
+  /** intel_svm_drain_prq returned at once: PRI is not enabled on the device, so no request can be pending */
+  'prq.drain_skipped': { pasid: number; dev: string; why: string };
   'page_request.reported': {
     vm: string; rid: string; mdev: string; pasid: number; addr: number; prg: number; lpig: boolean; pdp: boolean; write: boolean; needsResponse: boolean;
   };

@@ -11,7 +11,8 @@ import { intelSvmBindGpasid } from './intel-svm-bind-gpasid.js';
 import { intelSvmUnbindGpasid } from './intel-svm-unbind-gpasid.js';
 import { ioasidAlloc, ioasidFree } from './ioasid.js';
 import { hostConfigure, pciSurpriseRemoval } from './platform.js';
-import { intelSvmPageResponse, pageRequest, prqIrq } from './prq.js';
+import { intelSvmPageResponse } from './intel-svm-page-response.js';
+import { pageRequest, prqIrq } from './prq.js';
 import { devtlbDone } from './qi.js';
 import { evt, faultKey, memKey, type HostOut, type HostVtdState, type PasidEntry } from './state.js';
 
@@ -163,8 +164,10 @@ export const hostVtdDecider: Decider<HostVtdState, InputTo<'host-vtd'>, HostOut>
       case 'prq.pass_done':
         return { ...s, prq: [] };
       case 'page_request.reported': {
+        // iommu_report_device_fault queues only a LAST_PAGE fault for iommu_page_response (DOMAIN.md §7.12)
         const p = o.payload;
-        return { ...s, pendingFaults: put(s.pendingFaults, faultKey(p.rid, p.pasid, p.prg), { vm: p.vm, needsResponse: p.needsResponse }) };
+        if (!p.needsResponse) return s;
+        return { ...s, pendingFaults: put(s.pendingFaults, faultKey(p.rid, p.pasid, p.prg), { vm: p.vm }) };
       }
       case 'fault.responded':
       case 'fault.discarded':

@@ -39,16 +39,18 @@ export function intelSvmUnbindGpasid(s: HostVtdState, input: HostInputOf<'iommu_
   if (sdev.users > 1) return [evt('svm.users_dec', { vm: p.vm, dev, hpasid: pasid, users: sdev.users - 1 }), ...answer(caller, { ret: 0 })];
   const entry = s.pasidTable[dev]?.[pasid];
   const did = entry?.did ?? domain?.did ?? 0;
-  // intel_pasid_tear_down_entry(fault_ignore): clear (FPD if fault_ignore), PASID cache, PIOTLB, devTLB
+  // intel_pasid_tear_down_entry(fault_ignore): clear, PASID cache, PIOTLB, devTLB. unbind_gpasid passes
+  // fault_ignore = false, so no FPD (DOMAIN.md §7.10); vtd.fpd_on_teardown is the "what if" override
   const outs: HostOut[] = [
     evt('pasid_entry.cleared', { dev, pasid, did, vm: entry?.vm ?? p.vm, fpd: s.policy!['vtd.fpd_on_teardown'], via: 'intel_pasid_tear_down_entry' }),
     flushPasidCache(s, did, pasid, 'teardown'),
     flushPiotlb(s, did, pasid, 'all', 'teardown'),
   ];
-  const w: UnbindWait = { kind: 'unbind', caller, vm: p.vm, dev, pasid, acks: 0, stage: 'flush', sid: sdev.sid, unwind: !!p.unwind };
-  if (!s.host!.caching_mode) {
-    // the devTLB flush goes to sdev->sid (bug #7: never set, so to 00:00.0)
-    const f = devtlbFlush(s, input.id, sdev.sid ?? '00:00.0', pasid, 'all', 'teardown');
+  const w: UnbindWait = { kind: 'unbind', caller, vm: p.vm, dev, pasid, acks: 0, stage: 'flush', unwind: !!p.unwind };
+  // devtlb_invalidation_with_pasid: not in caching mode, and only when ATS is on (info->ats_enabled);
+  // the sid is the device's own (info->bus, info->devfn), not sdev->sid: bug #7 does not reach it
+  if (!s.host!.caching_mode && s.devices[dev]?.ats) {
+    const f = devtlbFlush(s, input.id, dev, pasid, 'all', 'teardown');
     for (const o of f.outs) outs.push(o);
     if (f.awaited) return [...outs, parked(input.id, { ...w, acks: 1 })];
   }
@@ -61,14 +63,18 @@ export function intelSvmUnbindGpasid(s: HostVtdState, input: HostInputOf<'iommu_
  */
 export function afterFlush(s: HostVtdState, tag: string, w: UnbindWait): HostOut[] {
   if (w.stage === 'flush' && s.policy!['vtd.drain_prq']) {
+    // intel_svm_drain_prq returns at once when PRI is not enabled on the device: no request can be pending (§7.10)
+    if (!s.devices[w.dev]?.pri) return [evt('prq.drain_skipped', { pasid: w.pasid, dev: w.dev, why: 'PRI not enabled (info->pri_enabled)' }), ...unbound(w, true)];
     // wait until the PRQ holds no entry for this PASID: the held PRQ thread runs now
     const ring = s.prq;
     const thread = ring.some((r) => r.pasid === w.pasid) ? runPrqThread(s, ring, `drain of PASID ${w.pasid}`) : [];
-    const sid = w.sid ?? '00:00.0';
+    // the drain's sid is PCI_DEVID(info->bus, info->devfn) too
+    const sid = w.dev;
     const did = s.pasidTable[w.dev]?.[w.pasid]?.did ?? 0;
-    // [wait(FENCE), PIOTLB(NONG), devTLB(PASID)] with QI_OPT_WAIT_DRAIN: requests issued before the ack reach the queue
+    // [wait(FENCE), PIOTLB(NONG), devTLB(PASID)] with QI_OPT_WAIT_DRAIN: requests issued before the ack reach the
+    // queue; the devTLB descriptor's qw1 is 0: one page at address 0, not the whole device TLB (§7.10)
     const outs: HostOut[] = [...thread, evt('qi.drain', { pasid: w.pasid, sid, opts: 'WAIT_DRAIN', fence: true }), flushPiotlb(s, did, w.pasid, 'all', 'drain')];
-    const f = devtlbFlush(s, tag, sid, w.pasid, 'all', 'drain');
+    const f = devtlbFlush(s, tag, sid, w.pasid, { first: 0, npages: 1 }, 'drain');
     for (const o of f.outs) outs.push(o);
     const next: UnbindWait = { ...w, stage: 'drain', acks: f.awaited ? 1 : 0 };
     if (f.awaited) return [...outs, parked(tag, next)];
@@ -86,15 +92,17 @@ export function afterFlush(s: HostVtdState, tag: string, w: UnbindWait): HostOut
       const prg = Number(key.slice(key.lastIndexOf(':') + 1));
       if (!key.startsWith(`${w.dev}:${w.pasid}:`)) continue;
       outs.push(evt('fault.responded', { vm: f.vm, rid: w.dev, pasid: w.pasid, prg, by: 'drain' }));
-      if (f.needsResponse) {
-        outs.push(evt('page_response.sent', { rid: w.dev, pasid: w.pasid, prg, code: 'INVALID', by: 'drain' }));
-        outs.push(cmd('mdev-parent', 'page_group_response', { rid: w.dev, pasid: w.pasid, prg, code: QI_RESP_INVALID }));
-      }
+      outs.push(evt('page_response.sent', { rid: w.dev, pasid: w.pasid, prg, code: 'INVALID', by: 'drain' }));
+      outs.push(cmd('mdev-parent', 'page_group_response', { rid: w.dev, pasid: w.pasid, prg, code: QI_RESP_INVALID }));
     }
   }
+  return [...outs, ...unbound(w, w.stage === 'drain')];
+}
+
+/** The sdev goes and the caller is answered; `drained`: intel_svm_drain_prq ran (or had nothing to drain). */
+function unbound(w: UnbindWait, drained: boolean): HostOut[] {
   return [
-    ...outs,
-    evt('svm.unbound', { vm: w.vm, dev: w.dev, hpasid: w.pasid, unwind: w.unwind, drained: w.stage === 'drain' }),
+    evt('svm.unbound', { vm: w.vm, dev: w.dev, hpasid: w.pasid, unwind: w.unwind, drained }),
     evt('qi.wait', { pasid: w.pasid, why: 'unbind' }),
     ...answer(w.caller, { ret: 0 }),
   ];

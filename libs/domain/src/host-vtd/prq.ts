@@ -1,44 +1,91 @@
-import { ERRNO, IOMMU_PAGE_RESP_PASID_VALID, QI_RESP_INVALID, type ErrnoName } from '../../../contracts/src/index.js';
+import { QI_RESP_FAILURE, QI_RESP_INVALID } from '../../../contracts/src/index.js';
 import { cmd } from '../decider.js';
-import { completeStep, reply } from '../request-reply.js';
-import { evt, faultKey, type HostInputOf, type HostOut, type HostVtdState, type Queued } from './state.js';
+import { completeStep } from '../request-reply.js';
+import { evt, type HostInputOf, type HostOut, type HostVtdState, type Queued } from './state.js';
 
 /**
- * The page-request queue: prq_event_thread reporting a device's page requests to the guest (or
- * answering the bad ones itself), and intel_svm_page_response forwarding the guest's page response.
- * A reported request waits for the guest's response in `pendingFaults`: domain state, not a parked
- * call, since no request of the host is answered by it.
+ * The page-request queue: prq_event_thread reporting a device's page requests to the guest, or
+ * answering them itself (bad_req). A reported request with LAST_PAGE waits for the guest's page
+ * response in `pendingFaults` (intel-svm-page-response.ts).
  */
+
+/** The IOMMU unit's name in the kernel's messages: the model has one. */
+const IOMMU = 'dmar0';
 
 const canonical = (addr: number) => Number.isInteger(addr) && addr >= 0 && addr < 2 ** 47;
 
-/** prq_event_thread's verdict on one descriptor (DOMAIN.md §2.6.1-2). */
-function handleOne(s: HostVtdState, req: Queued): HostOut[] {
-  let why: string | null = null;
-  if (!req.pasid_present) why = 'no PASID';
-  else if (!canonical(req.addr)) why = 'non-canonical address';
-  else if (req.pm_req && (req.rd_req || req.wr_req)) why = 'privileged-mode request with read/write';
-  else if (req.exe_req && req.rd_req) why = 'execute request with read';
-  const svm = why ? undefined : s.svm[req.pasid];
-  if (!why && !svm) why = 'unknown PASID';
+/** A request's two qwords as the kernel prints them ("%08llx %08llx"): page_req_dsc's bit fields. */
+function words(req: Queued): string {
+  const m = /^([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i.exec(String(req.rid));
+  const rid = m ? (parseInt(m[1]!, 16) << 8) | (parseInt(m[2]!, 16) << 3) | parseInt(m[3]!, 10) : 0;
+  // a malformed descriptor still prints: what is not a non-negative integer reads as 0
+  const n = (x: unknown) => BigInt(Number.isSafeInteger(x) && (x as number) >= 0 ? (x as number) : 0);
+  const b = (x: unknown, at: number) => (x ? 1n : 0n) << BigInt(at);
+  const qw0 = 1n | b(req.pasid_present, 8) | b(req.priv_data_present, 9) | (BigInt(rid) << 16n) | ((n(req.pasid) & 0xfffffn) << 32n) | b(req.exe_req, 52) | b(req.pm_req, 53);
+  const qw1 = b(req.rd_req, 0) | b(req.wr_req, 1) | b(req.lpig, 2) | ((n(req.prg_index) & 0x1ffn) << 3n) | (n(req.addr) & ~0xfffn & ((1n << 64n) - 1n));
+  const hex = (x: bigint) => x.toString(16).padStart(8, '0');
+  return `${hex(qw0)} ${hex(qw1)}`;
+}
+
+const pr = (level: 'err' | 'warn', text: string) => evt('dmesg', { level, fn: 'prq_event_thread', text });
+
+/** Why the thread answers a request itself, the code it answers, and what it printed on the way. */
+type Bad = { why: string; code: typeof QI_RESP_INVALID | typeof QI_RESP_FAILURE; log: HostOut[] };
+
+/**
+ * The v5.9-based thread of the v7/v8 tree (DOMAIN.md §7.11): result starts as FAILURE for a missing
+ * or unknown PASID; after the svm is found it is INVALID, and `if (!svm->mm) goto bad_req` comes
+ * before the guest report. v7 06/16 removed `svm->mm = get_task_mm()` from bind_gpasid, so every
+ * guest-mode request (every svm the model binds) ends at bad_req: the guest never sees it.
+ */
+function v59Thread(s: HostVtdState, req: Queued): Bad {
+  if (!req.pasid_present) return { why: 'no PASID', code: QI_RESP_FAILURE, log: [pr('err', `${IOMMU}: Page request without PASID: ${words(req)}`)] };
+  const svm = s.svm[req.pasid];
+  if (!svm) return { why: 'unknown PASID', code: QI_RESP_FAILURE, log: [pr('err', `${IOMMU}: Page request for invalid PASID ${req.pasid}: ${words(req)}`)] };
+  // bad_req: WARN_ON(!sdev); the sdev lookup matches sdev->sid against the RID (bug #7: sid never set)
+  const sdev = Object.values(svm.devs).find((d) => d.sid === req.rid);
+  return { why: 'svm->mm is NULL (guest mode)', code: QI_RESP_INVALID, log: sdev ? [] : [pr('warn', 'WARNING: at drivers/iommu/intel/svm.c prq_event_thread (WARN_ON(!sdev))')] };
+}
+
+/** The ~v5.13+ thread (DOMAIN.md §2.6.1): each check answers INVALID, else null (report it). */
+function reportingThread(s: HostVtdState, req: Queued): Bad | null {
+  const bad = (why: string, printed?: string): Bad => ({
+    why, code: QI_RESP_INVALID,
+    // handle_bad_prq_event prints the descriptor after the check's own line
+    log: [...(printed ? [pr('err', `IOMMU: ${IOMMU}: ${printed}`)] : []), pr('err', `${IOMMU}: Invalid page request: ${words(req)}`)],
+  });
+  if (!req.pasid_present) return bad('no PASID', 'Page request without PASID');
+  if (!canonical(req.addr)) return bad('non-canonical address', 'Address is not canonical');
+  if (req.pm_req && (req.rd_req || req.wr_req)) return bad('privileged-mode request with read/write', 'Page request in Privilege Mode');
+  if (req.exe_req && req.rd_req) return bad('execute request with read', 'Execution request not supported');
+  const svm = s.svm[req.pasid];
+  if (!svm) return bad('unknown PASID');
   // the loop matches sdev->sid against the descriptor's RID (bug #7: sid never set)
-  const sdev = svm && Object.values(svm.devs).find((d) => d.sid === req.rid);
-  if (!why && !sdev) why = `no sdev with sid ${req.rid} for PASID ${req.pasid}`;
-  if (!why && svm!.guestMode) {
+  if (!Object.values(svm.devs).some((d) => d.sid === req.rid)) return bad(`no sdev with sid ${req.rid} for PASID ${req.pasid}`);
+  return null;
+}
+
+/** prq_event_thread on one descriptor: report it to the guest, or answer it at bad_req. */
+function handleOne(s: HostVtdState, req: Queued): HostOut[] {
+  const bad = s.policy!['vtd.prq_report_guest'] ? reportingThread(s, req) : v59Thread(s, req);
+  if (!bad) {
+    const svm = s.svm[req.pasid]!;
+    // intel_svm_prq_report sets LAST_PAGE for LPIG or PDP: the core queues such a fault (§7.12)
     const needsResponse = req.lpig || req.priv_data_present;
     return [
-      evt('page_request.reported', { vm: svm!.vm, rid: req.rid, mdev: req.mdev, pasid: req.pasid, addr: req.addr, prg: req.prg_index, lpig: req.lpig, pdp: req.priv_data_present, write: req.wr_req, needsResponse }),
-      cmd('guest-viommu', 'iommu_report_device_fault', { vm: svm!.vm, rid: req.rid, pasid: req.pasid, addr: req.addr, prg: req.prg_index, write: req.wr_req, lpig: req.lpig, pdp: req.priv_data_present }),
+      evt('page_request.reported', { vm: svm.vm, rid: req.rid, mdev: req.mdev, pasid: req.pasid, addr: req.addr, prg: req.prg_index, lpig: req.lpig, pdp: req.priv_data_present, write: req.wr_req, needsResponse }),
+      cmd('guest-viommu', 'iommu_report_device_fault', { vm: svm.vm, rid: req.rid, pasid: req.pasid, addr: req.addr, prg: req.prg_index, write: req.wr_req, lpig: req.lpig, pdp: req.priv_data_present }),
     ];
   }
-  // bad_req: a response only when LPIG, or PDP (bug #8 checked LPIG only)
+  // a page group response only when LPIG, or PDP (bug #8 checked LPIG only)
   if (req.lpig || (req.priv_data_present && s.policy!['vtd.prq_respond_on_pdp'])) {
     return [
-      evt('page_response.sent', { rid: req.rid, pasid: req.pasid, prg: req.prg_index, code: 'INVALID', by: 'prq_event_thread', why }),
-      cmd('mdev-parent', 'page_group_response', { rid: req.rid, pasid: req.pasid, prg: req.prg_index, code: QI_RESP_INVALID }),
+      ...bad.log,
+      evt('page_response.sent', { rid: req.rid, pasid: req.pasid, prg: req.prg_index, code: bad.code === QI_RESP_FAILURE ? 'FAILURE' : 'INVALID', by: 'prq_event_thread', why: bad.why }),
+      cmd('mdev-parent', 'page_group_response', { rid: req.rid, pasid: req.pasid, prg: req.prg_index, code: bad.code }),
     ];
   }
-  return [evt('page_request.dropped', { rid: req.rid, pasid: req.pasid, prg: req.prg_index, lpig: req.lpig, pdp: req.priv_data_present, why })];
+  return [...bad.log, evt('page_request.dropped', { rid: req.rid, pasid: req.pasid, prg: req.prg_index, lpig: req.lpig, pdp: req.priv_data_present, why: bad.why })];
 }
 
 /** One pass of the PRQ thread over the queue: head -> tail, then PQH = tail. */
@@ -54,34 +101,6 @@ export function pageRequest(s: HostVtdState, input: HostInputOf<'page_request'>)
   const queued = evt('prq.queued', { req, rid: req.rid, pasid: req.pasid, prg: req.prg_index, mdev: p.mdev });
   if (s.host?.prq_irq === 'manual') return [queued];
   return [queued, ...runPrqThread(s, [...s.prq, req], 'PPR interrupt')];
-}
-
-/** intel_svm_page_response behind iommu_page_response (DOMAIN.md §2.6.4). */
-export function intelSvmPageResponse(s: HostVtdState, input: HostInputOf<'iommu_page_response'>): HostOut[] {
-  const p = input.payload;
-  const no = (errno: ErrnoName, why: string) => [evt('page_response.rejected', { vm: p.vm, rid: p.rid, errno, why, pasid: p.msg?.pasid ?? null }), ...reply(input, { ret: -ERRNO[errno] })];
-  if (!s.devices[p.rid]) return no('ENODEV', 'not PCI, or no IOMMU');
-  const m = p.msg;
-  if (!m || typeof m !== 'object' || m.version !== 1 || !Number.isInteger(m.flags) || m.flags & ~IOMMU_PAGE_RESP_PASID_VALID) return no('EINVAL', 'bad iommu_page_response (version or flags)');
-  if (!(m.flags & IOMMU_PAGE_RESP_PASID_VALID) || !Number.isInteger(m.pasid) || m.pasid <= 0 || m.pasid >= s.pasidMax) return no('EINVAL', 'PASID not valid, 0, or >= PASID_MAX');
-  if (!Number.isInteger(m.grpid) || ![0, 1, 2].includes(m.code)) return no('EINVAL', 'bad grpid or code');
-  const pending = s.pendingFaults[faultKey(p.rid, m.pasid, m.grpid)];
-  if (!pending) return no('EINVAL', 'no pending fault for this group');
-  const svm = s.svm[m.pasid];
-  // the driver's checks; guest-mode svm: current->mm must be the binder's mm
-  const refused = !svm || !svm.devs[p.rid] ? 'no svm or sdev' : svm.guestMode && svm.vm !== p.vm ? `current->mm (VM ${p.vm}) is not the svm's mm (VM ${svm.vm})` : null;
-  if (refused) {
-    // iommu_page_response: list_del of the pending fault whatever the driver returned (DOMAIN.md §7.12):
-    // a response from the wrong VM consumes the owner's fault, whose own response then finds none
-    return [evt('fault.discarded', { vm: pending.vm, rid: p.rid, pasid: m.pasid, prg: m.grpid, errno: 'ENODEV', why: refused }), ...no('ENODEV', refused)];
-  }
-  const out: HostOut[] = [evt('fault.responded', { vm: p.vm, rid: p.rid, pasid: m.pasid, prg: m.grpid })];
-  if (pending.needsResponse) {
-    out.push(evt('page_response.sent', { rid: p.rid, pasid: m.pasid, prg: m.grpid, code: (['SUCCESS', 'INVALID', 'FAILURE'] as const)[m.code] ?? String(m.code), by: 'guest', vm: p.vm }));
-    // intel_svm_page_response passes msg->code through: FAILURE goes out as 2 (§7.12)
-    out.push(cmd('mdev-parent', 'page_group_response', { rid: p.rid, pasid: m.pasid, prg: m.grpid, code: m.code }));
-  }
-  return [...out, ...reply(input, { ret: 0 })];
 }
 
 /** A prq_irq step: the held PPR interrupt fires, the thread runs one pass. */

@@ -18,12 +18,12 @@ export interface IotlbEntry {
  * What the host parks while qi_submit_sync waits for a device's devTLB invalidation completion (the
  * wait descriptor after a DEIOTLB descriptor), resumed by the device's `devtlb_invalidate.ret`:
  * - `unbind`: intel_svm_unbind_gpasid's teardown, at its `flush` (intel_pasid_tear_down_entry) or
- *   `drain` (intel_svm_drain_prq) stage; `sid` is sdev->sid (bug #7: null when never set);
+ *   `drain` (intel_svm_drain_prq) stage;
  * - `inval`: intel_iommu_sva_invalidate's devTLB flush, answering `ret` when it completes.
  * `caller` is who called the driver and waits for its answer.
  */
 export type HostWait =
-  | { kind: 'unbind'; caller: Caller; vm: string; dev: string; pasid: number; acks: number; stage: 'flush' | 'drain'; sid: string | null; unwind: boolean }
+  | { kind: 'unbind'; caller: Caller; vm: string; dev: string; pasid: number; acks: number; stage: 'flush' | 'drain'; unwind: boolean }
   | { kind: 'inval'; caller: Caller; vm: string; dev: string; pasid: number; acks: number; ret: number };
 
 /** A page request between the PRQ's head and tail, with the mdev that issued it. */
@@ -57,8 +57,8 @@ export interface HostVtdState {
   mem: Record<string, Record<number, { gpa: number; w: boolean }>>;
   /** the page-request queue between head and tail, and whether the PRQ thread has work */
   prq: Queued[];
-  /** reported page requests awaiting the guest's page response: `${rid}:${pasid}:${prg}` */
-  pendingFaults: Record<string, { vm: string; needsResponse: boolean }>;
+  /** reported page requests with LAST_PAGE (LPIG or PDP) awaiting the guest's page response: `${rid}:${pasid}:${prg}` */
+  pendingFaults: Record<string, { vm: string }>;
   /** flushes and teardowns parked on a device's devTLB completion, by the tag of their request */
   calls: Record<string, HostWait>;
   /** the machine died: a host driver dereferenced NULL */
