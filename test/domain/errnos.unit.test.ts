@@ -45,7 +45,7 @@ steps:
   - { op: ioctl_bind, vm: vm1, hpasid: $p, version: 2 }
   - { op: ioctl_bind, vm: vm1, hpasid: $p, format: 2 }
   - { op: ioctl_bind, vm: vm1, hpasid: $p, flags: 6 }
-  - { op: ioctl_bind, vm: vm1, hpasid: $p, vtd_flags: 64 }
+  - { op: ioctl_bind, vm: vm1, hpasid: $p, vtd_flags: 128 }
   - { op: ioctl_bind, vm: vm1, hpasid: 0 }
   - { op: ioctl_bind, vm: vm1, hpasid: 1048576 }
   - { op: ioctl_bind, vm: vm1, hpasid: $p, addr_width: 39 }

@@ -77,6 +77,13 @@ export const POLICIES = {
     schema: z.enum(['for_each_dev', 'bound_only']),
     presets: allPresets<'for_each_dev' | 'bound_only'>('bound_only', { v1: 'for_each_dev' }),
   } satisfies PolicyDef<'for_each_dev' | 'bound_only'>,
+  'iommu.core_rejects_invalid_granu': {
+    description:
+      'iommu_check_cache_invl_data (the IOMMU core, before the driver) refuses ADDR granularity with the PASID cache and DOMAIN granularity with DEV_IOTLB: -EINVAL; without it they reach intel_iommu_sva_invalidate, whose map rejects them with ret 0 (bug #5)',
+    source: 'iommu_check_cache_invl_data, v5.10 core (DOMAIN.md §7.6) [V]; v7/v8 are v5.9-based, so mainline only',
+    schema: z.boolean(),
+    presets: allPresets(false, { mainline: true }),
+  } satisfies PolicyDef<boolean>,
   'vtd.aux_shared_gpasid_bind': {
     description:
       'intel_svm_bind_gpasid on a (dev, PASID) already bound through another aux domain of the same parent: "users" counts the binds (users++, one PASID entry, the first domain\'s second-level table) or the bind fails with -EBUSY (bug #6)',
