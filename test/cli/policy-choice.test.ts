@@ -39,8 +39,8 @@ describe('which policy a run uses without --policy', () => {
   it('a scenario with verdicts only runs the newest preset they list (mainline when listed), as declared', () => {
     const r = cli(['run', 'scenarios/non-iommu-mdev-external-domain.yaml', '--engine', 'embedded', '-q', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).policy.preset).toBe('v2');
-    expect(said(r.stderr)[0]).toMatch(/^policy v2 \(no --policy\): the newest of the presets this scenario declares in verdicts \(v1, v2\), expected to pass/);
+    expect(JSON.parse(r.stdout).policy.preset).toBe('v7');
+    expect(said(r.stderr)[0]).toMatch(/^policy v7 \(no --policy\): the newest of the presets this scenario declares in verdicts \(v1, v2, v7\), expected to pass/);
   });
 
   it('--policy wins and nothing is said; a --set without --policy applies on top of the chosen preset', () => {

@@ -75,11 +75,15 @@ describe('the two seed scenarios keep their meaning', () => {
     expect(v2.report.outcomes.find((o) => o.op === 'bind')).toMatchObject({ result: 'EINVAL', ret: -22 });
   });
 
-  it('non-iommu-mdev-external-domain: passes under v1 and v2 with -EOPNOTSUPP for the nesting ops', async () => {
-    for (const p of ['v1', 'v2']) {
+  it('non-iommu-mdev-external-domain: passes under v1 and v7 with -EOPNOTSUPP for the nesting ops; v2 refuses them with -ENOTSUPP (524, bug #14)', async () => {
+    for (const p of ['v1', 'v7']) {
       const r = await run('scenarios/non-iommu-mdev-external-domain.yaml', p);
       expect(r.report.verdict, p).toBe('pass');
       expect(r.report.outcomes.filter((o) => o.op === 'bind' || o.op === 'iotlb_invalidate').map((o) => o.ret)).toEqual([-95, -95]);
     }
+    const v2 = await run('scenarios/non-iommu-mdev-external-domain.yaml', 'v2');
+    expect(v2.report.outcomes.filter((o) => o.op === 'bind' || o.op === 'iotlb_invalidate').map((o) => o.ret)).toEqual([-524, -524]);
+    expect(v2.report.violations.map((v) => v.invariant)).toEqual(['uapi-errno', 'uapi-errno', 'uapi-errno']);
+    expect(v2.entries.some((e) => e.type === 'oops')).toBe(false);
   });
 });

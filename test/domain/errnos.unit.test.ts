@@ -15,7 +15,7 @@ describe('errnos', () => {
   const reached = new Set<string>();
   const note = (results: string[]) => results.forEach((r) => reached.add(r));
 
-  it('PASID_REQUEST: -EINVAL (bad argsz, flags, range), -ENOSPC (quota, space), -EFAULT (v1), -ENOTSUPP (v7, no vfio_mm)', async () => {
+  it('PASID_REQUEST: -EINVAL (bad argsz, flags, range), -ENOSPC (quota, space), -EFAULT (v1), -ENOTSUPP (v3, no vfio_mm)', async () => {
     const sc = `${one()}steps:
   - { op: ioctl_pasid_request, vm: vm1, argsz: 8 }
   - { op: ioctl_pasid_request, vm: vm1, flags: 3 }
@@ -28,7 +28,7 @@ describe('errnos', () => {
     note(r);
     note(scenarioOutcomes(await run(sc, 'v1', { 'vfio.pasid_quota': 2 })).slice(3));
     expect(reached.has('EFAULT')).toBe(true);
-    note(scenarioOutcomes(await run('scenarios/enotsupp-leak-pasid-alloc.yaml', 'v7')));
+    note(scenarioOutcomes(await run('scenarios/enotsupp-leak-nesting-op.yaml', 'v3')));
     expect(reached.has('ENOTSUPP')).toBe(true);
   });
 
@@ -45,7 +45,7 @@ steps:
   - { op: ioctl_bind, vm: vm1, hpasid: $p, version: 2 }
   - { op: ioctl_bind, vm: vm1, hpasid: $p, format: 2 }
   - { op: ioctl_bind, vm: vm1, hpasid: $p, flags: 6 }
-  - { op: ioctl_bind, vm: vm1, hpasid: $p, vtd_flags: 64 }
+  - { op: ioctl_bind, vm: vm1, hpasid: $p, vtd_flags: 128 }
   - { op: ioctl_bind, vm: vm1, hpasid: 0 }
   - { op: ioctl_bind, vm: vm1, hpasid: 1048576 }
   - { op: ioctl_bind, vm: vm1, hpasid: $p, addr_width: 39 }
@@ -61,7 +61,7 @@ steps:
     const r = scenarioOutcomes(await run(sc, 'v7'));
     expect(r.slice(2)).toEqual(['EINVAL', 'EINVAL', 'EINVAL', 'EINVAL', 'EINVAL', 'EINVAL', 'EINVAL', 'EINVAL', 'EINVAL', 'EINVAL', 'ENOENT', 'EACCES', 'EINVAL', 'ok', 'EBUSY', 'EINVAL']);
     note(r);
-    const ext = scenarioOutcomes(await run('scenarios/non-iommu-mdev-external-domain.yaml', 'v2'));
+    const ext = scenarioOutcomes(await run('scenarios/non-iommu-mdev-external-domain.yaml', 'v7'));
     expect(ext).toContain('EOPNOTSUPP');
     note(ext);
   });

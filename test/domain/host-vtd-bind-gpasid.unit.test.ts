@@ -67,15 +67,26 @@ describe('intel_svm_bind_gpasid: success', () => {
 describe('intel_svm_bind_gpasid: the user struct (iommu_uapi_sva_bind_gpasid, then the driver)', () => {
   const v7 = () => given('host-vtd', ...attached('v7'));
 
-  it('-EINVAL: argsz below offsetofend(vendor.vtd), version not 1, flags other than GPASID_VAL', () => {
-    v7().when(bind(gpasidBindData(P, { argsz: 40 }))).then(returns(-EINVAL), rejected('EINVAL', 'argsz < offsetofend(vendor.vtd)'), doesNotEmit('svm.bound'));
+  it('the core (DOMAIN.md §7.6): -EINVAL for argsz below offsetof(vendor) (56), version not 1, a format past IOMMU_PASID_FORMAT_LAST, flags other than GPASID_VAL', () => {
+    v7().when(bind(gpasidBindData(P, { argsz: 55 }))).then(returns(-EINVAL), rejected('EINVAL', 'argsz < offsetof(iommu_gpasid_bind_data, vendor)'), doesNotEmit('svm.bound'));
     v7().when(bind(gpasidBindData(P, { version: 2 }))).then(returns(-EINVAL), rejected('EINVAL', /^version 2/));
+    v7().when(bind(gpasidBindData(P, { format: 2 }))).then(returns(-EINVAL), rejected('EINVAL', 'format 2 >= IOMMU_PASID_FORMAT_LAST'));
     v7().when(bind(gpasidBindData(P, { flags: 6 }))).then(returns(-EINVAL), rejected('EINVAL', 'unknown flags'));
   });
 
-  it('-EINVAL: format not IOMMU_PASID_FORMAT_INTEL_VTD, vendor.vtd flags beyond IOMMU_SVA_VTD_GPASID_LAST', () => {
-    v7().when(bind(gpasidBindData(P, { format: 2 }))).then(returns(-EINVAL), rejected('EINVAL', /^format 2 is not/));
-    v7().when(bind(gpasidBindData(P, { vendor: { vtd: { flags: 1 << 6, pat: 0, emt: 0 } } }))).then(returns(-EINVAL), rejected('EINVAL', 'unknown vendor.vtd flags'));
+  it('the driver (DOMAIN.md §7.6): -EINVAL for argsz below offsetofend(vendor.vtd) (72), which the core let through', () => {
+    v7().when(bind(gpasidBindData(P, { argsz: 64 }))).then(returns(-EINVAL), rejected('EINVAL', 'argsz < offsetofend(iommu_gpasid_bind_data, vendor.vtd)'), doesNotEmit('svm.bound'));
+    v7().when(bind(gpasidBindData(P, { argsz: 56 }))).then(returns(-EINVAL), rejected('EINVAL', 'argsz < offsetofend(iommu_gpasid_bind_data, vendor.vtd)'));
+    v7().when(bind(gpasidBindData(P, { argsz: 72 }))).then(returns(0), emits('svm.bound', { hpasid: P }));
+  });
+
+  it('the driver: -EINVAL for a format other than IOMMU_PASID_FORMAT_INTEL_VTD, and vendor.vtd flags from IOMMU_SVA_VTD_GPASID_LAST (1 << 7) up', () => {
+    v7().when(bind(gpasidBindData(P, { format: 0 }))).then(returns(-EINVAL), rejected('EINVAL', /^format 0 is not/));
+    v7().when(bind(gpasidBindData(P, { vendor: { vtd: { flags: 1 << 7, pat: 0, emt: 0 } } }))).then(returns(-EINVAL), rejected('EINVAL', 'unknown vendor.vtd flags'));
+  });
+
+  it('IOMMU_SVA_VTD_GPASID_WPE (1 << 6) is a known vendor.vtd flag (DOMAIN.md §7.6): the bind goes through', () => {
+    v7().when(bind(gpasidBindData(P, { vendor: { vtd: { flags: 1 << 6, pat: 0, emt: 0 } } }))).then(returns(0), emits('svm.bound', { hpasid: P }));
   });
 
   it('-EINVAL: hpasid 0 (RID2PASID) or at PASID_MAX', () => {

@@ -1,7 +1,7 @@
 import { describe, it } from 'vitest';
-import { EBUSY, EINVAL, ENODEV, EOPNOTSUPP, RID, answered, doesNotEmit, emits, given, oopses, returns, sends, sendsTimes, type Input } from './gwt.js';
+import { EBUSY, EINVAL, ENODEV, ENOTSUPP, EOPNOTSUPP, RID, answered, doesNotEmit, emits, given, oopses, returns, sends, sendsTimes, type Input } from './gwt.js';
 import {
-  BIND_PGTBL, NESTING_OP, PASID_ALLOC, VFIO_ATTACH_GROUP, VFIO_SET_IOMMU, gpasidBindData, hostReturnsFor, iommuDeviceOf, oopsesOnNull, runOpen,
+  BIND_PGTBL, NESTING_OP, PASID_ALLOC, UNBIND_PGTBL, VFIO_ATTACH_GROUP, VFIO_SET_IOMMU, gpasidBindData, hostReturnsFor, iommuDeviceOf, oopsesOnNull, runOpen,
 } from './inputs.js';
 
 // VFIO_IOMMU_NESTING_OP{BIND_PGTBL} (handle_pgtbl_op, DOMAIN.md §2.2 point 4, §3): walk every device of
@@ -53,8 +53,11 @@ describe('BIND_PGTBL: the ioctl and the container', () => {
       .then(returns(-EOPNOTSUPP), rejected('EOPNOTSUPP', 'no nesting_info: the container has no IOMMU domain (external_domain only)'));
   });
 
-  it('today\'s model, v3: -EOPNOTSUPP as well (DOMAIN.md §7.5: v3 09/14 handle_pgtbl_op leaks -ENOTSUPP, 524)', () => {
-    given('vfio-type1', runOpen('v3'), VFIO_SET_IOMMU('vm1', false), VFIO_ATTACH_GROUP('vm1', 'g1', ['mdev1'])).when(bind()).then(returns(-EOPNOTSUPP));
+  it('v3 (DOMAIN.md §7.5, bug #14): the same refusal leaks the kernel-internal -ENOTSUPP (524) from handle_pgtbl_op; v5 answers -EOPNOTSUPP', () => {
+    const type1v2 = (preset: string) => [runOpen(preset), VFIO_SET_IOMMU('vm1', false), VFIO_ATTACH_GROUP('vm1', 'g1', ['mdev1'])];
+    given('vfio-type1', ...type1v2('v3')).when(bind()).then(returns(-ENOTSUPP), rejected('ENOTSUPP', 'no nesting_info: the container has no IOMMU domain (external_domain only)'));
+    given('vfio-type1', ...type1v2('v3')).when(NESTING_OP('vm1', UNBIND_PGTBL, gpasidBindData(P))).then(returns(-ENOTSUPP));
+    given('vfio-type1', ...type1v2('v5')).when(bind()).then(returns(-EOPNOTSUPP));
   });
 
   it('bug #18: a group of non-IOMMU-backed mdevs went silently to external_domain at attach; BIND fails only now, -EOPNOTSUPP', () => {
@@ -65,7 +68,7 @@ describe('BIND_PGTBL: the ioctl and the container', () => {
 });
 
 describe('BIND_PGTBL: an mdev whose IOMMU device is NULL (bug #1, the seed)', () => {
-  it('v2+: vfio_get_iommu_device() is NULL -> -EINVAL before the IOMMU layer, and mdev1\'s bind is undone', () => {
+  it('v2+: vfio_get_iommu_device() is NULL -> -EINVAL before the IOMMU layer, and the unwind unbinds every device of the group, mdev1 first', () => {
     given('vfio-type1', ...container('v2'))
       .when(bind())
       .where({ vfio_mdev_get_iommu_device: iommuDeviceOf({ mdev2: null }) })
@@ -73,8 +76,11 @@ describe('BIND_PGTBL: an mdev whose IOMMU device is NULL (bug #1, the seed)', ()
         returns(-EINVAL),
         emits('iommu_device.null', { vm: 'vm1', mdev: 'mdev2', op: 'bind', errno: 'EINVAL' }),
         sendsTimes('host-vtd', 'iommu_sva_bind_gpasid', 1),
-        emits('bind.unwind', { vm: 'vm1', how: 'bound_only', devices: ['mdev1'] }),
-        sends('host-vtd', 'iommu_sva_unbind_gpasid', { domain: 1, dev: RID, mdev: 'mdev1', pasid: P, noreply: true, unwind: true }),
+        emits('bind.unwind', { vm: 'vm1', how: 'every_dev', devices: ['mdev1', 'mdev2'] }),
+        sends('host-vtd', 'iommu_sva_unbind_gpasid', { domain: 1, dev: RID, mdev: 'mdev1', pasid: P, unwind: true }),
+        // mdev2's IOMMU device is NULL for the unwind too: vfio_dev_unbind_gpasid_fn returns -EINVAL before any call
+        emits('iommu_device.null', { mdev: 'mdev2', op: 'unbind' }),
+        sendsTimes('host-vtd', 'iommu_sva_unbind_gpasid', 1),
         emits('nesting_op.finished', { op: 'bind', ret: -EINVAL }),
       );
   });
@@ -92,9 +98,31 @@ describe('BIND_PGTBL: an mdev whose IOMMU device is NULL (bug #1, the seed)', ()
   });
 });
 
-describe('BIND_PGTBL: the host fails on a device (bug #2)', () => {
-  it('v2+: the error is returned and only what this call bound is unbound (unbind never fails: not awaited)', () => {
-    given('vfio-type1', ...container('v7'))
+describe('BIND_PGTBL: the host fails on a device (bug #2, DOMAIN.md §7.3)', () => {
+  it('v7: a second BIND of a bound PASID fails -EBUSY on mdev1, and the unwind unbinds every device of the group: the live binding is torn down', () => {
+    given('vfio-type1', ...container('v7'), bind())
+      .when(bind())
+      .where({ iommu_sva_bind_gpasid: hostReturnsFor({ mdev1: -EBUSY, mdev2: -EBUSY }) })
+      .then(
+        returns(-EBUSY),
+        sendsTimes('host-vtd', 'iommu_sva_bind_gpasid', 1),
+        emits('bind.unwind', { how: 'every_dev', devices: ['mdev1', 'mdev2'] }),
+        sends('host-vtd', 'iommu_sva_unbind_gpasid', { mdev: 'mdev1', pasid: P, unwind: true }),
+        sends('host-vtd', 'iommu_sva_unbind_gpasid', { mdev: 'mdev2', pasid: P, unwind: true }),
+        sendsTimes('host-vtd', 'iommu_sva_unbind_gpasid', 2),
+        emits('nesting_op.finished', { op: 'bind', ret: -EBUSY }),
+      );
+  });
+
+  it('v2-v8: vfio_dev_unbind_gpasid_fn returns 0 whatever the host says, so the unwind goes on past an unbind error; the bind\'s error is the answer', () => {
+    given('vfio-type1', ...container('v3'))
+      .when(bind())
+      .where({ iommu_sva_bind_gpasid: hostReturnsFor({ mdev2: -EBUSY }), iommu_sva_unbind_gpasid: hostReturnsFor({ mdev1: -EINVAL }) })
+      .then(returns(-EBUSY), sendsTimes('host-vtd', 'iommu_sva_unbind_gpasid', 2), sends('host-vtd', 'iommu_sva_unbind_gpasid', { mdev: 'mdev2', unwind: true }));
+  });
+
+  it('mainline (the iommufd successor attaches device by device): only what this call bound is unbound (not awaited)', () => {
+    given('vfio-type1', ...container('mainline'))
       .when(bind())
       .where({ iommu_sva_bind_gpasid: hostReturnsFor({ mdev2: -EBUSY }) })
       .then(
@@ -105,8 +133,8 @@ describe('BIND_PGTBL: the host fails on a device (bug #2)', () => {
       );
   });
 
-  it('v2+: the first device failing leaves nothing to unbind', () => {
-    given('vfio-type1', ...container('v7'))
+  it('mainline: the first device failing leaves nothing to unbind, a live binding included', () => {
+    given('vfio-type1', ...container('mainline'))
       .when(bind())
       .where({ iommu_sva_bind_gpasid: hostReturnsFor({ mdev1: -EINVAL }) })
       .then(returns(-EINVAL), sendsTimes('host-vtd', 'iommu_sva_bind_gpasid', 1), emits('bind.unwind', { devices: [] }), sendsTimes('host-vtd', 'iommu_sva_unbind_gpasid', 0));
@@ -124,10 +152,10 @@ describe('BIND_PGTBL: the host fails on a device (bug #2)', () => {
       );
   });
 
-  it('today\'s model, v7: a second BIND of a bound PASID fails -EBUSY and leaves the first binding (DOMAIN.md §7.3: v3/v7 unbind every device, tearing it down)', () => {
-    given('vfio-type1', ...container('v7'), bind())
+  it('v1: the unwind stops at its first error ("no need to check the return value"), so mdev2 is never unbound', () => {
+    given('vfio-type1', ...container('v1'))
       .when(bind())
-      .where({ iommu_sva_bind_gpasid: hostReturnsFor({ mdev1: -EBUSY, mdev2: -EBUSY }) })
-      .then(returns(-EBUSY), emits('bind.unwind', { how: 'bound_only', devices: [] }), sendsTimes('host-vtd', 'iommu_sva_unbind_gpasid', 0));
+      .where({ iommu_sva_bind_gpasid: hostReturnsFor({ mdev2: -EBUSY }), iommu_sva_unbind_gpasid: hostReturnsFor({ mdev1: -EINVAL }) })
+      .then(returns(-EBUSY), sendsTimes('host-vtd', 'iommu_sva_unbind_gpasid', 1));
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EINVAL, ENODEV, ENOENT, EOPNOTSUPP, RID, answered, emits, given, holds, returns, sends, sendsTimes } from './gwt.js';
+import { EINVAL, ENODEV, ENOENT, ENOTSUPP, EOPNOTSUPP, RID, answered, emits, given, holds, returns, sends, sendsTimes } from './gwt.js';
 import { BOUND_PASID, boundVm1, CACHE_INVLD, hostReturnsFor, iommuDeviceOf, NESTING_OP, pasidInvalidateInfo, runOpen, VFIO_ATTACH_GROUP, VFIO_SET_IOMMU } from './inputs.js';
 
 // VFIO_IOMMU_NESTING_OP{CACHE_INVLD} (vfio_iommu_type1_cache_invalidate, DOMAIN.md §2.4): QEMU trapped
@@ -96,5 +96,11 @@ describe('CACHE_INVLD: the ioctl and the container', () => {
     given('vfio-type1', runOpen('v7'), VFIO_SET_IOMMU('vm1'), answered(VFIO_ATTACH_GROUP('vm1', 'g1', ['mdev1']), { vfio_mdev_get_iommu_device: iommuDeviceOf({ mdev1: null }) }))
       .when(invalidate)
       .then(returns(-EOPNOTSUPP), emits('nesting_op.rejected', { op: 'CACHE_INVLD', errno: 'EOPNOTSUPP' }), sendsTimes('host-vtd', 'iommu_cache_invalidate', 0));
+  });
+
+  it('v3 (10/14, DOMAIN.md §7.5, bug #14): the same refusal is the kernel-internal -ENOTSUPP (524)', () => {
+    given('vfio-type1', runOpen('v3'), VFIO_SET_IOMMU('vm1', false), VFIO_ATTACH_GROUP('vm1', 'g1', ['mdev1']))
+      .when(invalidate)
+      .then(returns(-ENOTSUPP), emits('nesting_op.rejected', { op: 'CACHE_INVLD', errno: 'ENOTSUPP' }), sendsTimes('host-vtd', 'iommu_cache_invalidate', 0));
   });
 });

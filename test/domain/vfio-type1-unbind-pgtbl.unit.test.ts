@@ -31,18 +31,30 @@ describe('UNBIND_PGTBL: errors', () => {
       .then(returns(-EOPNOTSUPP), emits('nesting_op.rejected', { op: 'UNBIND_PGTBL', errno: 'EOPNOTSUPP' }), sendsTimes('host-vtd', 'iommu_sva_unbind_gpasid', 0));
   });
 
-  it('today\'s model, v2+: a NULL IOMMU device is -EINVAL and stops the walk (DOMAIN.md §7.3: UNBIND_PGTBL always returns 0)', () => {
+  it('v3+ (DOMAIN.md §7.3): a NULL IOMMU device makes vfio_dev_unbind_gpasid_fn return -EINVAL, which stops the walk; UNBIND_PGTBL still returns 0', () => {
     given('vfio-type1', ...bound('v7'))
       .when(unbind)
       .where({ vfio_mdev_get_iommu_device: iommuDeviceOf({ mdev1: null }) })
-      .then(returns(-EINVAL), emits('iommu_device.null', { mdev: 'mdev1', op: 'unbind', errno: 'EINVAL' }), sendsTimes('host-vtd', 'iommu_sva_unbind_gpasid', 0));
+      .then(
+        returns(0),
+        emits('iommu_device.null', { mdev: 'mdev1', op: 'unbind', errno: 'EINVAL' }),
+        sendsTimes('host-vtd', 'iommu_sva_unbind_gpasid', 0),
+        emits('nesting_op.finished', { op: 'unbind', ret: 0 }),
+      );
   });
 
-  it('today\'s model: the host\'s error is returned and the walk stops (DOMAIN.md §7.3: unbind_fn returns 0, the ioctl 0)', () => {
+  it('v2-v8 (DOMAIN.md §7.3): the host\'s error is ignored, the walk goes on to every device, and UNBIND_PGTBL returns 0', () => {
     given('vfio-type1', ...bound('v7'))
       .when(unbind)
       .where({ iommu_sva_unbind_gpasid: hostReturnsFor({ mdev1: -EACCES }) })
-      .then(returns(-EACCES), sendsTimes('host-vtd', 'iommu_sva_unbind_gpasid', 1), emits('nesting_op.finished', { op: 'unbind', ret: -EACCES }));
+      .then(returns(0), sendsTimes('host-vtd', 'iommu_sva_unbind_gpasid', 2), sends('host-vtd', 'iommu_sva_unbind_gpasid', { mdev: 'mdev2' }), emits('nesting_op.finished', { op: 'unbind', ret: 0 }));
+  });
+
+  it('v1: vfio_iommu_for_each_dev stops at the host\'s error and UNBIND returns it', () => {
+    given('vfio-type1', ...bound('v1'))
+      .when(unbind)
+      .where({ iommu_sva_unbind_gpasid: hostReturnsFor({ mdev1: -EINVAL }) })
+      .then(returns(-EINVAL), sendsTimes('host-vtd', 'iommu_sva_unbind_gpasid', 1), emits('nesting_op.finished', { op: 'unbind', ret: -EINVAL }));
   });
 
   it('v1 (bug #1): the NULL reaches iommu_sva_unbind_gpasid and the host oopses in intel_svm_unbind_gpasid', () => {

@@ -61,11 +61,12 @@ export const POLICIES = {
   } satisfies PolicyDef<'ENOSPC' | 'EFAULT'>,
   'vfio.no_vmm_errno': {
     description:
-      'errno of VFIO_IOMMU_PASID_REQUEST on a container with no vfio_mm (not nesting, or only an external domain): v1 -EFAULT, v6/v7 the kernel-internal -ENOTSUPP (524, bug #14), the fix a standard -EOPNOTSUPP',
-    source: 'v1 vfio_iommu_type1_pasid_alloc [V]; v7 vfio_iommu_type1_pasid_request [V]; v2-v5 and v8 values [M]',
-    kernel: 'VFIO half: series revisions; mainline from iommufd',
+      'errno of VFIO_IOMMU_PASID_REQUEST on a container with no vfio_mm (not nesting, or only an external domain): v1 -EFAULT; v2/v3 the kernel-internal -ENOTSUPP (524, bug #14); from v4 the standard -EOPNOTSUPP',
+    source:
+      'v1 vfio_iommu_type1_pasid_alloc [V]; v2 06/15 and v3 06/14 vfio_iommu_type1_pasid_alloc/free return -ENOTSUPP [V]; v4 07/15 -EOPNOTSUPP [V]; v6/v7 vfio_iommu_type1_pasid_request -EOPNOTSUPP (DOMAIN.md §7.5) [V]; v5 and v8 as their neighbours [M]; mainline takes v8 (iommufd has no PASID_REQUEST)',
+    kernel: 'VFIO half: v1, v2/v3 (524), v4 on',
     schema: z.enum(['EFAULT', 'EINVAL', 'ENOTSUPP', 'EOPNOTSUPP']),
-    presets: allPresets<'EFAULT' | 'EINVAL' | 'ENOTSUPP' | 'EOPNOTSUPP'>('EINVAL', { v1: 'EFAULT', v6: 'ENOTSUPP', v7: 'ENOTSUPP', v8: 'ENOTSUPP', mainline: 'EOPNOTSUPP' }),
+    presets: allPresets<'EFAULT' | 'EINVAL' | 'ENOTSUPP' | 'EOPNOTSUPP'>('EOPNOTSUPP', { v1: 'EFAULT', v2: 'ENOTSUPP', v3: 'ENOTSUPP' }),
   } satisfies PolicyDef<'EFAULT' | 'EINVAL' | 'ENOTSUPP' | 'EOPNOTSUPP'>,
   'vfio.cache_invld_errors': {
     description:
@@ -98,12 +99,38 @@ export const POLICIES = {
   } satisfies PolicyDef<number>,
   'vfio.bind_unwind': {
     description:
-      'how BIND_PGTBL undoes a bind that failed on some device: v1 walks every device again with for_each_dev and unbinds each (also a binding this call did not make, e.g. the one that made it fail with -EBUSY); v2+ unbinds only what this call bound (bug #2)',
-    source: 'Alex Williamson on v1 6/8 (20200402135700.0da30021@w520.home); v2+ unwind, v6 singleton + infallible unbind [M for the exact revision]',
-    kernel: 'VFIO half: series revisions',
-    schema: z.enum(['for_each_dev', 'bound_only']),
-    presets: allPresets<'for_each_dev' | 'bound_only'>('bound_only', { v1: 'for_each_dev' }),
-  } satisfies PolicyDef<'for_each_dev' | 'bound_only'>,
+      'how BIND_PGTBL undoes a bind that failed on some device, and what the unbind function does with an error. v1 (for_each_dev): a second vfio_iommu_for_each_dev walk of unbinds over every device, stopping at the first error (UNBIND_PGTBL returns that error). v2-v8 (every_dev): handle_pgtbl_op runs iommu_group_for_each_dev(group, vfio_dev_unbind_gpasid_fn) over every device of the group; the unbind function returns 0 whatever the IOMMU answers, so the walk goes on and UNBIND_PGTBL always returns 0 (a NULL IOMMU device: -EINVAL from the function, which stops the walk, still 0). Both tear down a binding this call did not make, e.g. the one that made it fail with -EBUSY (bug #2). mainline (bound_only): the iommufd successor attaches device by device and undoes only its own',
+    source:
+      'v1 6/8 and Alex Williamson (20200402135700.0da30021@w520.home) [V]; v2 10/15, v3 09/14, v6 10/15, v7 10/16 handle_pgtbl_op: unbind every device of the group when the bind failed, and for UNBIND (DOMAIN.md §7.3) [V]; NULL -> -EINVAL in vfio_dev_unbind_gpasid_fn from v3 (v2 12/15 returned 0 and went on: not told apart here) [V]; v4/v5/v8 as their neighbours [M]; mainline: iommufd per-device attach [M]',
+    kernel: 'VFIO half: v1, v2-v8; mainline from iommufd',
+    schema: z.enum(['for_each_dev', 'every_dev', 'bound_only']),
+    presets: allPresets<'for_each_dev' | 'every_dev' | 'bound_only'>('every_dev', { v1: 'for_each_dev', mainline: 'bound_only' }),
+  } satisfies PolicyDef<'for_each_dev' | 'every_dev' | 'bound_only'>,
+  'vfio.no_nesting_info_errno': {
+    description:
+      'errno of VFIO_IOMMU_NESTING_OP (BIND_PGTBL / UNBIND_PGTBL in vfio_iommu_handle_pgtbl_op, CACHE_INVLD) on a container without nesting_info (type1v2, or an external domain only): v2/v3 the kernel-internal -ENOTSUPP (524, bug #14), later the standard -EOPNOTSUPP',
+    source:
+      'v2 10/15 and v3 09/14 handle_pgtbl_op, v3 10/14 vfio_iommu_invalidate_cache return -ENOTSUPP (DOMAIN.md §7.5) [V]; v5 10/15 and v7 10/16 -EOPNOTSUPP [V]; v4 [M]; v1 had no nesting_info (its BIND_GPASID checked IS_IOMMU_CAP_DOMAIN_IN_CONTAINER): -EOPNOTSUPP stands in [M]',
+    kernel: 'VFIO half: v2/v3 (524), v4 on',
+    schema: z.enum(['ENOTSUPP', 'EOPNOTSUPP']),
+    presets: allPresets<'ENOTSUPP' | 'EOPNOTSUPP'>('EOPNOTSUPP', { v2: 'ENOTSUPP', v3: 'ENOTSUPP' }),
+  } satisfies PolicyDef<'ENOTSUPP' | 'EOPNOTSUPP'>,
+  'vfio.pasid_request_31bit': {
+    description:
+      'VFIO_IOMMU_PASID_REQUEST refuses range.min or range.max above 1 << VFIO_IOMMU_PASID_BITS (31: the PASID comes back in a signed int) with -EINVAL, before the vfio_mm check',
+    source: 'v7 07/16 vfio_iommu_type1_pasid_request (DOMAIN.md §7.5) [V]; absent in v6 07/15 [V]; v8 and mainline as v7 [M]',
+    kernel: 'VFIO half: v7 on',
+    schema: z.boolean(),
+    presets: allPresets(false, { v7: true, v8: true, mainline: true }),
+  } satisfies PolicyDef<boolean>,
+  'iommu.core_rejects_invalid_granu': {
+    description:
+      'iommu_check_cache_invl_data (the IOMMU core, before the driver) refuses ADDR granularity with the PASID cache and DOMAIN granularity with DEV_IOTLB: -EINVAL; without it they reach intel_iommu_sva_invalidate, whose map rejects them with ret 0 (bug #5)',
+    source: 'iommu_check_cache_invl_data, v5.10 core (DOMAIN.md §7.6) [V]; v7/v8 are v5.9-based, so mainline only',
+    kernel: 'v5.10 (mainline only)',
+    schema: z.boolean(),
+    presets: allPresets(false, { mainline: true }),
+  } satisfies PolicyDef<boolean>,
   'vtd.aux_shared_gpasid_bind': {
     description:
       'intel_svm_bind_gpasid on a (dev, PASID) already bound through another aux domain of the same parent: "users" counts the binds (users++, one PASID entry, the first domain\'s second-level table) or the bind fails with -EBUSY (bug #6)',

@@ -7,6 +7,8 @@
 export const VFIO_IOMMU_FLAG_ALLOC_PASID = 1 << 0;
 export const VFIO_IOMMU_FLAG_FREE_PASID = 1 << 1;
 export const PASID_REQUEST_MINSZ = 16; // argsz, flags, range.min, range.max
+/** v7: "at most 31 bits PASID", checked as min, max > (1 << VFIO_IOMMU_PASID_BITS) (DOMAIN.md §7.5) */
+export const VFIO_IOMMU_PASID_BITS = 31;
 export interface PasidRequest {
   argsz: number;
   flags: number;
@@ -35,9 +37,23 @@ export const IOMMU_SVA_VTD_GPASID_PCD = 1 << 2;
 export const IOMMU_SVA_VTD_GPASID_PWT = 1 << 3;
 export const IOMMU_SVA_VTD_GPASID_EMTE = 1 << 4;
 export const IOMMU_SVA_VTD_GPASID_CD = 1 << 5;
-export const IOMMU_SVA_VTD_GPASID_LAST = 1 << 6;
-/** offsetofend(struct iommu_gpasid_bind_data, vendor.vtd) */
-export const GPASID_BIND_DATA_MINSZ = 64;
+/** write protect enable: honoured with SRE only (DOMAIN.md §7.6) */
+export const IOMMU_SVA_VTD_GPASID_WPE = 1 << 6;
+/** the driver rejects any vendor.vtd flag at or above this bit */
+export const IOMMU_SVA_VTD_GPASID_LAST = 1 << 7;
+/** IOMMU_PASID_FORMAT_LAST: the core rejects a format at or above it */
+export const IOMMU_PASID_FORMAT_LAST = 2;
+/**
+ * offsetof(struct iommu_gpasid_bind_data, vendor): argsz, version, format, addr_width (4 x u32), flags,
+ * gpgd, hpasid, gpasid (4 x u64), padding[8]. The IOMMU core (iommu_sva_prepare_bind_data) wants at
+ * least this much (DOMAIN.md §7.6).
+ */
+export const GPASID_BIND_DATA_VENDOR_OFFSET = 56;
+/**
+ * offsetofend(struct iommu_gpasid_bind_data, vendor.vtd): the VT-d part (flags u64, pat, emt u32) ends
+ * the struct. intel_svm_bind_gpasid wants at least this much, and QEMU fills argsz with it.
+ */
+export const GPASID_BIND_DATA_MINSZ = 72;
 export interface GpasidBindData {
   argsz: number;
   version: number;
@@ -78,8 +94,18 @@ export const PGTT_SL_ONLY = 2;
 export const PGTT_NESTED = 3;
 export const PGTT_PT = 4;
 
-/** offsetofend(struct iommu_cache_invalidate_info, granu): the version-1 size [M: exact layout] */
-export const CACHE_INVALIDATE_INFO_MINSZ = 56;
+/**
+ * struct iommu_cache_invalidate_info: argsz, version (u32), cache, granularity (u8), padding[6], then the
+ * granu union. iommu_uapi_cache_invalidate wants argsz >= offsetof(granu) = 16, and the end of the
+ * union member the granularity reads: offsetofend(granu.pasid_info) = 32 (flags, archid u32, pasid
+ * u64), offsetofend(granu.addr_info) = 56 (flags, archid u32, pasid, addr, granule_size, nb_granules
+ * u64) (DOMAIN.md §7.6).
+ */
+export const CACHE_INVALIDATE_INFO_GRANU_OFFSET = 16;
+export const CACHE_INVALIDATE_INFO_PASID_INFO_END = 32;
+export const CACHE_INVALIDATE_INFO_ADDR_INFO_END = 56;
+/** what QEMU fills argsz with: the whole version-1 struct (the union's largest member ends it) */
+export const CACHE_INVALIDATE_INFO_MINSZ = CACHE_INVALIDATE_INFO_ADDR_INFO_END;
 /** offsetofend(struct vfio_iommu_type1_nesting_op, flags) */
 export const NESTING_OP_MINSZ = 8;
 export const IOMMU_CACHE_INV_TYPE_NR = 3;

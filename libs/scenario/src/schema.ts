@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ERRNO, POLICIES, PRESETS, type RunSpec } from '../../contracts/src/index.js';
+import { CACHE_INVALIDATE_INFO_MINSZ, ERRNO, GPASID_BIND_DATA_MINSZ, POLICIES, PRESETS, type RunSpec } from '../../contracts/src/index.js';
 
 /** A small id: letters, digits, dash, underscore; used in log entries and timelines. */
 const Id = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'an id: a letter, then up to 31 letters, digits, - or _');
@@ -135,7 +135,7 @@ export const StepSchema = z.discriminatedUnion('op', [
     /** the VMM calls NESTING_OP(BIND_PGTBL or UNBIND_PGTBL) itself with this iommu_gpasid_bind_data */
     op: z.enum(['ioctl_bind', 'ioctl_unbind']), ...VmRef, ...StepBase,
     op_argsz: U32.default(16),
-    argsz: U32.default(64), version: U32.default(1), format: U32.default(1), flags: U32.default(1),
+    argsz: U32.default(GPASID_BIND_DATA_MINSZ), version: U32.default(1), format: U32.default(1), flags: U32.default(1),
     gpgd: z.number().int().default(0x1000), hpasid: NumOrVar, gpasid: NumOrVar.optional(), addr_width: U32.default(48),
     vtd_flags: U32.default(0), pat: U32.default(0), emt: U32.default(0),
   }).strict(),
@@ -143,7 +143,7 @@ export const StepSchema = z.discriminatedUnion('op', [
     /** the VMM calls NESTING_OP(CACHE_INVLD) itself with this iommu_cache_invalidate_info */
     op: z.literal('ioctl_invalidate'), ...VmRef, ...StepBase,
     op_argsz: U32.default(16),
-    argsz: U32.default(56), version: U32.default(1),
+    argsz: U32.default(CACHE_INVALIDATE_INFO_MINSZ), version: U32.default(1),
     /** bits: IOTLB 1, DEV_IOTLB 2, PASID 4 */
     cache: U32.default(1),
     /** DOMAIN 0, PASID 1, ADDR 2 */

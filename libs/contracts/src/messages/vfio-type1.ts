@@ -61,8 +61,8 @@ export type VfioType1Events<W = unknown> = {
   'nesting_op.started': { vm: string; op: 'BIND_PGTBL' | 'UNBIND_PGTBL' | 'CACHE_INVLD'; devices: string[]; for?: 'free' | 'teardown'; pasid?: unknown };
   /** vfio_get_iommu_device() returned NULL: the IOMMU layer never sees the call */
   'iommu_device.null': { vm: string; mdev: string; op: NestingOpKind; errno: 'EINVAL' };
-  /** a failed bind undoes: every device again (v1) or the devices this call bound */
-  'bind.unwind': { vm: string; how: 'for_each_dev' | 'bound_only'; devices: string[] };
+  /** a failed bind undoes: every device again (v1: stopping at an error; v2-v8: the group, going on past the IOMMU's errors) or the devices this call bound */
+  'bind.unwind': { vm: string; how: 'for_each_dev' | 'every_dev' | 'bound_only'; devices: string[] };
   /** `entry_num`: CACHE_INVLD's devices whose invalidation succeeded */
   'nesting_op.finished': { vm: string; op: NestingOpKind; ret: number; oops: string | null; entry_num?: number };
   /** `pins`: mdevs that still had pages pinned */

@@ -1,8 +1,8 @@
 import {
-  CACHE_INVALIDATE_INFO_MINSZ, ERRNO, IOMMU_CACHE_INVALIDATE_INFO_VERSION_1, IOMMU_CACHE_INV_TYPE_DEV_IOTLB, IOMMU_CACHE_INV_TYPE_IOTLB,
-  IOMMU_CACHE_INV_TYPE_PASID, IOMMU_INV_ADDR_FLAGS_ARCHID, IOMMU_INV_ADDR_FLAGS_LEAF, IOMMU_INV_ADDR_FLAGS_PASID, IOMMU_INV_GRANU_ADDR,
-  IOMMU_INV_GRANU_PASID, IOMMU_INV_PASID_FLAGS_ARCHID, IOMMU_INV_PASID_FLAGS_PASID, type CacheInvalidateInfo,
-  type ErrnoName,
+  CACHE_INVALIDATE_INFO_ADDR_INFO_END, CACHE_INVALIDATE_INFO_GRANU_OFFSET, CACHE_INVALIDATE_INFO_PASID_INFO_END, ERRNO,
+  IOMMU_CACHE_INVALIDATE_INFO_VERSION_1, IOMMU_CACHE_INV_TYPE_DEV_IOTLB, IOMMU_CACHE_INV_TYPE_IOTLB, IOMMU_CACHE_INV_TYPE_PASID,
+  IOMMU_INV_ADDR_FLAGS_ARCHID, IOMMU_INV_ADDR_FLAGS_LEAF, IOMMU_INV_ADDR_FLAGS_PASID, IOMMU_INV_GRANU_ADDR, IOMMU_INV_GRANU_DOMAIN,
+  IOMMU_INV_GRANU_PASID, IOMMU_INV_PASID_FLAGS_ARCHID, IOMMU_INV_PASID_FLAGS_PASID, type CacheInvalidateInfo, type ErrnoName, type PolicyValues,
 } from '../../../contracts/src/index.js';
 import { answer, callerOf, parked } from '../request-reply.js';
 import { devtlbFlush, flushPiotlb } from './caches.js';
@@ -14,15 +14,24 @@ const TYPE_NAME: Record<number, string> = { [IOMMU_CACHE_INV_TYPE_IOTLB]: 'IOTLB
 
 /**
  * iommu_uapi_cache_invalidate + iommu_check_cache_invl_data: the core's copy of the user struct and its
- * checks; the struct as the driver reads it from here on, or why it is refused.
+ * checks; the struct as the driver reads it from here on, or why it is refused. argsz first: it must
+ * reach the granu union (16), and the member the granularity reads: pasid_info (32) or addr_info (56)
+ * (DOMAIN.md §7.6); then the content.
  */
-function copyInvalidateInfo(info: object, pasidMax: number): string | { info: CacheInvalidateInfo } {
+function copyInvalidateInfo(info: object, pasidMax: number, policy: PolicyValues): string | { info: CacheInvalidateInfo } {
   // read as the user's struct, each field possibly absent (and of any type: each is checked before use)
   const i: Partial<CacheInvalidateInfo> = info;
+  if (!isInt(i.argsz) || i.argsz < CACHE_INVALIDATE_INFO_GRANU_OFFSET) return 'argsz < offsetof(iommu_cache_invalidate_info, granu)';
+  if (i.granularity === IOMMU_INV_GRANU_PASID && i.argsz < CACHE_INVALIDATE_INFO_PASID_INFO_END) return 'argsz < offsetofend(iommu_cache_invalidate_info, granu.pasid_info)';
+  if (i.granularity === IOMMU_INV_GRANU_ADDR && i.argsz < CACHE_INVALIDATE_INFO_ADDR_INFO_END) return 'argsz < offsetofend(iommu_cache_invalidate_info, granu.addr_info)';
   if (i.version !== IOMMU_CACHE_INVALIDATE_INFO_VERSION_1) return `version ${String(i.version)} is not 1`;
-  if (!isInt(i.argsz) || i.argsz < CACHE_INVALIDATE_INFO_MINSZ) return 'argsz < minsz';
   if (!isInt(i.cache) || i.cache & ~7) return 'unknown cache type bits';
   if (!isInt(i.granularity) || i.granularity > IOMMU_INV_GRANU_ADDR) return 'granularity >= IOMMU_INV_GRANU_NR';
+  // v5.10+: the core refuses two combinations before the driver's map sees them (and answers 0 for them, bug #5)
+  if (policy['iommu.core_rejects_invalid_granu']) {
+    if (i.granularity === IOMMU_INV_GRANU_ADDR && i.cache & IOMMU_CACHE_INV_TYPE_PASID) return 'ADDR granularity with the PASID cache';
+    if (i.granularity === IOMMU_INV_GRANU_DOMAIN && i.cache & IOMMU_CACHE_INV_TYPE_DEV_IOTLB) return 'DOMAIN granularity with DEV_IOTLB';
+  }
   if (i.granularity === IOMMU_INV_GRANU_PASID) {
     const pi = i.pasid_info;
     if (!pi || !isInt(pi.flags) || pi.flags & ~(IOMMU_INV_PASID_FLAGS_PASID | IOMMU_INV_PASID_FLAGS_ARCHID)) return 'pasid_info: unknown flags';
@@ -46,6 +55,29 @@ function granuOf(type: number, granularity: number): string | undefined {
   return undefined; // the PASID cache is host-managed: every granularity rejected
 }
 
+/**
+ * A page-selective IOTLB invalidation whose address has bits below its size order ('vtd.psi_misaligned',
+ * DOMAIN.md §2.4, §7.7): v5.8 prints "Address out of range" and fails with -ERANGE; 1ff00279655d prints
+ * "User address not aligned" and flushes anyway (the hardware ignores the low bits). The lines' wording
+ * is the pr_err_ratelimited of those kernels [M: exact text].
+ */
+function misalignedAddr(policy: PolicyValues, vm: string, dev: string, addr: number, size: number): { outs: HostOut[] } | { outs: HostOut[]; ret: number } {
+  const at = `0x${addr.toString(16)}, size order ${size}`;
+  if (policy['vtd.psi_misaligned'] === 'ERANGE') {
+    const why = `address ${addr} is not aligned to ${2 ** size} pages`;
+    return {
+      outs: [evt('dmesg', { level: 'err', fn: 'intel_iommu_sva_invalidate', text: `DMAR: Address out of range, ${at}` }), evt('sva_invalidate.rejected', { vm, dev, errno: 'ERANGE', why, kind: 'refused' })],
+      ret: -ERRNO.ERANGE,
+    };
+  }
+  return {
+    outs: [
+      evt('sva_invalidate.warning', { dev, why: `address ${addr} is not aligned to ${2 ** size} pages: flushed from the aligned address` }),
+      evt('dmesg', { level: 'err', fn: 'intel_iommu_sva_invalidate', text: `DMAR: User address not aligned, ${at}` }),
+    ],
+  };
+}
+
 /** intel_iommu_sva_invalidate (DOMAIN.md §2.4): flush the IOTLB, fall through to the devTLB with ATS. */
 export function intelIommuSvaInvalidate(s: HostVtdState, input: HostInputOf<'iommu_cache_invalidate'>): HostOut[] {
   const p = input.payload;
@@ -58,7 +90,7 @@ export function intelIommuSvaInvalidate(s: HostVtdState, input: HostInputOf<'iom
   // a NULL dev is checked here before use: -ENODEV, not an oops
   const dev = p.dev;
   if (dev === null || dev === undefined || !s.devices[dev]) return no('ENODEV', 'dev is NULL, not PCI, or has no IOMMU');
-  const copied = copyInvalidateInfo(p.info, s.pasidMax);
+  const copied = copyInvalidateInfo(p.info, s.pasidMax, s.policy!);
   if (typeof copied === 'string') return no('EINVAL', copied, 'malformed');
   if (!domain.nesting || !domain.devs[dev]) return no('EINVAL', 'domain is not nesting, or no device_domain_info');
   const info = copied.info;
@@ -67,12 +99,11 @@ export function intelIommuSvaInvalidate(s: HostVtdState, input: HostInputOf<'iom
   // the PASID is used only when the PASID flag is set; otherwise 0
   const pasid = flagPasid ? (addrInfo ? addrInfo.pasid : info.pasid_info!.pasid) : 0;
   let range: { first: number; npages: number } | 'all' = 'all';
+  // size order = to_vtd_size(): order_base_2 of the 4K pages, computed for ADDR only
+  let size = 0;
   if (addrInfo) {
-    const bytes = addrInfo.granule_size * addrInfo.nb_granules;
-    const npages = 2 ** Math.ceil(Math.log2(Math.max(1, bytes / 4096))); // size order = order_base_2(...)
-    if (addrInfo.addr % (npages * 4096) !== 0) {
-      if (s.policy!['vtd.psi_misaligned'] === 'ERANGE') return no('ERANGE', `address ${addrInfo.addr} is not aligned to ${npages} pages`);
-    }
+    const npages = 2 ** Math.ceil(Math.log2(Math.max(1, (addrInfo.granule_size * addrInfo.nb_granules) / 4096)));
+    size = Math.log2(npages);
     range = { first: Math.floor(addrInfo.addr / 4096 / npages) * npages, npages };
   }
   const device = s.devices[dev]!;
@@ -95,6 +126,12 @@ export function intelIommuSvaInvalidate(s: HostVtdState, input: HostInputOf<'iom
       if (owner?.set !== domain.vm) return no('EINVAL', owner ? `ioasid_find: PASID ${pasid} is in set ${owner.set}, not ${domain.vm}` : `ioasid_find: PASID ${pasid} not allocated`);
     }
     if (type === IOMMU_CACHE_INV_TYPE_IOTLB) {
+      // the IOTLB case only, and only for a size order above 0 (DOMAIN.md §7.7): an address below the mask
+      if (addrInfo && size !== 0 && addrInfo.addr % (2 ** size * 4096) !== 0) {
+        const misaligned = misalignedAddr(s.policy!, p.vm, dev, addrInfo.addr, size);
+        if ('ret' in misaligned) return [...outs, ...misaligned.outs, ...answer(caller, { ret: misaligned.ret })];
+        outs.push(...misaligned.outs);
+      }
       outs.push(flushPiotlb(s, domain.did, pasid, range, `CACHE_INVLD ${GRANU_NAME[info.granularity]}`));
       // with ATS, fall through to the devTLB: PASID granularity means the whole range (bug #9 used the user's addr/size)
       if (device.ats) devtlb = range === 'all' ? (s.policy!['vtd.devtlb_pasid_full_range'] ? 'all' : { first: 0, npages: 1 }) : range;

@@ -1,5 +1,6 @@
 import {
-  GPASID_BIND_DATA_MINSZ, IOMMU_GPASID_BIND_VERSION_1, IOMMU_PASID_FORMAT_INTEL_VTD, IOMMU_SVA_GPASID_VAL, IOMMU_SVA_VTD_GPASID_CD,
+  GPASID_BIND_DATA_MINSZ, GPASID_BIND_DATA_VENDOR_OFFSET, IOMMU_GPASID_BIND_VERSION_1, IOMMU_PASID_FORMAT_INTEL_VTD, IOMMU_PASID_FORMAT_LAST,
+  IOMMU_SVA_GPASID_VAL, IOMMU_SVA_VTD_GPASID_CD,
   IOMMU_SVA_VTD_GPASID_EAFE, IOMMU_SVA_VTD_GPASID_EMTE, IOMMU_SVA_VTD_GPASID_LAST, IOMMU_SVA_VTD_GPASID_PCD, IOMMU_SVA_VTD_GPASID_PWT,
   IOMMU_SVA_VTD_GPASID_SRE, ERRNO, PGTT_NESTED, type ErrnoName, type GpasidBindData, type PasidEntry,
 } from '../../../contracts/src/index.js';
@@ -56,17 +57,21 @@ const reject = (errno: ErrnoName, why: string): Rejection => ({ errno, why });
 const isInt = (x: unknown): x is number => Number.isInteger(x);
 
 /**
- * iommu_uapi_sva_bind_gpasid / iommu_sva_prepare_bind_data: the IOMMU core's copy of the user struct,
- * its argsz, version and flags checked; the vendor's fields are checked by checkBindGpasid before use.
+ * iommu_uapi_sva_bind_gpasid / iommu_sva_prepare_bind_data + iommu_check_bind_data: the IOMMU core's
+ * copy of the user struct. The core wants only the fields before the vendor union (argsz >=
+ * offsetof(vendor), 56) and checks version, format range and flags; the vendor part, and the argsz
+ * that covers it, are the driver's to check (checkBindGpasid) (DOMAIN.md §7.6). The format range is
+ * iommu_check_bind_data's [M]; its check of the reserved padding is not modelled.
  */
 export function copyBindData(data: unknown): Rejection | { data: GpasidBindData } {
   if (!data || typeof data !== 'object') return reject('EINVAL', 'no bind data');
   // read as the user's struct, each field possibly absent (and of any type: each is checked before use)
   const d: Partial<GpasidBindData> = data;
-  if (!isInt(d.argsz) || d.argsz < GPASID_BIND_DATA_MINSZ) return reject('EINVAL', 'argsz < offsetofend(vendor.vtd)');
+  if (!isInt(d.argsz) || d.argsz < GPASID_BIND_DATA_VENDOR_OFFSET) return reject('EINVAL', 'argsz < offsetof(iommu_gpasid_bind_data, vendor)');
   if (d.version !== IOMMU_GPASID_BIND_VERSION_1) return reject('EINVAL', `version ${String(d.version)} is not IOMMU_GPASID_BIND_VERSION_1`);
+  if (!isInt(d.format) || d.format < 0 || d.format >= IOMMU_PASID_FORMAT_LAST) return reject('EINVAL', `format ${String(d.format)} >= IOMMU_PASID_FORMAT_LAST`);
   if (!isInt(d.flags) || d.flags & ~IOMMU_SVA_GPASID_VAL) return reject('EINVAL', 'unknown flags');
-  // copy_from_user: the struct as the user wrote it; the driver checks each vendor field before it uses it
+  // copy_from_user of min(argsz, sizeof): the driver checks argsz and each vendor field before it uses them
   return { data: d as GpasidBindData };
 }
 
@@ -80,6 +85,8 @@ export function checkBindGpasid(s: HostVtdState, domainId: number, dev: string, 
   const device = s.devices[dev];
   if (!device) return reject('EINVAL', 'device_to_iommu: no IOMMU for the device');
   if (data.format !== IOMMU_PASID_FORMAT_INTEL_VTD) return reject('EINVAL', `format ${data.format} is not IOMMU_PASID_FORMAT_INTEL_VTD`);
+  // the core ensured argsz reaches the union; the VT-d part must be there too (DOMAIN.md §7.6)
+  if (data.argsz < GPASID_BIND_DATA_MINSZ) return reject('EINVAL', 'argsz < offsetofend(iommu_gpasid_bind_data, vendor.vtd)');
   const vflags = data.vendor?.vtd?.flags;
   if (!isInt(vflags) || vflags < 0 || vflags & ~(IOMMU_SVA_VTD_GPASID_LAST - 1)) return reject('EINVAL', 'unknown vendor.vtd flags');
   if (device.pasidBits !== 20) return reject('EINVAL', `pci_max_pasids is 2^${device.pasidBits}, not 2^20`);

@@ -56,7 +56,7 @@ export interface NestWalk {
   firstErr: number;
   /** devices whose call succeeded (iommufd's entry_num) */
   done: number;
-  /** the v1 unwind: a second for_each_dev walk of unbinds that stops at the first error */
+  /** a failed bind's unwind (v1-v8): a second walk of unbinds over every device; `ret`: the bind's error, the answer */
   unwinding?: { ret: number };
   /** a FREE that tears the PASID down first (IOASID notifier): free these after the walk */
   thenFree?: number[];

@@ -17,7 +17,7 @@ import { afterUnbinds } from './vfio-iommu-type1-release.js';
 const DEV_FN: Record<NestKind, DevFn> = { bind: vfioDevBindGpasidFn, unbind: vfioDevUnbindGpasidFn, inval: vfioDevCacheInvalidateFn };
 const OP_NAME = { bind: NESTING_OP_NAMES[0], unbind: NESTING_OP_NAMES[1], inval: NESTING_OP_NAMES[2] } as const satisfies Record<NestKind, string>;
 
-/** The operation a device gets now: the walk's, or the unbinds of a v1 bind unwind. */
+/** The operation a device gets now: the walk's, or the unbinds of a bind's unwind. */
 const opNow = (w: NestWalk): NestKind => (w.unwinding ? 'unbind' : w.op);
 
 /**
@@ -58,7 +58,11 @@ function stepWalk(s: VfioState, tag: string, w: NestWalk): VfioOut[] {
 const next = (w: NestWalk): NestWalk => ({ ...w, i: w.i + 1, stage: 'resolve', iommuDevice: undefined });
 
 function deviceFailed(s: VfioState, tag: string, w: NestWalk, ret: number, nullDevice = false): VfioOut[] {
-  if (w.unwinding) return finishWalk(s, tag, w, w.unwinding.ret); // for_each_dev stops the unwind too
+  if (w.unwinding) {
+    // the unwind's unbinds fail as vfio_dev_unbind_gpasid_fn does (v1 stops, v2+ go on); the bind's error stays the answer
+    const { then } = vfioDevUnbindGpasidFn.failed(s, w, ret, nullDevice);
+    return 'next' in then ? stepWalk(s, tag, next(w)) : finishWalk(s, tag, w, w.unwinding.ret);
+  }
   const { out, then } = DEV_FN[w.op].failed(s, w, ret, nullDevice);
   if ('next' in then) return [...out, ...stepWalk(s, tag, next(then.next))];
   if ('unwind' in then) return [...out, ...stepWalk(s, tag, { ...w, i: 0, stage: 'resolve', iommuDevice: undefined, unwinding: { ret: then.unwind } })];

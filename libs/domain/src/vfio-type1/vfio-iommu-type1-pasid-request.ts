@@ -1,4 +1,6 @@
-import { ERRNO, PASID_REQUEST_MINSZ, VFIO_IOMMU_FLAG_ALLOC_PASID, VFIO_IOMMU_FLAG_FREE_PASID, type ErrnoName, type Reply } from '../../../contracts/src/index.js';
+import {
+  ERRNO, PASID_REQUEST_MINSZ, VFIO_IOMMU_FLAG_ALLOC_PASID, VFIO_IOMMU_FLAG_FREE_PASID, VFIO_IOMMU_PASID_BITS, type ErrnoName, type Reply,
+} from '../../../contracts/src/index.js';
 import { cmd } from '../decider.js';
 import { answer, callerOf, parked } from '../request-reply.js';
 import { evt, freePasids, type VfioIn, type VfioOut } from './common.js';
@@ -36,6 +38,12 @@ export function vfioIommuType1PasidRequest(s: VfioState, input: VfioIn<'VFIO_IOM
   if (!alloc && !free) return fail('EINVAL', 'flags must be exactly one of ALLOC or FREE');
   const min = req.range?.min, max = req.range?.max;
   if (!isInt(min) || !isInt(max) || min > max) return fail('EINVAL', 'range.min > range.max');
+  // v7 07/16: the PASID comes back in a signed int, so min and max may not exceed 1 << 31 (the kernel's
+  // own comparison: 1 << 31 itself passes) (DOMAIN.md §7.5)
+  if (s.policy!['vfio.pasid_request_31bit'] && (min > 2 ** VFIO_IOMMU_PASID_BITS || max > 2 ** VFIO_IOMMU_PASID_BITS)) {
+    return fail('EINVAL', 'range.min or range.max > (1 << VFIO_IOMMU_PASID_BITS)');
+  }
+  // v2/v3 answered the kernel-internal -ENOTSUPP (524) here, v4+ -EOPNOTSUPP (bug #14, DOMAIN.md §7.5)
   const vmm = c.vmm ? vmmOf(s, vm) : null;
   if (!vmm) return fail(s.policy!['vfio.no_vmm_errno'], 'no vfio_mm (not nesting, or no IOMMU domain)');
   if (free) {
