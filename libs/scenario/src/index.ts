@@ -1,3 +1,4 @@
 export * from './schema.js';
 export * from './load.js';
 export * from './limits.js';
+export * from './setup-rules.js';

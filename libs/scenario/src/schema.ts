@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ERRNO, POLICIES, PRESETS, type RunSpec } from '../../contracts/src/index.js';
+import { setupProblems } from './setup-rules.js';
 
 /** A small id: letters, digits, dash, underscore; used in log entries and timelines. */
 const Id = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'an id: a letter, then up to 31 letters, digits, - or _');
@@ -22,6 +23,9 @@ export const Expect = z.union([
   z.partialRecord(z.enum([...PRESETS, 'default']), OutcomeName).refine((m) => Object.keys(m).length > 0, 'name at least one preset or default'),
 ]);
 export type Expect = z.infer<typeof Expect>;
+
+/** Who does a setup operation: the planner before step 0 (auto, the default) or a step of the scenario (manual). */
+const SetupMode = z.enum(['auto', 'manual']).optional();
 
 export const HostSchema = z
   .object({
@@ -71,6 +75,10 @@ export const MdevSchema = z
     parent: Id,
     /** IOMMU group; by default each mdev is its own group */
     group: Id.optional(),
+    /** manual: an `mdev_create` step creates it (else setup does, before step 0) */
+    create: SetupMode,
+    /** manual: a `vfio_attach_group` step attaches its group (say it of every mdev of the group) */
+    attach: SetupMode,
   })
   .strict();
 
@@ -84,6 +92,8 @@ export const VmSchema = z
     ram_pages: z.number().int().positive().max(1 << 20).default(4096),
     /** what the guest's IOMMU driver does with a reported page request: map the page and respond, or leave it pending */
     page_requests: z.enum(['respond', 'ignore']).default('respond'),
+    /** manual: a `vfio_set_iommu` step sets the container's IOMMU type (its groups then attach by steps too) */
+    set_iommu: SetupMode,
   })
   .strict();
 
@@ -97,6 +107,19 @@ const U32 = z.number().int().min(-(2 ** 31)).max(2 ** 32 - 1);
 const Background = { background: z.boolean().default(false) };
 
 export const StepSchema = z.discriminatedUnion('op', [
+  // setup operations a scenario does itself, where the topology marks them manual (setup-rules.ts)
+  z.object({
+    /** the parent driver creates the mdev (mdev_device_create; an IOMMU-backed parent sets its IOMMU device) */
+    op: z.literal('mdev_create'), ...StepBase, mdev: Id,
+  }).strict(),
+  z.object({
+    /** VFIO_SET_IOMMU on the VM's container: VFIO_TYPE1_NESTING_IOMMU, or type1v2 for `nesting: false` */
+    op: z.literal('vfio_set_iommu'), ...VmRef, ...StepBase,
+  }).strict(),
+  z.object({
+    /** vfio_iommu_type1_attach_group: the group (its mdevs from the topology) joins the VM's container */
+    op: z.literal('vfio_attach_group'), ...VmRef, ...StepBase, group: Id,
+  }).strict(),
   z.object({
     op: z.literal('pasid_alloc'), ...VmRef, ...StepBase, min: z.number().int().nonnegative().optional(), max: z.number().int().nonnegative().optional(), as: Var.optional(),
     /** VCMD ALLOC_PASID this many times (stops at the first failure); `as` binds the last PASID */
@@ -260,6 +283,7 @@ export const ScenarioSchema = z
       if (typeof w.pasid === 'string' && !bound.has(w.pasid.slice(1))) ctx.addIssue({ code: 'custom', path: ['workload', i, 'pasid'], message: `${w.pasid} is not bound by a step's 'as:'` });
       if (w.from > s.steps.length) ctx.addIssue({ code: 'custom', path: ['workload', i, 'from'], message: `from ${w.from} is past the last step (${s.steps.length})` });
     });
+    for (const p of setupProblems(s)) ctx.addIssue({ code: 'custom', ...p });
     if (s.bug) {
       for (const k of ['buggySet', 'fixedSet'] as const) {
         for (const name of Object.keys(s.bug[k] ?? {})) {
