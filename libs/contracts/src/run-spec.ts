@@ -84,8 +84,16 @@ export function groupsOf(vm: Pick<VmSpec, 'mdevs'>): Map<string, { mdevs: string
 /** How a guest-visible operation ended, as a scenario's `expect:` names it. */
 export type OutcomeName = 'ok' | 'oops' | 'timeout' | ErrnoName;
 
+/** Any one of these outcomes is as expected (`{ oneOf: [EACCES, ENOENT] }`). */
+export interface OneOf {
+  oneOf: OutcomeName[];
+}
+
+/** What a step is expected to return under one preset: an outcome, or alternatives. */
+export type Expected = OutcomeName | OneOf;
+
 /** What a step is expected to return, for every preset or per preset (with `default`). */
-export type ExpectSpec = OutcomeName | Partial<Record<Preset | 'default', OutcomeName>>;
+export type ExpectSpec = Expected | Partial<Record<Preset | 'default', Expected>>;
 
 /**
  * One step: its op, what it expects, and the op's arguments (a number, or `$name` bound by an

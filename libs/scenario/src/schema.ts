@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ERRNO, POLICIES, PRESETS, type RunSpec } from '../../contracts/src/index.js';
+import { ERRNO, POLICIES, PRESETS, type OutcomeName as ContractOutcome, type RunSpec } from '../../contracts/src/index.js';
 import { setupProblems } from './setup-rules.js';
 
 /** A small id: letters, digits, dash, underscore; used in log entries and timelines. */
@@ -7,21 +7,50 @@ const Id = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'an id: a letter, t
 /** A number, or a `$name` bound by an earlier step's `as:`. */
 const NumOrVar = z.union([z.number().int().nonnegative(), z.string().regex(/^\$[A-Za-z_]\w*$/, 'a number or a $variable bound by an earlier step')]);
 
+const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /**
- * What a step is expected to return: `ok` (0 or a value), an errno name (`EINVAL`), `oops` (the host
- * crashed in the driver), or `timeout`. A map from preset to that (with `default`) when presets differ.
+ * One of several schemas, picked by the value's shape (or a message when none fits), so a mistake is
+ * reported inside the form the value has (`steps[2].expect.oneOf[1]`), where zod's union would say
+ * only "Invalid input" at the union.
  */
-export const OutcomeName = z.union([
-  z.literal('ok'),
-  z.literal('oops'),
-  z.literal('timeout'),
-  z.enum(Object.keys(ERRNO) as [keyof typeof ERRNO, ...Array<keyof typeof ERRNO>]),
-]);
+function byShape<S extends z.ZodType>(pick: (v: unknown) => S | string): z.ZodType<z.output<S>> {
+  return z.unknown().transform((v, ctx) => {
+    const schema = pick(v);
+    if (typeof schema === 'string') {
+      ctx.addIssue({ code: 'custom', message: schema });
+      return z.NEVER;
+    }
+    const r = schema.safeParse(v);
+    if (r.success) return r.data;
+    for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: i.message, path: i.path });
+    return z.NEVER;
+  });
+}
+
+const OUTCOMES = ['ok', 'oops', 'timeout', ...Object.keys(ERRNO)] as [ContractOutcome, ...ContractOutcome[]];
+/**
+ * What a step may return: `ok` (0 or a value), an errno name (`EINVAL`), `oops` (the host crashed in
+ * the driver), or `timeout`.
+ */
+export const OutcomeName = z.enum(OUTCOMES, { error: (iss) => `'${String(iss.input)}' is not an outcome: ok, oops, timeout or an errno name (${Object.keys(ERRNO).join(', ')})` });
 export type OutcomeName = z.infer<typeof OutcomeName>;
-export const Expect = z.union([
-  OutcomeName,
-  z.partialRecord(z.enum([...PRESETS, 'default']), OutcomeName).refine((m) => Object.keys(m).length > 0, 'name at least one preset or default'),
-]);
+/** Any of these outcomes is as expected: `{ oneOf: [EACCES, ENOENT] }`. */
+const OneOf = z.object({ oneOf: z.array(OutcomeName).min(2, 'name two or more outcomes (one is just `expect: NAME`)') }).strict();
+const Expected = byShape((v) => (typeof v === 'string' ? OutcomeName : isObject(v) ? OneOf : 'an outcome or { oneOf: [...] }'));
+const PRESET_KEYS = [...PRESETS, 'default'] as const;
+const PresetExpect = z.partialRecord(z.enum(PRESET_KEYS), Expected).refine((m) => Object.keys(m).length > 0, 'name at least one preset or default');
+/**
+ * What a step is expected to return: an outcome, alternatives (`{ oneOf: [...] }`), or a map from
+ * preset to either (with `default`) when presets differ.
+ */
+export const Expect = byShape((v) => {
+  if (typeof v === 'string') return OutcomeName;
+  if (!isObject(v)) return 'an outcome (ok, EINVAL, …), { oneOf: [...] } or a map from preset to those';
+  if ('oneOf' in v) return OneOf;
+  const bad = Object.keys(v).filter((k) => !(PRESET_KEYS as readonly string[]).includes(k));
+  return bad.length ? `not a preset: ${bad.join(', ')} (a map's keys are presets, ${PRESETS.join(', ')}, and default)` : PresetExpect;
+});
 export type Expect = z.infer<typeof Expect>;
 
 /** Who does a setup operation: the planner before step 0 (auto, the default) or a step of the scenario (manual). */
