@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { ERRNO, POLICIES, PRESETS, type OutcomeName as ContractOutcome, type RunSpec } from '../../contracts/src/index.js';
+import { ERRNO, PRESETS, type OutcomeName as ContractOutcome, type RunSpec } from '../../contracts/src/index.js';
 import { setupProblems } from './setup-rules.js';
+import { policySetProblems, runLabel } from './verdicts.js';
 
 /** A small id: letters, digits, dash, underscore; used in log entries and timelines. */
 const Id = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'an id: a letter, then up to 31 letters, digits, - or _');
@@ -247,6 +248,19 @@ export const WorkloadSchema = z
   })
   .strict();
 
+const Verdict = z.enum(['pass', 'fail']);
+const VerdictMap = z.partialRecord(z.enum(PRESETS), Verdict);
+/** policy name -> value, as `--set name=value` */
+const PolicySetSchema = z.record(z.string(), z.union([z.boolean(), z.number(), z.string()]));
+export const VerdictRunSchema = z
+  .object({
+    preset: z.enum(PRESETS),
+    /** policy overrides on top of the preset */
+    set: PolicySetSchema.optional(),
+    verdict: Verdict,
+  })
+  .strict();
+
 export const ScenarioSchema = z
   .object({
     name: Id.or(z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/)),
@@ -263,13 +277,17 @@ export const ScenarioSchema = z
         buggy: z.enum(PRESETS),
         fixed: z.enum(PRESETS),
         /** policy overrides on top of the buggy / fixed preset (policy name -> value) */
-        buggySet: z.record(z.string(), z.union([z.boolean(), z.number(), z.string()])).optional(),
-        fixedSet: z.record(z.string(), z.union([z.boolean(), z.number(), z.string()])).optional(),
+        buggySet: PolicySetSchema.optional(),
+        fixedSet: PolicySetSchema.optional(),
       })
       .strict()
       .optional(),
-    /** presets the scenario is meant to run under, with the verdict expected */
-    verdicts: z.partialRecord(z.enum(PRESETS), z.enum(['pass', 'fail'])).optional(),
+    /**
+     * the runs the scenario is meant for, with the verdict expected: a map from preset
+     * (`{ v1: fail, v2: pass }`), or a list of runs, each a preset with policy overrides
+     * (`[{ preset: v7, set: { vfio.singleton_nesting_container: false }, verdict: fail }]`)
+     */
+    verdicts: byShape((v) => (Array.isArray(v) ? z.array(VerdictRunSchema).min(1, 'name at least one run') : VerdictMap)).optional(),
     host: HostSchema,
     parents: z.array(ParentSchema).min(1),
     vms: z.array(VmSchema).min(1),
@@ -314,11 +332,18 @@ export const ScenarioSchema = z
     });
     for (const p of setupProblems(s)) ctx.addIssue({ code: 'custom', ...p });
     if (s.bug) {
-      for (const k of ['buggySet', 'fixedSet'] as const) {
-        for (const name of Object.keys(s.bug[k] ?? {})) {
-          if (!(name in POLICIES)) ctx.addIssue({ code: 'custom', path: ['bug', k, name], message: `unknown policy '${name}'` });
-        }
+      for (const [k, preset] of [['buggySet', s.bug.buggy], ['fixedSet', s.bug.fixed]] as const) {
+        for (const p of policySetProblems(preset, s.bug[k] ?? {})) ctx.addIssue({ code: 'custom', path: ['bug', k, p.name], message: p.message });
       }
+    }
+    if (Array.isArray(s.verdicts)) {
+      const seen = new Map<string, number>();
+      s.verdicts.forEach((r, i) => {
+        for (const p of policySetProblems(r.preset, r.set ?? {})) ctx.addIssue({ code: 'custom', path: ['verdicts', i, 'set', p.name], message: p.message });
+        const label = runLabel(r.preset, r.set);
+        if (seen.has(label)) ctx.addIssue({ code: 'custom', path: ['verdicts', i], message: `the run ${label} is already declared by verdicts[${seen.get(label)}]` });
+        else seen.set(label, i);
+      });
     }
   });
 export type Scenario = z.infer<typeof ScenarioSchema>;
