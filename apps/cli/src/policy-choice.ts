@@ -1,5 +1,5 @@
-import { PRESETS, type Preset } from '../../../libs/contracts/src/index.js';
-import { loadScenario, type Scenario } from '../../../libs/scenario/src/index.js';
+import { PRESETS } from '../../../libs/contracts/src/index.js';
+import { loadScenario, verdictRuns, type Scenario } from '../../../libs/scenario/src/index.js';
 
 /** The preset a run uses, the overrides that come with it, and why (null: the user named it). */
 export interface PolicyChoice {
@@ -16,7 +16,8 @@ const sets = (o: Record<string, string | number | boolean> | undefined) => Objec
  * 1. a scenario that reproduces a bug (`bug:`) runs its buggy preset (with `bug.buggySet`): the
  *    scenario exists to show that finding, and `--policy <fixed>` is one flag away;
  * 2. else a scenario that declares `verdicts:` runs `mainline` if it lists it, else the newest preset
- *    it lists: the version it is meant to be read under;
+ *    it lists: the version it is meant to be read under (as listed without overrides, if it is; else
+ *    with the overrides of its first run);
  * 3. else `mainline`, today's kernel.
  * `--policy` always wins; the user's `--set` applies on top of whichever preset is chosen.
  */
@@ -31,13 +32,17 @@ export function choosePolicy(scenario: Scenario | null, o: { policy?: string; se
       why: `the buggy preset of the bug this scenario reproduces (#${bug.id}, breaks ${bug.invariant})${own.length ? ` with its overrides ${own.join(', ')}` : ''}; --policy ${bug.fixed}${bug.fixedSet && Object.keys(bug.fixedSet).length ? ` ${sets(bug.fixedSet).map((s) => `--set ${s}`).join(' ')}` : ''} runs the fix`,
     };
   }
-  const declared = PRESETS.filter((p) => scenario?.verdicts?.[p as Preset] !== undefined);
+  const runs = scenario ? verdictRuns(scenario) : [];
+  const declared = PRESETS.filter((p) => runs.some((r) => r.preset === p));
   if (declared.length) {
     const preset = declared.includes('mainline') ? 'mainline' : declared[declared.length - 1]!;
+    // the preset as it is, when the file declares it so; else its first run with overrides
+    const run = runs.find((r) => r.preset === preset && !Object.keys(r.set).length) ?? runs.find((r) => r.preset === preset)!;
+    const own = sets(run.set);
     return {
       preset,
-      set: o.set,
-      why: `${preset === 'mainline' ? 'today\'s kernel, one of' : 'the newest of'} the presets this scenario declares in verdicts (${declared.join(', ')}), expected to ${scenario!.verdicts![preset as Preset]}`,
+      set: [...own, ...o.set],
+      why: `${preset === 'mainline' ? 'today\'s kernel, one of' : 'the newest of'} the presets this scenario declares in verdicts (${declared.join(', ')})${own.length ? ` with its overrides ${own.join(', ')}` : ''}, expected to ${run.verdict}`,
     };
   }
   return { preset: 'mainline', set: o.set, why: 'the scenario declares no bug and no verdicts: mainline is today\'s kernel' };

@@ -34,11 +34,21 @@ export interface ParentSpec {
   aux: boolean;
 }
 
+/**
+ * Who does a setup operation: `auto` (absent), the planner in the run's setup, before any step; or
+ * `manual`, a step of the scenario, judged by its `expect:` like any other (libs/domain orchestrator/setup.ts).
+ */
+export type SetupMode = 'auto' | 'manual';
+
 export interface MdevSpec {
   id: string;
   parent: string;
   /** IOMMU group; by default the mdev's own */
   group?: string;
+  /** manual: an `mdev_create` step creates it */
+  create?: SetupMode;
+  /** manual: a `vfio_attach_group` step attaches its group (every mdev of the group says so) */
+  attach?: SetupMode;
 }
 
 export interface VmSpec {
@@ -50,13 +60,40 @@ export interface VmSpec {
   ram_pages: number;
   /** what the guest's IOMMU driver does with a reported page request */
   page_requests: 'respond' | 'ignore';
+  /** manual: a `vfio_set_iommu` step sets the container's IOMMU type */
+  set_iommu?: SetupMode;
+}
+
+/**
+ * A VM's IOMMU groups (an mdev's `group`, by default its own id), in the order their first mdev
+ * appears, each with its mdevs and whether a step attaches it (`attach: manual` on its mdevs; the
+ * scenario loader makes them agree, one is enough here).
+ */
+export function groupsOf(vm: Pick<VmSpec, 'mdevs'>): Map<string, { mdevs: string[]; manual: boolean }> {
+  const groups = new Map<string, { mdevs: string[]; manual: boolean }>();
+  for (const m of vm.mdevs) {
+    const g = m.group ?? m.id;
+    const entry = groups.get(g) ?? { mdevs: [], manual: false };
+    entry.mdevs.push(m.id);
+    entry.manual ||= m.attach === 'manual';
+    groups.set(g, entry);
+  }
+  return groups;
 }
 
 /** How a guest-visible operation ended, as a scenario's `expect:` names it. */
 export type OutcomeName = 'ok' | 'oops' | 'timeout' | ErrnoName;
 
+/** Any one of these outcomes is as expected (`{ oneOf: [EACCES, ENOENT] }`). */
+export interface OneOf {
+  oneOf: OutcomeName[];
+}
+
+/** What a step is expected to return under one preset: an outcome, or alternatives. */
+export type Expected = OutcomeName | OneOf;
+
 /** What a step is expected to return, for every preset or per preset (with `default`). */
-export type ExpectSpec = OutcomeName | Partial<Record<Preset | 'default', OutcomeName>>;
+export type ExpectSpec = Expected | Partial<Record<Preset | 'default', Expected>>;
 
 /**
  * One step: its op, what it expects, and the op's arguments (a number, or `$name` bound by an

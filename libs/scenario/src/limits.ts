@@ -1,3 +1,4 @@
+import { groupsOf } from '../../contracts/src/index.js';
 import type { Scenario } from './schema.js';
 import { DEFAULTS, LIMIT_ENV, loadConfig, VARIABLES, type ScenarioLimits } from '../../config/src/index.js';
 
@@ -30,16 +31,17 @@ export function limitsHelp(): string {
 }
 
 /**
- * The number of steps planRun makes of a scenario (libs/domain/src/orchestrator/plan.ts): one
- * mdev_create per mdev, per VM one vfio_set_iommu and one vfio_attach_group per group, then the steps
- * and the workload's ops. A test holds the two equal.
+ * The number of steps planRun makes of a scenario (libs/domain/src/orchestrator/plan.ts): the setup
+ * the scenario leaves to the planner (one mdev_create per mdev, per VM one vfio_set_iommu and one
+ * vfio_attach_group per group, less those marked `manual`), then the steps and the workload's ops.
+ * A test holds the two equal.
  */
 export function plannedStepCount(sc: Pick<Scenario, 'vms' | 'steps' | 'workload'>): number {
   let n = sc.steps.length;
   for (const vm of sc.vms) {
-    const groups = new Set<string>();
-    for (const m of vm.mdevs) groups.add(m.group ?? m.id);
-    n += vm.mdevs.length + 1 + groups.size;
+    for (const m of vm.mdevs) if (m.create !== 'manual') n++;
+    if (vm.set_iommu !== 'manual') n++;
+    for (const g of groupsOf(vm).values()) if (!g.manual) n++;
   }
   return n + workloadOpCount(sc);
 }

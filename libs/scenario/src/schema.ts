@@ -1,27 +1,61 @@
 import { z } from 'zod';
-import { CACHE_INVALIDATE_INFO_MINSZ, ERRNO, GPASID_BIND_DATA_MINSZ, POLICIES, PRESETS, type RunSpec } from '../../contracts/src/index.js';
+import { CACHE_INVALIDATE_INFO_MINSZ, ERRNO, GPASID_BIND_DATA_MINSZ, PRESETS, type OutcomeName as ContractOutcome, type RunSpec } from '../../contracts/src/index.js';
+import { setupProblems } from './setup-rules.js';
+import { policySetProblems, runLabel } from './verdicts.js';
 
 /** A small id: letters, digits, dash, underscore; used in log entries and timelines. */
 const Id = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'an id: a letter, then up to 31 letters, digits, - or _');
 /** A number, or a `$name` bound by an earlier step's `as:`. */
 const NumOrVar = z.union([z.number().int().nonnegative(), z.string().regex(/^\$[A-Za-z_]\w*$/, 'a number or a $variable bound by an earlier step')]);
 
+const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /**
- * What a step is expected to return: `ok` (0 or a value), an errno name (`EINVAL`), `oops` (the host
- * crashed in the driver), or `timeout`. A map from preset to that (with `default`) when presets differ.
+ * One of several schemas, picked by the value's shape (or a message when none fits), so a mistake is
+ * reported inside the form the value has (`steps[2].expect.oneOf[1]`), where zod's union would say
+ * only "Invalid input" at the union.
  */
-export const OutcomeName = z.union([
-  z.literal('ok'),
-  z.literal('oops'),
-  z.literal('timeout'),
-  z.enum(Object.keys(ERRNO) as [keyof typeof ERRNO, ...Array<keyof typeof ERRNO>]),
-]);
+function byShape<S extends z.ZodType>(pick: (v: unknown) => S | string): z.ZodType<z.output<S>> {
+  return z.unknown().transform((v, ctx) => {
+    const schema = pick(v);
+    if (typeof schema === 'string') {
+      ctx.addIssue({ code: 'custom', message: schema });
+      return z.NEVER;
+    }
+    const r = schema.safeParse(v);
+    if (r.success) return r.data;
+    for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: i.message, path: i.path });
+    return z.NEVER;
+  });
+}
+
+const OUTCOMES = ['ok', 'oops', 'timeout', ...Object.keys(ERRNO)] as [ContractOutcome, ...ContractOutcome[]];
+/**
+ * What a step may return: `ok` (0 or a value), an errno name (`EINVAL`), `oops` (the host crashed in
+ * the driver), or `timeout`.
+ */
+export const OutcomeName = z.enum(OUTCOMES, { error: (iss) => `'${String(iss.input)}' is not an outcome: ok, oops, timeout or an errno name (${Object.keys(ERRNO).join(', ')})` });
 export type OutcomeName = z.infer<typeof OutcomeName>;
-export const Expect = z.union([
-  OutcomeName,
-  z.partialRecord(z.enum([...PRESETS, 'default']), OutcomeName).refine((m) => Object.keys(m).length > 0, 'name at least one preset or default'),
-]);
+/** Any of these outcomes is as expected: `{ oneOf: [EACCES, ENOENT] }`. */
+const OneOf = z.object({ oneOf: z.array(OutcomeName).min(2, 'name two or more outcomes (one is just `expect: NAME`)') }).strict();
+const Expected = byShape((v) => (typeof v === 'string' ? OutcomeName : isObject(v) ? OneOf : 'an outcome or { oneOf: [...] }'));
+const PRESET_KEYS = [...PRESETS, 'default'] as const;
+const PresetExpect = z.partialRecord(z.enum(PRESET_KEYS), Expected).refine((m) => Object.keys(m).length > 0, 'name at least one preset or default');
+/**
+ * What a step is expected to return: an outcome, alternatives (`{ oneOf: [...] }`), or a map from
+ * preset to either (with `default`) when presets differ.
+ */
+export const Expect = byShape((v) => {
+  if (typeof v === 'string') return OutcomeName;
+  if (!isObject(v)) return 'an outcome (ok, EINVAL, …), { oneOf: [...] } or a map from preset to those';
+  if ('oneOf' in v) return OneOf;
+  const bad = Object.keys(v).filter((k) => !(PRESET_KEYS as readonly string[]).includes(k));
+  return bad.length ? `not a preset: ${bad.join(', ')} (a map's keys are presets, ${PRESETS.join(', ')}, and default)` : PresetExpect;
+});
 export type Expect = z.infer<typeof Expect>;
+
+/** Who does a setup operation: the planner before step 0 (auto, the default) or a step of the scenario (manual). */
+const SetupMode = z.enum(['auto', 'manual']).optional();
 
 export const HostSchema = z
   .object({
@@ -71,6 +105,10 @@ export const MdevSchema = z
     parent: Id,
     /** IOMMU group; by default each mdev is its own group */
     group: Id.optional(),
+    /** manual: an `mdev_create` step creates it (else setup does, before step 0) */
+    create: SetupMode,
+    /** manual: a `vfio_attach_group` step attaches its group (say it of every mdev of the group) */
+    attach: SetupMode,
   })
   .strict();
 
@@ -84,6 +122,8 @@ export const VmSchema = z
     ram_pages: z.number().int().positive().max(1 << 20).default(4096),
     /** what the guest's IOMMU driver does with a reported page request: map the page and respond, or leave it pending */
     page_requests: z.enum(['respond', 'ignore']).default('respond'),
+    /** manual: a `vfio_set_iommu` step sets the container's IOMMU type (its groups then attach by steps too) */
+    set_iommu: SetupMode,
   })
   .strict();
 
@@ -97,6 +137,25 @@ const U32 = z.number().int().min(-(2 ** 31)).max(2 ** 32 - 1);
 const Background = { background: z.boolean().default(false) };
 
 export const StepSchema = z.discriminatedUnion('op', [
+  // setup operations a scenario does itself, where the topology marks them manual (setup-rules.ts)
+  z.object({
+    /** the parent driver creates the mdev (mdev_device_create; an IOMMU-backed parent sets its IOMMU device) */
+    op: z.literal('mdev_create'), ...StepBase, mdev: Id,
+  }).strict(),
+  z.object({
+    /** VFIO_SET_IOMMU on the VM's container: VFIO_TYPE1_NESTING_IOMMU, or type1v2 for `nesting: false` */
+    op: z.literal('vfio_set_iommu'), ...VmRef, ...StepBase,
+  }).strict(),
+  z.object({
+    /**
+     * QEMU's vfio_connect_container: the group (its mdevs from the topology) joins the first of the VM's
+     * containers that takes it, else a new one (DOMAIN.md §7.15); with `container` (the VM's id for its
+     * first, `vm1.c2` for the second QEMU opened...) VFIO_GROUP_SET_CONTAINER on that one only, whose
+     * -EINVAL is then the step's answer
+     */
+    op: z.literal('vfio_attach_group'), ...VmRef, ...StepBase, group: Id,
+    container: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}(\.c\d{1,3})?$/, 'a container: the VM\'s id, or the VM\'s id and .c2, .c3, ... for the next ones QEMU opened').optional(),
+  }).strict(),
   z.object({
     op: z.literal('pasid_alloc'), ...VmRef, ...StepBase, min: z.number().int().nonnegative().optional(), max: z.number().int().nonnegative().optional(), as: Var.optional(),
     /** VCMD ALLOC_PASID this many times (stops at the first failure); `as` binds the last PASID */
@@ -195,6 +254,19 @@ export const WorkloadSchema = z
   })
   .strict();
 
+const Verdict = z.enum(['pass', 'fail']);
+const VerdictMap = z.partialRecord(z.enum(PRESETS), Verdict);
+/** policy name -> value, as `--set name=value` */
+const PolicySetSchema = z.record(z.string(), z.union([z.boolean(), z.number(), z.string()]));
+export const VerdictRunSchema = z
+  .object({
+    preset: z.enum(PRESETS),
+    /** policy overrides on top of the preset */
+    set: PolicySetSchema.optional(),
+    verdict: Verdict,
+  })
+  .strict();
+
 export const ScenarioSchema = z
   .object({
     name: Id.or(z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/)),
@@ -211,13 +283,17 @@ export const ScenarioSchema = z
         buggy: z.enum(PRESETS),
         fixed: z.enum(PRESETS),
         /** policy overrides on top of the buggy / fixed preset (policy name -> value) */
-        buggySet: z.record(z.string(), z.union([z.boolean(), z.number(), z.string()])).optional(),
-        fixedSet: z.record(z.string(), z.union([z.boolean(), z.number(), z.string()])).optional(),
+        buggySet: PolicySetSchema.optional(),
+        fixedSet: PolicySetSchema.optional(),
       })
       .strict()
       .optional(),
-    /** presets the scenario is meant to run under, with the verdict expected */
-    verdicts: z.partialRecord(z.enum(PRESETS), z.enum(['pass', 'fail'])).optional(),
+    /**
+     * the runs the scenario is meant for, with the verdict expected: a map from preset
+     * (`{ v1: fail, v2: pass }`), or a list of runs, each a preset with policy overrides
+     * (`[{ preset: v7, set: { vfio.singleton_nesting_container: false }, verdict: fail }]`)
+     */
+    verdicts: byShape((v) => (Array.isArray(v) ? z.array(VerdictRunSchema).min(1, 'name at least one run') : VerdictMap)).optional(),
     host: HostSchema,
     parents: z.array(ParentSchema).min(1),
     vms: z.array(VmSchema).min(1),
@@ -260,12 +336,20 @@ export const ScenarioSchema = z
       if (typeof w.pasid === 'string' && !bound.has(w.pasid.slice(1))) ctx.addIssue({ code: 'custom', path: ['workload', i, 'pasid'], message: `${w.pasid} is not bound by a step's 'as:'` });
       if (w.from > s.steps.length) ctx.addIssue({ code: 'custom', path: ['workload', i, 'from'], message: `from ${w.from} is past the last step (${s.steps.length})` });
     });
+    for (const p of setupProblems(s)) ctx.addIssue({ code: 'custom', ...p });
     if (s.bug) {
-      for (const k of ['buggySet', 'fixedSet'] as const) {
-        for (const name of Object.keys(s.bug[k] ?? {})) {
-          if (!(name in POLICIES)) ctx.addIssue({ code: 'custom', path: ['bug', k, name], message: `unknown policy '${name}'` });
-        }
+      for (const [k, preset] of [['buggySet', s.bug.buggy], ['fixedSet', s.bug.fixed]] as const) {
+        for (const p of policySetProblems(preset, s.bug[k] ?? {})) ctx.addIssue({ code: 'custom', path: ['bug', k, p.name], message: p.message });
       }
+    }
+    if (Array.isArray(s.verdicts)) {
+      const seen = new Map<string, number>();
+      s.verdicts.forEach((r, i) => {
+        for (const p of policySetProblems(r.preset, r.set ?? {})) ctx.addIssue({ code: 'custom', path: ['verdicts', i, 'set', p.name], message: p.message });
+        const label = runLabel(r.preset, r.set);
+        if (seen.has(label)) ctx.addIssue({ code: 'custom', path: ['verdicts', i], message: `the run ${label} is already declared by verdicts[${seen.get(label)}]` });
+        else seen.set(label, i);
+      });
     }
   });
 export type Scenario = z.infer<typeof ScenarioSchema>;

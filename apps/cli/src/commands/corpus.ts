@@ -3,17 +3,17 @@ import { join } from 'node:path';
 import { resolvePolicy, type ResolvedPolicy } from '../../../../libs/contracts/src/index.js';
 import type { RunReport } from '../../../../libs/runtime/src/index.js';
 import type { Violation } from '../../../../libs/checkers/src/index.js';
-import { loadScenario, ScenarioError, type Scenario } from '../../../../libs/scenario/src/index.js';
+import { declaredRuns, loadScenario, runLabel, ScenarioError, type PolicySet, type Scenario } from '../../../../libs/scenario/src/index.js';
 import { openClusterSession, type ClusterSession } from '../cluster-session.js';
 import { autoEngine } from '../cluster-state.js';
 import { usage } from '../errors.js';
-import { runEmbeddedCommand, type RunOptions } from './run.js';
+import { reproduceCommand, runEmbeddedCommand, type RunOptions } from './run.js';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
 
 interface Side {
   preset: string;
-  set?: Record<string, unknown>;
+  set?: PolicySet;
   verdict: 'pass' | 'fail';
   violations: Violation[];
   runId: string;
@@ -24,25 +24,9 @@ export interface CorpusRow {
   invariant: string | null;
   buggy: Side | null;
   fixed: Side | null;
-  /** runs declared by `verdicts:` beyond the bug's two */
+  /** runs declared by `verdicts:` beyond the bug's two (a preset with overrides: `set`) */
   runs: Array<Side & { expected: 'pass' | 'fail' }>;
   ok: boolean;
-}
-
-/** What a scenario declares: its bug's buggy and fixed presets (with overrides), and `verdicts:`. */
-function declared(sc: Scenario): Array<{ role: 'buggy' | 'fixed' | 'verdict'; preset: string; set: Record<string, string | number | boolean>; expected: 'pass' | 'fail' }> {
-  const out: ReturnType<typeof declared> = [];
-  const bug = sc.bug as (Scenario['bug'] & { buggySet?: Record<string, string | number | boolean>; fixedSet?: Record<string, string | number | boolean> }) | undefined;
-  if (bug) {
-    out.push({ role: 'buggy', preset: bug.buggy, set: bug.buggySet ?? {}, expected: 'fail' });
-    out.push({ role: 'fixed', preset: bug.fixed, set: bug.fixedSet ?? {}, expected: 'pass' });
-  }
-  for (const [preset, expected] of Object.entries(sc.verdicts ?? {})) {
-    if (bug && ((preset === bug.buggy && !Object.keys(bug.buggySet ?? {}).length) || (preset === bug.fixed && !Object.keys(bug.fixedSet ?? {}).length))) continue;
-    out.push({ role: 'verdict', preset, set: {}, expected: expected! });
-  }
-  if (!out.length) out.push({ role: 'verdict', preset: 'mainline', set: {}, expected: 'pass' });
-  return out;
 }
 
 function files(dir: string): string[] {
@@ -64,22 +48,23 @@ export async function corpusCommand(dir: string, o: { engine: 'auto' | 'cluster'
   const session: ClusterSession | undefined = engine === 'cluster' ? await openClusterSession({ timeoutMs: o.timeout, stepTimeoutMs: 15_000 }) : undefined;
   const rows: CorpusRow[] = [];
   try {
-    const total = scenarios.reduce((n, s) => n + declared(s.sc).length, 0);
+    const total = scenarios.reduce((n, s) => n + declaredRuns(s.sc).length, 0);
     let done = 0;
     for (const { file, sc } of scenarios) {
       const row: CorpusRow = { file, bug: sc.bug ? { id: sc.bug.id, title: sc.bug.title, ref: sc.bug.ref } : null, invariant: sc.bug?.invariant ?? null, buggy: null, fixed: null, runs: [], ok: true };
-      for (const d of declared(sc)) {
+      // one run per (preset, overrides) the scenario declares
+      for (const d of declaredRuns(sc)) {
         const policy: ResolvedPolicy = resolvePolicy(d.preset, d.set);
         const report = await runOne(session, file, sc, policy, o.timeout);
         const side: Side = { preset: d.preset, ...(Object.keys(d.set).length ? { set: d.set } : {}), verdict: report.verdict, violations: report.violations, runId: report.runId };
         const asDeclared = d.role === 'buggy'
           ? report.verdict === 'fail' && report.violations.some((v) => v.invariant === sc.bug!.invariant)
-          : report.verdict === d.expected;
+          : report.verdict === d.verdict;
         row.ok &&= asDeclared;
         if (d.role === 'buggy') row.buggy = side;
         else if (d.role === 'fixed') row.fixed = side;
-        else row.runs.push({ ...side, expected: d.expected });
-        say(`[${++done}/${total}] ${sc.name} under ${d.preset}${Object.keys(d.set).length ? '+set' : ''}: ${report.verdict}${asDeclared ? '' : '  NOT AS DECLARED'}`);
+        else row.runs.push({ ...side, expected: d.verdict });
+        say(`[${++done}/${total}] ${sc.name} under ${d.label}: ${report.verdict}${asDeclared ? '' : '  NOT AS DECLARED'}`);
       }
       rows.push(row);
     }
@@ -93,20 +78,23 @@ export async function corpusCommand(dir: string, o: { engine: 'auto' | 'cluster'
 }
 
 async function runOne(session: ClusterSession | undefined, file: string, sc: Scenario, policy: ResolvedPolicy, timeout: number): Promise<RunReport> {
-  const opts: RunOptions = { policy: policy.preset, set: [], engine: 'embedded', seed: 1, quiet: true, timeout, stepTimeout: 15_000 };
+  // the run's overrides go into its reproduce command, as `--set` would give them
+  const set = Object.entries(policy.overrides).map(([k, v]) => `${k}=${v}`);
+  const opts: RunOptions = { policy: policy.preset, set, engine: 'embedded', seed: 1, quiet: true, timeout, stepTimeout: 15_000 };
   if (!session) return runEmbeddedCommand(file, sc, policy, opts);
   const runId = session.newRunId();
-  return session.run({ runId, scenario: sc, file, policy, seed: 1, reproduce: `npx vsva-sim run ${file} --policy ${policy.preset} --engine cluster` });
+  return session.run({ runId, scenario: sc, file, policy, seed: 1, reproduce: reproduceCommand(file, opts, 'cluster') });
 }
 
 function printTable(rows: CorpusRow[], engine: string): void {
   const v = (s: Side | null) => (s ? `${s.verdict} (${s.preset}${s.set ? ` + ${Object.entries(s.set).map(([k, x]) => `${k}=${x}`).join(', ')}` : ''})` : '—');
+  const label = (s: Side) => runLabel(s.preset, s.set);
   say('');
   say(`corpus (${engine} engine): ${rows.length} scenarios`);
   say(`${'scenario'.padEnd(40)} ${'invariant'.padEnd(21)} ${'as declared'.padEnd(12)} buggy → fixed`);
   for (const r of rows) {
     const name = r.file.split('/').pop()!.replace(/\.ya?ml$/, '');
-    const extra = r.runs.length ? `  ${r.runs.map((x) => `${x.preset}:${x.verdict}`).join(' ')}` : '';
+    const extra = r.runs.length ? `  ${r.runs.map((x) => `${label(x)}:${x.verdict}`).join(' ')}` : '';
     const sides = r.buggy || r.fixed ? `${v(r.buggy)} → ${v(r.fixed)}` : '';
     say(`${name.padEnd(40)} ${(r.invariant ?? '—').padEnd(21)} ${(r.ok ? 'yes' : 'NO').padEnd(12)} ${sides}${extra}`);
   }

@@ -1,4 +1,5 @@
 import type { Component, PlannedStep, RunSpec, StepSpec } from '../../../contracts/src/index.js';
+import { setupArgs, setupSteps } from './setup.js';
 
 /** One step of a run (its type is the log's: contracts, beside the orchestrator's events). */
 export type { PlannedStep };
@@ -55,28 +56,11 @@ function workloadAt(sc: RunSpec): Map<number, Omit<PlannedStep, 'index'>[]> {
 }
 
 /**
- * Setup mirrors what the host does before the guest runs: the parent drivers create the mdevs
- * (IOMMU-backed ones call mdev_set_iommu_device), then each VM's container is set to the nesting
- * type and its groups are attached (vfio_iommu_type1_attach_group).
+ * The run's plan: the host's setup (setup.ts: what the scenario does not do in its own steps), then
+ * the scenario's steps with the workload woven in.
  */
 export function planRun(sc: RunSpec): PlannedStep[] {
-  const steps: Omit<PlannedStep, 'index'>[] = [];
-  for (const vm of sc.vms) for (const m of vm.mdevs) {
-    steps.push({ phase: 'setup', op: 'mdev_create', target: 'mdev-parent', args: { mdev: m.id, parent: m.parent, vm: vm.id } });
-  }
-  for (const vm of sc.vms) {
-    steps.push({ phase: 'setup', op: 'vfio_set_iommu', target: 'vfio-type1', args: { vm: vm.id, nesting: vm.nesting } });
-    const groups = new Map<string, string[]>();
-    for (const m of vm.mdevs) {
-      const g = m.group ?? m.id;
-      const list = groups.get(g);
-      if (list) list.push(m.id);
-      else groups.set(g, [m.id]);
-    }
-    for (const [group, mdevs] of groups) {
-      steps.push({ phase: 'setup', op: 'vfio_attach_group', target: 'vfio-type1', args: { vm: vm.id, group, mdevs } });
-    }
-  }
+  const steps = setupSteps(sc);
   const work = workloadAt(sc);
   // one push per step, never push(...list): a workload expands to tens of thousands of ops at one
   // position, and a spread passes each as an argument on the stack (200,000 overflowed it, issue 8)
@@ -86,7 +70,7 @@ export function planRun(sc: RunSpec): PlannedStep[] {
   sc.steps.forEach((st, i) => {
     pushAll(work.get(i));
     const { op, expect, note: _note, background, as, ...rest }: StepSpec = st;
-    steps.push({ phase: 'scenario', scenarioIndex: i, op, target: targetOf(op), args: rest, expect, as, ...(background ? { background: true } : {}) });
+    steps.push({ phase: 'scenario', scenarioIndex: i, op, target: targetOf(op), args: setupArgs(sc, op, rest), expect, as, ...(background ? { background: true } : {}) });
   });
   pushAll(work.get(sc.steps.length));
   return steps.map((s, index) => ({ ...s, index }));
