@@ -65,7 +65,10 @@ export function declaredRuns(sc: Pick<Scenario, 'bug' | 'verdicts'>): DeclaredRu
   const out: DeclaredRun[] = [];
   const add = (role: DeclaredRun['role'], preset: Preset, set: PolicySet, verdict: 'pass' | 'fail') => {
     const label = runLabel(preset, set);
-    if (!out.some((r) => r.label === label)) out.push({ role, preset, set, verdict, label });
+    // a verdict that names a bug side's run is that run; the two bug sides always run, even as one
+    // label (a fixed side that is the buggy one is then reported not as declared)
+    if (role === 'verdict' && out.some((r) => r.label === label)) return;
+    out.push({ role, preset, set, verdict, label });
   };
   if (sc.bug) {
     add('buggy', sc.bug.buggy, sc.bug.buggySet ?? {}, 'fail');
