@@ -156,7 +156,7 @@ export const POLICIES = {
     presets: allPresets(false, { v7: true, v8: true, mainline: true }),
   } satisfies PolicyDef<boolean>,
   'vtd.bind_sets_sdev_sid': {
-    description: 'intel_svm_bind_gpasid sets sdev->sid to the device\'s requester id; without it prq_event_thread never matches sdev->sid == req->rid and the devTLB flush goes to sid 0 (bug #7)',
+    description: 'intel_svm_bind_gpasid sets sdev->sid to the device\'s requester id; without it prq_event_thread never matches sdev->sid == req->rid, so the device\'s page requests find no sdev (bug #7); the devTLB flushes take the sid from device_domain_info, not from sdev, and are not affected',
     source: '"iommu/vt-d: Fix sid not set issue in intel_svm_bind_gpasid()" (v5.10) [V]',
     kernel: 'v5.10 (v8 on)',
     schema: z.boolean(),
