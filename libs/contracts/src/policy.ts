@@ -42,6 +42,10 @@ export interface PolicyDef<V extends PolicyValue = PolicyValue> {
 const allPresets = <V extends PolicyValue>(v: V, except: Partial<Record<Preset, V>> = {}): Record<Preset, V> =>
   Object.fromEntries(PRESETS.map((p) => [p, p in except ? except[p]! : v])) as Record<Preset, V>;
 
+/** A behaviour that changed once: `before` in the presets older than `first`, `after` from `first` on. */
+const since = <V extends PolicyValue>(first: Preset, before: V, after: V): Record<Preset, V> =>
+  Object.fromEntries(PRESETS.map((p) => [p, PRESETS.indexOf(p) < PRESETS.indexOf(first) ? before : after])) as Record<Preset, V>;
+
 export const POLICIES = {
   'vfio.iommu_device_null_check': {
     description:
@@ -49,7 +53,7 @@ export const POLICIES = {
     source: 'vSVA v1 8/8 passed it unchecked; Alex Williamson review 2 Apr 2020; v2+ vfio_get_iommu_device() returns -EINVAL',
     kernel: 'VFIO half (never merged): series v1 → v2',
     schema: z.boolean(),
-    presets: allPresets(true, { v1: false }),
+    presets: since('v2', false, true),
   } satisfies PolicyDef<boolean>,
   'vfio.pasid_alloc_fail_errno': {
     description:
@@ -57,7 +61,7 @@ export const POLICIES = {
     source: 'vSVA v1 vfio_pasid_alloc; v2+ return -ENOSPC from ioasid_alloc/quota',
     kernel: 'VFIO half: series v1 → v2',
     schema: z.enum(['ENOSPC', 'EFAULT']),
-    presets: allPresets<'ENOSPC' | 'EFAULT'>('ENOSPC', { v1: 'EFAULT' }),
+    presets: since<'ENOSPC' | 'EFAULT'>('v2', 'EFAULT', 'ENOSPC'),
   } satisfies PolicyDef<'ENOSPC' | 'EFAULT'>,
   'vfio.no_vmm_errno': {
     description:
@@ -81,14 +85,14 @@ export const POLICIES = {
     source: 'vSVA v7 09/16 "Check ownership for guest PASID" [V]; the cover letter changelog puts the check at v1 → v2 (DOMAIN.md §7.1) [V]',
     kernel: 'series v1 → v2 (the cover letter changelog, DOMAIN.md §7.1)',
     schema: z.boolean(),
-    presets: allPresets(true, { v1: false }),
+    presets: since('v2', false, true),
   } satisfies PolicyDef<boolean>,
   'vfio.singleton_nesting_container': {
     description: 'a nesting container accepts one group only: attaching a second group returns -EINVAL',
     source: 'the answer to the partial-bind review on v1 6/8; the cover letter changelog puts it at v1 → v2 (DOMAIN.md §7.1) [V]',
     kernel: 'VFIO half: series v1 → v2 (the cover letter changelog, DOMAIN.md §7.1)',
     schema: z.boolean(),
-    presets: allPresets(true, { v1: false }),
+    presets: since('v2', false, true),
   } satisfies PolicyDef<boolean>,
   'vfio.pasid_quota': {
     description: 'per-vfio_mm PASID quota (module parameter pasid_quota, VFIO_DEFAULT_PASID_QUOTA); the host PASID space is shared by every VM and host SVA (bug #13)',
@@ -121,7 +125,7 @@ export const POLICIES = {
     source: 'v7 07/16 vfio_iommu_type1_pasid_request (DOMAIN.md §7.5) [V]; absent in v6 07/15 [V]; v8 and mainline as v7 [M]',
     kernel: 'VFIO half: v7 on',
     schema: z.boolean(),
-    presets: allPresets(false, { v7: true, v8: true, mainline: true }),
+    presets: since('v7', false, true),
   } satisfies PolicyDef<boolean>,
   'iommu.core_rejects_invalid_granu': {
     description:
@@ -129,7 +133,7 @@ export const POLICIES = {
     source: 'iommu_check_cache_invl_data, v5.10 core (DOMAIN.md §7.6) [V]; v7/v8 are v5.9-based, so mainline only',
     kernel: 'v5.10 (mainline only)',
     schema: z.boolean(),
-    presets: allPresets(false, { mainline: true }),
+    presets: since('mainline', false, true),
   } satisfies PolicyDef<boolean>,
   'vtd.aux_shared_gpasid_bind': {
     description:
@@ -137,7 +141,7 @@ export const POLICIES = {
     source: 'd315e9e684d1 (-EBUSY) [V]; the revisions before it [M]',
     kernel: 'd315e9e684d1, in v5.9-rc2 (v7 on, DOMAIN.md §7.1)',
     schema: z.enum(['users', 'EBUSY']),
-    presets: allPresets<'users' | 'EBUSY'>('EBUSY', { v1: 'users', v2: 'users', v3: 'users', v4: 'users', v5: 'users', v6: 'users' }),
+    presets: since<'users' | 'EBUSY'>('v7', 'users', 'EBUSY'),
   } satisfies PolicyDef<'users' | 'EBUSY'>,
   'vtd.unsupported_inval': {
     description:
@@ -153,21 +157,21 @@ export const POLICIES = {
     source: '"iommu/vt-d: Fix devTLB flush for vSVA" (Fixes 6ee1b77ba3ac) [V]; v5.9-rc2, the v7 base, has it (DOMAIN.md §7.1) [V]',
     kernel: 'Fix devTLB flush for vSVA, in v5.9-rc2 (v7 on, DOMAIN.md §7.1)',
     schema: z.boolean(),
-    presets: allPresets(false, { v7: true, v8: true, mainline: true }),
+    presets: since('v7', false, true),
   } satisfies PolicyDef<boolean>,
   'vtd.bind_sets_sdev_sid': {
     description: 'intel_svm_bind_gpasid sets sdev->sid to the device\'s requester id; without it prq_event_thread never matches sdev->sid == req->rid, so the device\'s page requests find no sdev (bug #7); the devTLB flushes take the sid from device_domain_info, not from sdev, and are not affected',
     source: '"iommu/vt-d: Fix sid not set issue in intel_svm_bind_gpasid()" (v5.10) [V]',
     kernel: 'v5.10 (v8 on)',
     schema: z.boolean(),
-    presets: allPresets(false, { v8: true, mainline: true }),
+    presets: since('v8', false, true),
   } satisfies PolicyDef<boolean>,
   'vtd.prq_respond_on_pdp': {
     description: 'prq_event_thread answers a bad page request when LPIG or PDP is set; the bug checked LPIG only, so a PDP request got no response (bug #8)',
     source: '"iommu/vt-d: Fix a bug for PDP check in prq_event_thread" (v5.10) [V]',
     kernel: 'v5.10 (v8 on)',
     schema: z.boolean(),
-    presets: allPresets(false, { v8: true, mainline: true }),
+    presets: since('v8', false, true),
   } satisfies PolicyDef<boolean>,
   'vtd.prq_report_guest': {
     description:
@@ -176,7 +180,7 @@ export const POLICIES = {
       'prq_event_thread in luxis1999/linux-vsva svm.c @031c5ee2 (v5.9-rc2 base) [V]; mainline ~v5.16 svm.c [V]; v1-v6 (v5.7/v5.8 hosts) take the v7 path [M]: DOMAIN.md says nothing of their thread; the guest report (intel_svm_prq_report) came with v5.9 and v5.8\'s bind still set svm->mm to the VMM\'s mm [M], so the guest never saw the request there either',
     schema: z.boolean(),
     kernel: 'the v5.9-base thread (v7/v8 tree): never reported; ~v5.13: reported (mainline)',
-    presets: allPresets(false, { mainline: true }),
+    presets: since('mainline', false, true),
   } satisfies PolicyDef<boolean>,
   'vtd.drain_prq': {
     description:
@@ -184,7 +188,7 @@ export const POLICIES = {
     source: '66ac4db36f4c "iommu/vt-d: Add page request draining support" (v5.8) [V]; series revisions before it [M]',
     kernel: '66ac4db36f4c, v5.8-rc1 (v3 on)',
     schema: z.boolean(),
-    presets: allPresets(true, { v1: false, v2: false }),
+    presets: since('v3', false, true),
   } satisfies PolicyDef<boolean>,
   'vfio.pasid_free_unbinds': {
     description:
@@ -192,7 +196,7 @@ export const POLICIES = {
     source: 'vmm->pasid_lock (v2+); IOASID notifier + free_async_fn (dev tree) [V]; the revision it reached [M]',
     kernel: 'the development tree IOASID notifier (v8 on)',
     schema: z.boolean(),
-    presets: allPresets(false, { v8: true, mainline: true }),
+    presets: since('v8', false, true),
   } satisfies PolicyDef<boolean>,
   'vtd.fpd_on_teardown': {
     description:
@@ -209,7 +213,7 @@ export const POLICIES = {
     source: '80a9b50c0b9e, 4fc82cd907ac (v6.9) [V]',
     kernel: 'v6.9 (80a9b50c0b9e, 4fc82cd907ac): mainline only',
     schema: z.boolean(),
-    presets: allPresets(false, { mainline: true }),
+    presets: since('mainline', false, true),
   } satisfies PolicyDef<boolean>,
   'vfio.mixed_group': {
     description:
@@ -217,14 +221,14 @@ export const POLICIES = {
     source: 'vfio_iommu_type1_attach_group [V]; the loud failure is the review\'s ask (no revision did it)',
     kernel: 'VFIO half: no revision; the review ask',
     schema: z.enum(['external_domain', 'EINVAL']),
-    presets: allPresets<'external_domain' | 'EINVAL'>('external_domain', { mainline: 'EINVAL' }),
+    presets: since<'external_domain' | 'EINVAL'>('mainline', 'external_domain', 'EINVAL'),
   } satisfies PolicyDef<'external_domain' | 'EINVAL'>,
   'vtd.psi_misaligned': {
     description: 'a page-selective (ADDR) invalidation whose address is not aligned to its size: -ERANGE (v5.8) or a pr_err and the flush goes on',
     source: 'intel_iommu_sva_invalidate v5.8 [V]; 1ff00279655d made it a pr_err, in v5.9-rc2 (the v7 base) and 5.8.y (DOMAIN.md §7.1) [V]',
     kernel: 'v5.8: -ERANGE; 1ff00279655d (v5.9-rc2, and 5.8.y): a pr_err (v7 on, DOMAIN.md §7.1)',
     schema: z.enum(['ERANGE', 'warn']),
-    presets: allPresets<'ERANGE' | 'warn'>('ERANGE', { v7: 'warn', v8: 'warn', mainline: 'warn' }),
+    presets: since<'ERANGE' | 'warn'>('v7', 'ERANGE', 'warn'),
   } satisfies PolicyDef<'ERANGE' | 'warn'>,
   'mdev.unpin_on_dma_unmap': {
     description: 'the non-IOMMU vendor driver unpins the pages of a range when its VFIO_IOMMU_NOTIFY_DMA_UNMAP notifier fires; without it VFIO retries and hits BUG_ON(++retries > 10) (bug #17)',
@@ -239,7 +243,7 @@ export const POLICIES = {
     source: 'device_to_iommu() "if (!dev) return NULL" in v5.9 [V]; intel_svm_device_to_iommu -> iommu_dummy(dev) in v5.6-v5.8 [V] (DOMAIN.md §7.2)',
     kernel: 'v5.6-v5.8: oops; v5.9-rc2 on: WARN and -EINVAL (v7 on)',
     schema: z.enum(['oops', 'WARN']),
-    presets: allPresets<'oops' | 'WARN'>('WARN', { v1: 'oops', v2: 'oops', v3: 'oops', v4: 'oops', v5: 'oops', v6: 'oops' }),
+    presets: since<'oops' | 'WARN'>('v7', 'oops', 'WARN'),
   } satisfies PolicyDef<'oops' | 'WARN'>,
   'vtd.sdev_iommu_before_alloc': {
     description: 'the development tree assigned sdev->iommu = iommu in the !svm branch of intel_svm_bind_gpasid while sdev was still NULL: the first bind of a PASID dereferences NULL (bug #19)',

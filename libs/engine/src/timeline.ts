@@ -61,13 +61,13 @@ function brief(e: LogEntry, labels?: StepLabels): string {
  */
 export function timelineLine(e: LogEntry, labels?: StepLabels): string {
   labels?.observe(e);
+  const head = (mark: string) => `${String(e.seq).padStart(5)} L${String(e.lamport).padEnd(4)} ${lanesOf(e.component, mark)}`;
   // a kernel log line gets its own mark and reads as the console does: `dmesg <warn> WARNING: ...`
-  if (e.kind === 'event' && e.type === 'dmesg') return `${String(e.seq).padStart(5)} L${String(e.lamport).padEnd(4)} ${lanesOf(e.component, '!')} dmesg ${dmesgText(e.payload)}`;
+  if (e.kind === 'event' && e.type === 'dmesg') return `${head('!')} dmesg ${dmesgText(e.payload)}`;
   const mark = e.kind === 'input' ? '▶' : e.kind === 'command' ? '→' : e.type === 'oops' ? '✖' : '•';
-  const lanes = lanesOf(e.component, mark);
   const what = e.kind === 'command' ? `${e.type} → ${LANE[e.to!]}` : e.kind === 'input' ? `${e.type} ← ${(e.payload as Envelope).from}` : e.type;
   const b = brief(e, labels);
-  return `${String(e.seq).padStart(5)} L${String(e.lamport).padEnd(4)} ${lanes} ${what}${b ? `  ${b}` : ''}`;
+  return `${head(mark)} ${what}${b ? `  ${b}` : ''}`;
 }
 
 function lanesOf(component: string, mark: string): string {

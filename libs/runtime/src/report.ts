@@ -1,4 +1,4 @@
-import { PRESET_KERNELS, isPreset, type Component, type LogEntry, type LogLevel, type ResolvedPolicy, type StepCompleted, isEvent } from '../../contracts/src/index.js';
+import { PRESET_KERNELS, type Component, type LogEntry, type LogLevel, type ResolvedPolicy, type StepCompleted, isEvent } from '../../contracts/src/index.js';
 import { checkHistory, type Violation } from '../../checkers/src/index.js';
 
 /** One step's outcome. Humans see it as `steps[scenarioIndex] plan[step]` (timeline.ts stepLabel). */
@@ -76,7 +76,7 @@ export function buildReport(args: {
   const count = (k: string) => entries.filter((e) => e.kind === k).length;
   return {
     runId: args.runId, scenario: args.scenario,
-    policy: { preset: args.policy.preset, kernel: isPreset(args.policy.preset) ? PRESET_KERNELS[args.policy.preset].kernel : 'unknown', overrides: args.policy.overrides },
+    policy: { preset: args.policy.preset, kernel: PRESET_KERNELS[args.policy.preset].kernel, overrides: args.policy.overrides },
     engine: args.engine, seed: args.seed, verdict: violations.length ? 'fail' : 'pass', violations, checked, outcomes, dmesg: dmesgOf(entries),
     stats: { entries: entries.length, inputs: count('input'), commands: count('command'), events: count('event'), wallMs: args.wallMs, ...args.extraStats },
     reproduce: args.reproduce,

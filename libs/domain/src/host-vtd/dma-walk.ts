@@ -48,7 +48,6 @@ export function translate(s: HostVtdState, rid: string, pasid: number, va: numbe
   const page = pageOf(va);
   if (!s.devices[rid]) return { ok: false, reason: 2, level: 'context', fpd: false, vm: null, outs };
   let entry: PasidEntry | undefined = s.pasidCache[pasid]?.[rid];
-  const fromCache = !!entry;
   if (!entry) {
     entry = s.pasidTable[rid]?.[pasid];
     if (entry?.p) outs.push(evt('pasid_cache.filled', { rid, pasid, did: entry.did, entry }));

@@ -1,6 +1,5 @@
 import type { InputTo, VfioType1Events } from '../../../contracts/src/index.js';
 import { cmd, eventsOf, type Command } from '../decider.js';
-import { answer, type Caller } from '../request-reply.js';
 import type { Container, NestWalk, VfioOp, VfioState, WalkDev } from './state.js';
 
 /** What vfio_iommu_type1 returns: its events (its continuations are VfioOp) and its commands. */

@@ -99,8 +99,6 @@ export const vfioType1Decider: Decider<VfioState, InputTo<'vfio-type1'>, VfioOut
 
 function evolveEvent(s: VfioState, o: VfioEvent): VfioState {
   const setC = (nextC: Container): VfioState => ({ ...s, containers: put(s.containers, nextC.id, nextC) });
-  // the container of an mdev's pins and notifier: the one its group joined
-  const ofMdev = (vm: string, mdev: string) => containerOfMdev(s, vm, mdev);
   switch (o.type) {
     case 'vfio.configured':
       return { ...s, policy: o.payload.policy, ram: o.payload.ram };
@@ -140,19 +138,19 @@ function evolveEvent(s: VfioState, o: VfioEvent): VfioState {
     }
     case 'notifier.registered': {
       const { vm, mdev } = o.payload;
-      const c = ofMdev(vm, mdev)!;
+      const c = containerOfMdev(s, vm, mdev)!; // the container its group joined
       return setC({ ...c, notifiers: put(c.notifiers, mdev, true as const) });
     }
     case 'pages.pinned': {
       const { vm, mdev, pages } = o.payload;
-      const c = ofMdev(vm, mdev)!;
+      const c = containerOfMdev(s, vm, mdev)!; // the container its group joined
       const mine = { ...(c.pins[mdev] ?? {}) };
       for (const g of pages) mine[g] = (mine[g] ?? 0) + 1;
       return setC({ ...c, pins: put(c.pins, mdev, mine) });
     }
     case 'pages.unpinned': {
       const { vm, mdev, pages } = o.payload;
-      const c = ofMdev(vm, mdev)!;
+      const c = containerOfMdev(s, vm, mdev)!; // the container its group joined
       const mine = { ...(c.pins[mdev] ?? {}) };
       for (const g of pages) if (mine[g]! > 1) mine[g]! -= 1; else delete mine[g];
       return setC({ ...c, pins: Object.keys(mine).length ? put(c.pins, mdev, mine) : drop(c.pins, mdev) });

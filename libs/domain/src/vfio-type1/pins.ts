@@ -1,9 +1,8 @@
 import { ERRNO, type ErrnoName } from '../../../contracts/src/index.js';
 import { cmd } from '../decider.js';
-import { answer, callerOf, parked } from '../request-reply.js';
+import { answer, callerOf, parked, type Caller } from '../request-reply.js';
 import { evt, releaseContainer, type VfioIn, type VfioOut } from './common.js';
 import { VFIO_UNMAP_RETRIES, containerOfMdev, containersOf, type Container, type UnmapWait, type VfioState } from './state.js';
-import type { Caller } from '../request-reply.js';
 
 const mapped = (c: Container, page: number) => page >= 0 && page < c.ram_pages && !c.unmapped.some(([a, b]) => page >= a && page < b);
 

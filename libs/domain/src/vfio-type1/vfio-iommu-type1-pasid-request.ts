@@ -44,7 +44,8 @@ export function vfioIommuType1PasidRequest(s: VfioState, input: VfioIn<'VFIO_IOM
     return fail('EINVAL', 'range.min or range.max > (1 << VFIO_IOMMU_PASID_BITS)');
   }
   // v2/v3 answered the kernel-internal -ENOTSUPP (524) here, v4+ -EOPNOTSUPP (bug #14, DOMAIN.md §7.5)
-  const vmm = c.vmm ? vmmOf(s, vm) : null;
+  // the vfio_mm is the mm's: whichever container holds it (one with an IOMMU domain is the primary)
+  const vmm = vmmOf(s, vm);
   if (!vmm) return fail(s.policy!['vfio.no_vmm_errno'], 'no vfio_mm (not nesting, or no IOMMU domain)');
   if (free) {
     // vfio_pasid_free_range: frees every owned PASID in the range under pasid_lock, always 0
