@@ -1,0 +1,7 @@
+// Chaos (issue 11): faults named or drawn from a seed, device faults as steps of the run, and the checker
+// that says whether the infrastructure lost or doubled anything.
+export * from './engine.js';
+export * from './kinds.js';
+export * from './fault-spec.js';
+export * from './device-faults.js';
+export * from './delivery-check.js';
