@@ -5,3 +5,7 @@ export * from './kinds.js';
 export * from './fault-spec.js';
 export * from './device-faults.js';
 export * from './delivery-check.js';
+export * from './chaos-run.js';
+export * from './chaos-check.js';
+export * from './outcome-compare.js';
+export * from './embedded-chaos.js';
