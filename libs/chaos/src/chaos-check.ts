@@ -60,6 +60,6 @@ export function judge(a: JudgeArgs): ChaosRunResult {
     },
     lost: delivery.lost, duplicated: delivery.duplicated, problems: delivery.problems,
     replayIdentical: a.replay.identical, ...(a.replay.divergence ? { replay: { divergence: a.replay.divergence } } : {}),
-    differences, findings, devices: a.devices, report, reproduce: i.reproduce, yaml: a.yaml, ok,
+    differences, findings, devices: a.devices, report, entries: a.entries, policyResolved: i.policy, reproduce: i.reproduce, yaml: a.yaml, ok,
   };
 }

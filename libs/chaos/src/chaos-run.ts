@@ -1,4 +1,4 @@
-import type { ResolvedPolicy } from '../../contracts/src/index.js';
+import type { LogEntry, ResolvedPolicy } from '../../contracts/src/index.js';
 import type { ReplayResult } from '../../engine/src/index.js';
 import type { RunReport } from '../../runtime/src/index.js';
 import type { Scenario } from '../../scenario/src/index.js';
@@ -68,6 +68,9 @@ export interface ChaosRunResult {
   /** the device faults, as steps of the faulted scenario */
   devices: DeviceFault[];
   report: RunReport;
+  /** the faulted run's log */
+  entries: readonly LogEntry[];
+  policyResolved: ResolvedPolicy;
   reproduce: string;
   /** the faulted scenario as a file */
   yaml: string;

@@ -6,7 +6,10 @@ import {
   type ChaosRunResult, type Engine, type FaultKindName, type FaultSpec, type Finding,
 } from '../../../../libs/chaos/src/index.js';
 import { loadScenario, ScenarioError, type Scenario } from '../../../../libs/scenario/src/index.js';
+import { writeNdjson } from '../../../../libs/event-log/src/index.js';
+import { timelineWithNemesis } from '../../../../libs/engine/src/index.js';
 import { usage } from '../errors.js';
+import { VERSION } from '../version.js';
 import { writeJsonResult } from '../json-output.js';
 import { parseSets } from './run.js';
 
@@ -22,6 +25,8 @@ export interface ChaosOptions {
   json?: boolean;
   out?: string;
   schedule?: string;
+  /** print each run's timeline (stderr), the faults in a nemesis lane */
+  timeline?: boolean;
   timeout: number;
   stepTimeout: number;
 }
@@ -99,7 +104,8 @@ export async function chaosCommand(target: string, o: ChaosOptions): Promise<num
     results.push(r);
     for (const f of r.injected) counts[f.kind] = (counts[f.kind] ?? 0) + 1;
     findings += r.findings.length;
-    if (o.out && !r.ok) writeRun(o.out, r);
+    if (o.timeline) timelineWithNemesis(r.entries, r.injected).forEach((l) => say(l));
+    if (o.out && !r.ok) await writeRun(o.out, r);
     const problems = [
       r.lost ? `LOST ${r.lost}` : '', r.duplicated ? `DOUBLED ${r.duplicated}` : '', r.replayIdentical ? '' : 'REPLAY DIVERGED',
       r.differences.length ? `DIFFERS: ${r.differences[0]}` : '', ...r.findings.map((f) => `FINDING ${f.invariant} (${f.fault})`),
@@ -125,11 +131,18 @@ export async function chaosCommand(target: string, o: ChaosOptions): Promise<num
 
 const sum = <T>(xs: T[], f: (x: T) => number) => xs.reduce((n, x) => n + f(x), 0);
 
-/** A failed run's faulted scenario and report, for the reviewer and for `vsva-sim run`. */
-function writeRun(dir: string, r: ChaosRunResult): void {
+/**
+ * A failed run, for the reviewer and for the tools: its faulted scenario (`vsva-sim run` takes it), its
+ * log (`replay`, `diff` take it), its timeline with the nemesis lane, and its result.
+ */
+async function writeRun(dir: string, r: ChaosRunResult): Promise<void> {
   const stem = join(dir, `${basename(r.file).replace(/\.ya?ml$/, '')}-s${r.seed}`);
-  writeFileSync(`${stem}.yaml`, r.yaml);
-  writeFileSync(`${stem}.json`, `${JSON.stringify({ ...r, yaml: undefined }, null, 2)}\n`);
   for (const f of r.findings) f.file = `${stem}.yaml`;
+  writeFileSync(`${stem}.yaml`, r.yaml);
+  const meta = { runId: r.report.runId, scenario: { name: r.scenario, file: `${stem}.yaml` }, policy: r.policyResolved, seed: r.seed, engine: r.engine, startedAt: 0, status: 'finished' as const };
+  await writeNdjson(meta, [...r.entries], `${stem}.ndjson`, VERSION, { exportedAt: null });
+  writeFileSync(`${stem}.timeline.txt`, `${timelineWithNemesis(r.entries, r.injected).join('\n')}\n`);
+  const { entries: _entries, yaml: _yaml, policyResolved: _p, ...rest } = r;
+  writeFileSync(`${stem}.json`, `${JSON.stringify(rest, null, 2)}\n`);
 }
 
