@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,5 +46,34 @@ describe('vsva-sim chaos --engine embedded', () => {
     expect(a.stderr.match(/^\[\d+\/40\] /gm)).toHaveLength(40);
     expect(a.stderr).toContain('faults: duplicate, delay, crash');
     expect(cli(args).stdout).toBe(a.stdout);
+  });
+});
+
+describe('vsva-sim audit', () => {
+  it('passes a whole exported run, and names the command a planted loss left unconsumed (exit 1)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vsva-audit-'));
+    const file = join(dir, 'seed-v2.ndjson');
+    expect(cli(['run', 'scenarios/seed-null-iommu-device.yaml', '--policy', 'v2', '--engine', 'embedded', '-q', '--export', file]).code).toBe(0);
+    const good = cli(['audit', file, '--json']);
+    expect(good.code, good.stderr).toBe(0);
+    expect(JSON.parse(good.stdout)).toMatchObject({ ok: true, runs: 1, lost: 0, duplicated: 0, replayDivergent: 0 });
+
+    // host-vtd's consumption of one command taken out of the log (sequences closed up, the header's count too)
+    const [head, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
+    const entries = lines.map((l) => JSON.parse(l) as { seq: number; kind: string; component: string; causationId: string });
+    const gone = entries.findIndex((e) => e.kind === 'input' && e.component === 'host-vtd');
+    const kept = entries.filter((_, i) => i !== gone).map((e, i) => ({ ...e, seq: i + 1 }));
+    const header = JSON.parse(head!) as Record<string, unknown>;
+    const planted = join(dir, 'planted.ndjson');
+    writeFileSync(planted, [JSON.stringify({ ...header, entries: kept.length }), ...kept.map((e) => JSON.stringify(e))].join('\n') + '\n');
+    const bad = cli(['audit', planted]);
+    expect(bad.code, bad.stderr).toBe(1);
+    expect(bad.stderr).toContain(`command ${entries[gone]!.causationId}`);
+    expect(bad.stderr).toContain('to host-vtd was never consumed');
+    expect(bad.stderr).toContain('NOT ok');
+  });
+
+  it('needs runs or --all: exit 2', () => {
+    expect(cli(['audit']).code).toBe(2);
   });
 });

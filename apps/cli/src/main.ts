@@ -178,6 +178,18 @@ Examples:
   });
 
 program
+  .command('audit')
+  .description('check recorded runs for what the infrastructure may have lost or doubled: every input consumed once, every command consumed, no hole in the log, replay identical')
+  .argument('[runs...]', 'run ids (looked up in Redis, or their kept export) or exported .ndjson files')
+  .option('--all', 'every finished run in the cluster\'s Redis (the compose chaos profile ends with this)')
+  .option('--json', 'one JSON object on stdout: ok, runs, lost, duplicated, replayDivergent, audited (per run)')
+  .addHelpText('after', '\nExit codes: 0 nothing lost or doubled and every replay identical, 1 otherwise, 2 bad input, 3 no Redis.')
+  .action(async (runs: string[], opts) => {
+    const { auditCommand } = await import('./commands/audit.js');
+    process.exitCode = await auditCommand(runs, opts);
+  });
+
+program
   .command('policies')
   .description('list the policies (behaviour that differs between versions), their value in each preset, and the host kernel each preset runs on')
   .option('--json', 'one JSON object: presets (host kernel, source) and policies (description, source, kernel, value per preset)')
