@@ -184,7 +184,7 @@ export const POLICIES = {
   } satisfies PolicyDef<boolean>,
   'vtd.drain_prq': {
     description:
-      'unbind (and free) drains the page-request queue for the PASID after the entry is cleared and the caches flushed: wait for the PRQ thread, then [wait(FENCE), PIOTLB, devTLB] with WAIT_DRAIN (bug #10)',
+      'unbind (and free) drains the page-request queue for the PASID after the entry is cleared and the caches flushed: wait for the PRQ thread, then [wait(FENCE), PIOTLB, devTLB] with WAIT_DRAIN (bug #10). The same commit made prq_event_thread clear PRS_REG.PRO after each pass; without it a PRQ overflow shuts the queue for good (every later page request dropped by the hardware)',
     source: '66ac4db36f4c "iommu/vt-d: Add page request draining support" (v5.8) [V]; series revisions before it [M]',
     kernel: '66ac4db36f4c, v5.8-rc1 (v3 on)',
     schema: z.boolean(),

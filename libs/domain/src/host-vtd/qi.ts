@@ -27,6 +27,7 @@ export function devtlbDone(s: HostVtdState, input: HostInputOf<'devtlb_invalidat
     // 80a9b50c0b9e: the ITE's SID names a device that is not present: -ETIMEDOUT, which the flush's caller ignores
     return [done, ...ite, evt('qi.devtlb_timed_out', { rid, pasid: w.pasid, why: 'qi_check_fault: ITE SID not present, -ETIMEDOUT' }), ...completed(s, input.id, w)];
   }
+  // (a parked wait always holds its descriptor; one without has nothing to resubmit and spins as well)
   if (gone || !w.desc) {
     return [
       done,
