@@ -52,7 +52,7 @@ export function intelSvmUnbindGpasid(s: HostVtdState, input: HostInputOf<'iommu_
   if (!s.host!.caching_mode && s.devices[dev]?.ats) {
     const f = devtlbFlush(s, input.id, dev, pasid, 'all', 'teardown');
     for (const o of f.outs) outs.push(o);
-    if (f.awaited) return [...outs, parked(input.id, { ...w, acks: 1 })];
+    if (f.awaited) return [...outs, parked(input.id, { ...w, acks: 1, desc: f.desc })];
   }
   return [...outs, ...afterFlush(s, input.id, w)];
 }
@@ -66,8 +66,9 @@ export function afterFlush(s: HostVtdState, tag: string, w: UnbindWait): HostOut
     // intel_svm_drain_prq returns at once when PRI is not enabled on the device: no request can be pending (§7.10)
     if (!s.devices[w.dev]?.pri) return [evt('prq.drain_skipped', { pasid: w.pasid, dev: w.dev, why: 'PRI not enabled (info->pri_enabled)' }), ...unbound(w, true)];
     // wait until the PRQ holds no entry for this PASID: the held PRQ thread runs now
+    // with PRS_REG.PRO set the drain waits on prq_complete for the thread to clear it (prq-overflow.ts)
     const ring = s.prq;
-    const thread = ring.some((r) => r.pasid === w.pasid) ? runPrqThread(s, ring, `drain of PASID ${w.pasid}`) : [];
+    const thread = ring.some((r) => r.pasid === w.pasid) || s.pro ? runPrqThread(s, ring, `drain of PASID ${w.pasid}`) : [];
     // the drain's sid is PCI_DEVID(info->bus, info->devfn) too
     const sid = w.dev;
     const did = s.pasidTable[w.dev]?.[w.pasid]?.did ?? 0;
@@ -76,7 +77,7 @@ export function afterFlush(s: HostVtdState, tag: string, w: UnbindWait): HostOut
     const outs: HostOut[] = [...thread, evt('qi.drain', { pasid: w.pasid, sid, opts: 'WAIT_DRAIN', fence: true }), flushPiotlb(s, did, w.pasid, 'all', 'drain')];
     const f = devtlbFlush(s, tag, sid, w.pasid, { first: 0, npages: 1 }, 'drain');
     for (const o of f.outs) outs.push(o);
-    const next: UnbindWait = { ...w, stage: 'drain', acks: f.awaited ? 1 : 0 };
+    const next: UnbindWait = { ...w, stage: 'drain', acks: f.awaited ? 1 : 0, desc: f.desc, ites: 0 };
     if (f.awaited) return [...outs, parked(tag, next)];
     return [...outs, ...afterFlush(s, tag, next)];
   }
