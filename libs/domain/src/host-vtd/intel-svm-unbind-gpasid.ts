@@ -1,10 +1,12 @@
 import { ERRNO, QI_RESP_INVALID, type ErrnoName } from '../../../contracts/src/index.js';
-import { cmd } from '../decider.js';
+import { cmd, foldOutputs } from '../decider.js';
 import { answer, callerOf, parked } from '../request-reply.js';
 import { devtlbFlush, flushPasidCache, flushPiotlb } from './caches.js';
 import { copyBindData, fieldOf } from './intel-svm-bind-gpasid.js';
 import { nullDevice } from './oops.js';
 import { runPrqThread } from './prq.js';
+// a cycle (the decider routes unbind here), used only inside afterFlush, once both modules are loaded
+import { hostVtdDecider } from './decider.js';
 import { evt, type HostInputOf, type HostOut, type HostVtdState, type HostWait } from './state.js';
 
 type UnbindWait = Extract<HostWait, { kind: 'unbind' }>;
@@ -79,7 +81,10 @@ export function afterFlush(s: HostVtdState, tag: string, w: UnbindWait): HostOut
     for (const o of f.outs) outs.push(o);
     const next: UnbindWait = { ...w, stage: 'drain', acks: f.awaited ? 1 : 0, desc: f.desc, ites: 0 };
     if (f.awaited) return [...outs, parked(tag, next)];
-    return [...outs, ...afterFlush(s, tag, next)];
+    // no device answer to wait for (no ATS, or an absent device's flush skipped): the drain goes on in this
+    // input, over the state as the thread's pass left it (its queue emptied, its reported faults pending),
+    // or the pass would run twice and report the same requests again
+    return [...outs, ...afterFlush(foldOutputs(hostVtdDecider, s, outs), tag, next)];
   }
   const outs: HostOut[] = [];
   if (w.stage === 'drain') {
