@@ -30,6 +30,24 @@ describe('an embedded chaos run', () => {
   });
 });
 
+describe('a device fault', () => {
+  it('surprise removal under v8 gives bug #16 (liveness: the invalidation to the absent device never completes), with the fault that did it; mainline passes', async () => {
+    const file = 'scenarios/devtlb-pasid-flush-user-range.yaml';
+    const sc = loadScenario(file);
+    const one = (preset: string) => embeddedChaosRun({ file, scenario: sc, policy: resolvePolicy(preset), seed: 7, faults: drawRunFaults(parseFaults('surprise-removal', 'embedded'), 7), reproduce: 'r' });
+    const v8 = await one('v8');
+    expect(v8.ok).toBe(false);
+    expect(v8.findings).toHaveLength(1);
+    expect(v8.findings[0]).toMatchObject({ invariant: 'liveness', policy: 'v8', seed: 7, fault: expect.stringMatching(/^surprise-removal on dsa0 at step \d+$/) });
+    expect(v8.findings[0]!.message).toMatch(/iotlb_invalidate\) never completed/);
+    // the infrastructure did its part: nothing lost, the replay identical
+    expect(v8).toMatchObject({ lost: 0, duplicated: 0, replayIdentical: true, differences: [] });
+    const mainline = await one('mainline');
+    expect(mainline.devices).toEqual(v8.devices);
+    expect(mainline).toMatchObject({ ok: true, findings: [] });
+  });
+});
+
 describe('the chaos checker', () => {
   it('names an outcome a guest would see differ, and a log that should equal its twin and does not', async () => {
     const sc = loadScenario('scenarios/seed-null-iommu-device.yaml');
