@@ -1,0 +1,2 @@
+// Chaos (issue 11): the cluster nemesis's schedule.
+export * from './nemesis/schedule.js';
