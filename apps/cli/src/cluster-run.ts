@@ -48,9 +48,11 @@ export async function openClusterRunner(cfg: ClusterConfig, o: { timeoutMs: numb
         }
       })();
       const watch = new InfraWatch(cfg, req.stepTimeoutMs ?? o.stepTimeoutMs, undefined, undefined, excusedUntil).start();
+      let unanswered = false;
       try {
         const report = await Promise.race([
           firstValueFrom(client.send<RunReport>('run.start', req)).catch((e: Error) => {
+            unanswered = true;
             throw infra(`run ${req.runId} did not complete: ${e.message}`);
           }),
           watch.failed,
@@ -58,7 +60,7 @@ export async function openClusterRunner(cfg: ClusterConfig, o: { timeoutMs: numb
         const survived = watch.outages.filter((x) => x.to);
         return survived.length ? { ...report, infrastructure: { outages: survived.map(describeOutage) } } : report;
       } catch (e) {
-        if (e instanceof CliError && e.exitCode === 3) throw new InfraVerdict(req.runId, e.message, watch.outages);
+        if (e instanceof CliError && e.exitCode === 3) throw new InfraVerdict(req.runId, e.message, watch.outages, unanswered ? 'unanswered' : 'outage');
         throw e;
       } finally {
         watch.stop();
@@ -80,7 +82,12 @@ export async function openClusterRunner(cfg: ClusterConfig, o: { timeoutMs: numb
 /** A run that ended because the infrastructure failed: verdict `infrastructure`, exit 3. */
 export class InfraVerdict extends CliError {
   readonly verdict = 'infrastructure';
-  constructor(readonly runId: string, message: string, readonly outages: Outage[]) {
+  /**
+   * why: `outage`, Redis or a service was gone longer than the step timeout; `unanswered`, the orchestrator
+   * gave no report within the run's timeout (or the request could not be sent) while nothing was seen
+   * gone that long.
+   */
+  constructor(readonly runId: string, message: string, readonly outages: Outage[], readonly why: 'outage' | 'unanswered' = 'outage') {
     super(`${message} (run ${runId}; verdict: infrastructure, not a finding about the model)`, 3, { runId, verdict: 'infrastructure', outages: outages.map(describeOutage) });
   }
 }
