@@ -27,6 +27,12 @@ export const EnvelopeSchema = z.object({
   causationId: z.string().nullable(),
   correlationId: z.string(),
   lamport: z.number().int().nonnegative(),
+  /**
+   * Its place among the commands its sender sent its receiver in the run, from 1. A queue may deliver
+   * out of that order (a retry after a backoff, a crashed consumer's job coming back after later ones);
+   * the receiver consumes in it (component-host.ts), as the calls the messages stand for were made.
+   */
+  chan: z.number().int().positive().optional(),
   payload: z.unknown(),
 });
 export type Envelope = z.infer<typeof EnvelopeSchema>;
@@ -50,6 +56,8 @@ export const LogEntrySchema = z.object({
   causationId: z.string().nullable(),
   correlationId: z.string(),
   lamport: z.number().int().nonnegative(),
+  /** a command's place on its channel (Envelope.chan) */
+  chan: z.number().int().positive().optional(),
   payload: z.unknown(),
   stateHash: z.string().optional(),
   schemaVersion: z.literal(SCHEMA_VERSION),

@@ -109,8 +109,12 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRun> {
       queue.delay(job, slots + f.holdFor);
       continue;
     }
+    if ((await hosts.deliver(job, f?.crash)) === 'deferred') {
+      // handed out again once the slot after next comes, as BullMQ's delayed set would
+      queue.delay(job, slots + 1);
+      continue;
+    }
     deliveries++;
-    await hosts.deliver(job, f?.crash);
     if (f?.duplicate) {
       counts.duplicate++;
       await hosts.deliver(job);

@@ -20,7 +20,7 @@ export interface ReplayResult {
 }
 
 /** The fields replay compares (timestamps and sequence aside): scalars first, then the payload. */
-const SCALARS = ['eventId', 'kind', 'type', 'component', 'to', 'causationId', 'correlationId', 'lamport', 'stateHash'] as const;
+const SCALARS = ['eventId', 'kind', 'type', 'component', 'to', 'causationId', 'correlationId', 'lamport', 'chan', 'stateHash'] as const;
 
 function firstDifference(recorded: NewLogEntry, got: NewLogEntry): { field: string; expected: unknown; got: unknown } | null {
   for (const f of SCALARS) {

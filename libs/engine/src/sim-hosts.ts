@@ -1,5 +1,5 @@
 import { COMPONENTS, type Component, type Envelope, type LogEntry } from '../../contracts/src/index.js';
-import { ComponentHost, type ComponentHostOptions, type ComponentRuntime, type Outbox } from '../../runtime/src/index.js';
+import { ComponentHost, OutOfOrderError, type ComponentHostOptions, type ComponentRuntime, type Outbox } from '../../runtime/src/index.js';
 import { ComponentCrash, type CrashableRunLog, type CrashSwitch } from './crash.js';
 import type { CrashPoint, FaultCounts } from './faults.js';
 
@@ -7,6 +7,8 @@ import type { CrashPoint, FaultCounts } from './faults.js';
 export interface HostStats {
   /** deliveries answered from their marker (a duplicate, a redelivery after the append) */
   duplicates: number;
+  /** deliveries put off because an earlier command of their channel had not been consumed */
+  deferred: number;
   rebuilds: number;
   snapshotsLoaded: number;
   snapshotsWritten: number;
@@ -37,14 +39,16 @@ export class SimHosts {
   /**
    * Delivers a job to its component, which dies at `crashAt` if given; the job, never acknowledged,
    * then goes to its successor. An input the host refuses ends the run with the host's reason.
+   * 'deferred': the host did not consume it (it came before an earlier command of its channel).
    */
-  async deliver(input: Envelope, crashAt?: CrashPoint): Promise<void> {
+  async deliver(input: Envelope, crashAt?: CrashPoint): Promise<'done' | 'deferred'> {
     let host = this.hosts[input.to];
     let dead = host.stats.deadLetters;
     this.crash.armed = crashAt;
     try {
       await host.deliver(input);
     } catch (err) {
+      if (err instanceof OutOfOrderError) return 'deferred';
       if (!(err instanceof ComponentCrash)) throw err;
       this.counts.crash[err.point]++;
       host = this.hosts[input.to] = this.boot(input.to);
@@ -57,6 +61,7 @@ export class SimHosts {
       const reason = (await this.log.readDeadLetters(this.runId)).at(-1)?.reason;
       throw new Error(`embedded run ${this.runId}: ${input.type} ${input.id} to ${input.to} refused: ${reason}`);
     }
+    return 'done';
   }
 
   /** The component's state in the run as its host holds it (none in memory: none yet). */
@@ -65,9 +70,10 @@ export class SimHosts {
   }
 
   stats(): HostStats {
-    const s: HostStats = { duplicates: 0, rebuilds: 0, snapshotsLoaded: 0, snapshotsWritten: 0 };
+    const s: HostStats = { duplicates: 0, deferred: 0, rebuilds: 0, snapshotsLoaded: 0, snapshotsWritten: 0 };
     for (const h of this.booted) {
       s.duplicates += h.stats.duplicates;
+      s.deferred += h.stats.deferred;
       s.rebuilds += h.stats.rebuilds;
       s.snapshotsLoaded += h.stats.snapshotsLoaded;
       s.snapshotsWritten += h.stats.snapshotsWritten;

@@ -3,7 +3,7 @@ import { DEFAULTS } from '../../config/src/index.js';
 import { EnvelopeSchema, inputProblem, type Component, type Envelope, type LogEntry } from '../../contracts/src/index.js';
 import { ORPHAN_RUN_ID, isRunId, type InputAppendResult, type InputGate, type Refusal, type RunLog, type SnapshotStore } from '../../event-log/src/index.js';
 import type { Outbox } from './outbox.js';
-import { commandsOf, processInput, type ComponentRuntime } from './process-input.js';
+import { channelOrder, commandsOf, processInput, type ComponentRuntime } from './process-input.js';
 import { rebuildRuntime, snapshotOf, type Rebuilt } from './rebuild.js';
 
 export interface ComponentHostOptions {
@@ -41,7 +41,20 @@ export const DEFAULT_SNAPSHOT_EVERY = DEFAULTS.snapshotEvery;
 
 /** An envelope's fields in the order commandsOf builds them, to compare one with the recorded command. */
 function envelopeFields(e: Envelope): Envelope {
-  return { runId: e.runId, id: e.id, type: e.type, from: e.from, to: e.to, causationId: e.causationId, correlationId: e.correlationId, lamport: e.lamport, payload: e.payload };
+  return { runId: e.runId, id: e.id, type: e.type, from: e.from, to: e.to, causationId: e.causationId, correlationId: e.correlationId, lamport: e.lamport, ...(e.chan === undefined ? {} : { chan: e.chan }), payload: e.payload };
+}
+
+/**
+ * A delivery that came before a command its sender sent earlier on the same channel: not consumed now.
+ * `retryAfterMs` tells the transport to hand it out again later without counting an attempt (the
+ * cluster's BullMqServer moves the job to its delayed set; the embedded queue holds it back).
+ */
+export class OutOfOrderError extends Error {
+  readonly retryAfterMs = 50;
+  constructor(readonly component: Component, input: Envelope, expected: number) {
+    super(`${component}: ${input.type} ${input.id} is #${input.chan} from ${input.from}, which has not delivered #${expected} yet: consumed later, in channel order`);
+    this.name = 'OutOfOrderError';
+  }
 }
 
 /** A run's state in memory, with where it stands in the log and where its last snapshot is. */
@@ -60,7 +73,7 @@ export class ComponentHost extends EventEmitter {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly snapshotEvery: number;
   private readonly clock: () => number | undefined;
-  stats = { inputs: 0, duplicates: 0, deadLetters: 0, refused: 0, rebuilds: 0, snapshotsLoaded: 0, snapshotsWritten: 0 };
+  stats = { inputs: 0, duplicates: 0, deadLetters: 0, refused: 0, rebuilds: 0, snapshotsLoaded: 0, snapshotsWritten: 0, deferred: 0 };
 
   constructor(readonly component: Component, private readonly log: RunLog, private readonly outbox: Outbox, private readonly opts: ComponentHostOptions = {}) {
     super();
@@ -101,6 +114,10 @@ export class ComponentHost extends EventEmitter {
     }
     // the run in memory without a turn of the event loop: the common case, once per input
     const mem = this.runs.get(input.runId) ?? (await this.memoryFor(input.runId));
+    if (channelOrder(mem.runtime, input) === 'early') {
+      this.stats.deferred++;
+      throw new OutOfOrderError(this.component, input, (mem.runtime.got?.[input.from] ?? 0) + 1);
+    }
     const p = processInput(this.component, mem.runtime, input, { hash: this.opts.hash });
     // wall-clock time of the decision: for people reading the log; replay and diff ignore it
     const ts = this.clock();

@@ -8,6 +8,10 @@ export interface ComponentRuntime {
   /** outputs produced so far: event ids are `<lane>.<n>`, deterministic in consumption order */
   counter: number;
   state: unknown;
+  /** per receiver: commands sent to it in the run (the last one's Envelope.chan) */
+  sent?: Partial<Record<Component, number>>;
+  /** per sender: the chan of the last of its commands consumed */
+  got?: Partial<Record<string, number>>;
 }
 
 export interface Processed {
@@ -46,26 +50,41 @@ export function processInput(component: Component, rt: ComponentRuntime, input: 
     ...(opts.hash === false ? {} : { stateHash: stateHash(state) }), schemaVersion: SCHEMA_VERSION,
   }];
   const commands: Envelope[] = [];
+  let sent = rt.sent;
   outputs.forEach((o, k) => {
     const eventId = `${LANE[component]}.${rt.counter + k + 1}`;
     const correlationId = correlationOf(component, input, o);
     const l = lamport + k + 1;
-    entries.push({
-      runId: input.runId, eventId, kind: o.kind, type: o.type, component, ...(o.kind === 'command' ? { to: o.to } : {}),
-      causationId: input.id, correlationId, lamport: l, payload: o.payload, schemaVersion: SCHEMA_VERSION,
-    });
-    if (o.kind === 'command') {
-      commands.push({ runId: input.runId, id: eventId, type: o.type, from: component, to: o.to, causationId: input.id, correlationId, lamport: l, payload: o.payload });
+    if (o.kind !== 'command') {
+      entries.push({ runId: input.runId, eventId, kind: o.kind, type: o.type, component, causationId: input.id, correlationId, lamport: l, payload: o.payload, schemaVersion: SCHEMA_VERSION });
+      return;
     }
+    const chan = (sent?.[o.to] ?? 0) + 1;
+    sent = { ...sent, [o.to]: chan };
+    entries.push({ runId: input.runId, eventId, kind: o.kind, type: o.type, component, to: o.to, causationId: input.id, correlationId, lamport: l, chan, payload: o.payload, schemaVersion: SCHEMA_VERSION });
+    commands.push({ runId: input.runId, id: eventId, type: o.type, from: component, to: o.to, causationId: input.id, correlationId, lamport: l, chan, payload: o.payload });
   });
-  return { next: { lamport: lamport + outputs.length, counter: rt.counter + outputs.length, state }, entries, commands };
+  const got = input.chan === undefined ? rt.got : { ...rt.got, [input.from]: input.chan };
+  return { next: { lamport: lamport + outputs.length, counter: rt.counter + outputs.length, state, ...(sent ? { sent } : {}), ...(got ? { got } : {}) }, entries, commands };
 }
 
 /** The envelopes recorded as commands among a batch of entries (to re-send after a redelivery). */
 export function commandsOf(entries: Array<NewLogEntry & { seq?: number }>): Envelope[] {
   return entries
     .filter((e) => e.kind === 'command')
-    .map((e) => ({ runId: e.runId, id: e.eventId, type: e.type, from: e.component, to: e.to!, causationId: e.causationId, correlationId: e.correlationId, lamport: e.lamport, payload: e.payload }));
+    .map((e) => ({ runId: e.runId, id: e.eventId, type: e.type, from: e.component, to: e.to!, causationId: e.causationId, correlationId: e.correlationId, lamport: e.lamport, ...(e.chan === undefined ? {} : { chan: e.chan }), payload: e.payload }));
+}
+
+/**
+ * Where an input stands on its channel for a component whose runtime is `rt`: `next` to consume;
+ * `early` when a command its sender sent before it has not been consumed yet (it waits: the receiver
+ * consumes a channel in the order it was sent); `late` when one with its place was consumed (a
+ * redelivery: its marker answers it). An input with no place (the run's start, a timer) is `next`.
+ */
+export function channelOrder(rt: ComponentRuntime, input: Envelope): 'next' | 'early' | 'late' {
+  if (input.chan === undefined) return 'next';
+  const last = rt.got?.[input.from] ?? 0;
+  return input.chan === last + 1 ? 'next' : input.chan > last + 1 ? 'early' : 'late';
 }
 
 /** The envelope that starts a run: the CLI's request to the orchestrator. */

@@ -7,7 +7,7 @@ import {
   type ReadPacket,
   type WritePacket,
 } from '@nestjs/microservices';
-import { Worker, type Job, type WorkerOptions } from 'bullmq';
+import { DelayedError, Worker, type Job, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { NestPinoLogger } from '../../logging/src/index.js';
 import { finalize, isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
@@ -112,7 +112,7 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
       this.connection = connection;
       this.replies = new ReplyQueues(connection, prefix, (err) => this.logger.error(`reply queue: ${err.message}`), jobRetention(this.options.replyRetention));
       this.workers = this.options.queues.map(({ name, concurrency = 1 }) => {
-        const worker = new Worker(name, (job: Job) => this.process(name, job), { ...this.options.workerOptions, connection, prefix, concurrency });
+        const worker = new Worker(name, (job: Job, token?: string) => this.process(name, job, token), { ...this.options.workerOptions, connection, prefix, concurrency });
         worker.on('error', (err: Error) => this.logger.error(`worker '${name}': ${err.message}`));
         worker.on('failed', (job: Job | undefined, err: Error) =>
           this.logger.error(`queue '${name}' job '${job?.id ?? '?'}' (${job?.name ?? '?'}) failed: ${err.message}`),
@@ -189,7 +189,7 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
     });
   }
 
-  private async process(queue: string, job: Job): Promise<void> {
+  private async process(queue: string, job: Job, token?: string): Promise<void> {
     const raw: unknown = job.data;
     const info: MalformedJobInfo = { queue, jobId: job.id };
     let decoded: unknown;
@@ -209,6 +209,12 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
     try {
       await this.handleEvent(packet.pattern, packet, context);
     } catch (err) {
+      // a handler that asks for the job later (retryAfterMs): to the delayed set, no attempt spent
+      const later = retryAfterMs(err);
+      if (later !== undefined && token) {
+        await job.moveToDelayed(Date.now() + later, token);
+        throw new DelayedError();
+      }
       throw new Error(`event '${packet.pattern}' handler failed: ${messageOf(err)}`, { cause: err });
     }
   }
@@ -295,4 +301,13 @@ function preview(raw: unknown): string {
   } catch {
     return String(raw);
   }
+}
+
+/** `retryAfterMs` of an error or of one of its causes: the handler wants the job again later. */
+function retryAfterMs(err: unknown): number | undefined {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const ms = (e as { retryAfterMs?: unknown }).retryAfterMs;
+    if (typeof ms === 'number' && ms >= 0) return ms;
+  }
+  return undefined;
 }

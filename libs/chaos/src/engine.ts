@@ -1,0 +1,2 @@
+/** The two engines a chaos run can use (DESIGN.md §4). */
+export type Engine = 'embedded' | 'cluster';
