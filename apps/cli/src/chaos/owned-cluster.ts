@@ -49,6 +49,7 @@ export class OwnedCluster {
   /** A private redis-server (append-only, fsync always) in `dir`, and the five services on it. */
   static async start(o: OwnedClusterOptions): Promise<OwnedCluster> {
     const redis = await startPrivateRedis({ dir: join(o.dir, 'redis'), appendonly: true }).catch((e: Error) => {
+      if (!o.keep) rmSync(o.dir, { recursive: true, force: true });
       throw infra(`the chaos cluster needs a redis-server of its own (a Redis fault must never hit REDIS_URL's server): ${e.message}. Put redis-server on PATH.`);
     });
     const c = new OwnedCluster(redis, o);
