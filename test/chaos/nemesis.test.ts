@@ -4,6 +4,7 @@ import { COMPONENTS, resolvePolicy } from '../../libs/contracts/src/index.js';
 import { pidAlive } from '../../libs/cluster/src/index.js';
 import { checkDelivery, drawSchedule, NEMESIS_KINDS, type InjectedFault, type NemesisAction, type NemesisSchedule } from '../../libs/chaos/src/index.js';
 import { runEmbedded } from '../../libs/engine/src/index.js';
+import { RedisRunLog } from '../../libs/event-log/src/index.js';
 import { buildReport } from '../../libs/runtime/src/index.js';
 import { loadScenario } from '../../libs/scenario/src/index.js';
 import { stateDir } from '../../apps/cli/src/cluster-state.js';
@@ -92,6 +93,15 @@ describe('the nemesis on a cluster it owns', () => {
     expect(drawn.report.verdict).toBe(referenceVerdict);
     expect(checkDelivery(drawn.entries)).toEqual(delivered);
   }, 300_000);
+
+  it('a schedule it cannot act is bad input (exit 2) naming the field, and nothing is run', async () => {
+    const bad = { version: 1, seed: 1, actions: [{ atSeq: 5, kind: 'kill', target: 'redis' }] } as unknown as NemesisSchedule;
+    const req = request('nemesis-bad');
+    await expect(chaos.run(req, bad)).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/actions\[0\]\.target: .*accepted: orchestrator/) });
+    const log = RedisRunLog.fromUrl(chaos.cfg.redisUrl, { prefix: chaos.cfg.prefix });
+    expect(await log.length(req.runId)).toBe(0);
+    await log.close();
+  });
 
   it('leaves no process it started, stopped or running, after close', async () => {
     const pids = chaos.pids();

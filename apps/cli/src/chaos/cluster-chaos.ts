@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Component, LogEntry } from '../../../../libs/contracts/src/index.js';
 import type { ClusterConfig, RunRequest } from '../../../../libs/cluster/src/index.js';
 import { buildReport, type RunReport } from '../../../../libs/runtime/src/index.js';
-import { NEMESIS_TIMING, type InjectedFault, type NemesisAction, type NemesisSchedule } from '../../../../libs/chaos/src/index.js';
+import { NEMESIS_TIMING, ScheduleError, scheduleOf, type InjectedFault, type NemesisAction, type NemesisSchedule } from '../../../../libs/chaos/src/index.js';
 import { InfraVerdict, openClusterRunner, type ClusterRunReport } from '../cluster-run.js';
 import { stateDir } from '../cluster-state.js';
 import { usage } from '../errors.js';
@@ -81,7 +81,13 @@ export async function openChaosCluster(o: ChaosClusterOptions): Promise<ChaosClu
     cfg: cluster.cfg,
     startMs,
     pids: () => cluster.pids(),
-    async run(req, schedule, onFault) {
+    async run(req, given, onFault) {
+      let schedule: NemesisSchedule;
+      try {
+        schedule = scheduleOf(given, 'the nemesis schedule');
+      } catch (e) {
+        throw e instanceof ScheduleError ? usage(e.message) : e;
+      }
       if (schedule.actions.some((a) => a.kind === 'disconnect') && !canFindConnections()) {
         throw usage("the 'disconnect' fault finds a service's connections through Linux's /proc, which this system does not have; leave it out");
       }

@@ -121,6 +121,11 @@ export function parseSchedule(text: string, file: string): NemesisSchedule {
   } catch (e) {
     throw new ScheduleError(file, '(file)', `not JSON (${(e as Error).message})`, `a JSON object { "version": 1, "seed": <integer>, "actions": [...] }`);
   }
+  return scheduleOf(doc, file);
+}
+
+/** A schedule as a value (parsed JSON, or built by a caller), checked field by field; `file` names where it came from. */
+export function scheduleOf(doc: unknown, file: string): NemesisSchedule {
   const top = record(doc, file, '(file)', TOP_FIELDS, `a JSON object with ${TOP_FIELDS.join(', ')}`);
   if (top.version !== 1) throw new ScheduleError(file, 'version', `got ${show(top.version)}`, '1');
   if (!Number.isSafeInteger(top.seed)) throw new ScheduleError(file, 'seed', `got ${show(top.seed)}`, 'an integer');
