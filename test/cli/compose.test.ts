@@ -16,6 +16,9 @@ type Service = {
   healthcheck?: { test?: string[]; disable?: boolean };
   depends_on?: string[] | Record<string, { condition?: string }>;
   environment?: Record<string, string> | string[];
+  profiles?: string[];
+  labels?: Record<string, string> | string[];
+  volumes?: Array<string | { source?: string; target?: string }>;
 };
 type Compose = { services: Record<string, Service>; [key: string]: unknown };
 
@@ -34,8 +37,11 @@ function normalised(): Compose {
 }
 
 function checkShape(c: Compose) {
-  const names = Object.keys(c.services);
-  expect(names.sort()).toEqual(['demo', 'redis', ...COMPONENTS].sort());
+  const all = Object.keys(c.services);
+  expect(all.sort()).toEqual(['demo', 'redis', ...COMPONENTS, ...CHAOS].sort());
+  // the chaos profile's services start only with --profile chaos; the rest always
+  for (const n of all) expect(c.services[n].profiles ?? [], n).toEqual(CHAOS.includes(n) ? ['chaos'] : []);
+  const names = all.filter((n) => !CHAOS.includes(n));
 
   // one image, built once: exactly one service has `build:`, targets the runtime stage, and names the image
   // every other vsva service runs
@@ -45,7 +51,7 @@ function checkShape(c: Compose) {
   const image = builder.image;
   expect(image).toBeTruthy();
   expect(typeof builder.build === 'object' ? builder.build.target : undefined).toBe('runtime');
-  for (const n of [...COMPONENTS, 'demo']) expect(c.services[n].image, n).toBe(image);
+  for (const n of [...COMPONENTS, 'demo', 'chaos-demo']) expect(c.services[n].image, n).toBe(image);
 
   // each service runs its bundle, and is healthy when `vsva-sim health <service>` says so
   for (const n of COMPONENTS) {
@@ -70,6 +76,28 @@ function checkShape(c: Compose) {
   }
 }
 
+const CHAOS = ['pumba-kill', 'pumba-pause', 'chaos-demo'];
+
+/** The chaos profile: pumba kills and pauses exactly the five services, then the demo audits every run. */
+function checkChaosProfile(c: Compose) {
+  const labels = (s: Service) => (Array.isArray(s.labels) ? Object.fromEntries(s.labels.map((l) => l.split('='))) : s.labels ?? {});
+  for (const n of Object.keys(c.services)) expect(labels(c.services[n])['vsva.chaos'], n).toBe((COMPONENTS as readonly string[]).includes(n) ? 'target' : undefined);
+  for (const [n, action] of [['pumba-kill', 'kill'], ['pumba-pause', 'pause']] as const) {
+    const s = c.services[n];
+    expect(s.image, n).toMatch(/^gaiaadm\/pumba:\d/);
+    expect(JSON.stringify(s.volumes), n).toContain('/var/run/docker.sock');
+    const cmd = s.command ?? [];
+    expect(cmd.slice(0, 2), n).toEqual(['--label', 'vsva.chaos=target']);
+    expect(cmd, n).toContain(action);
+  }
+  const demo = c.services['chaos-demo'];
+  const deps = demo.depends_on as Record<string, { condition?: string }>;
+  for (const n of ['redis', ...COMPONENTS]) expect(deps[n]?.condition, `chaos-demo waits for ${n}`).toBe('service_healthy');
+  const script = (demo.command ?? []).join(' ');
+  expect(script).toContain('run scenarios/four-vms-two-parents-background.yaml');
+  expect(script).toMatch(/; node bin\/vsva-sim\.js audit --all$/);
+}
+
 describe('docker-compose.yml', () => {
   it('as written: one build, a healthcheck per service, the demo waits for service_healthy', () => {
     const c = source();
@@ -77,6 +105,7 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(c)).not.toContain('name');
     for (const s of Object.values(c.services)) expect(Object.keys(s)).not.toContain('develop');
     checkShape(c);
+    checkChaosProfile(c);
   });
 
   // never skipped: .ci/run installs docker-compose; a machine without it fails here, saying how to get it
@@ -86,6 +115,7 @@ describe('docker-compose.yml', () => {
     expect(q.stderr).toBe('');
     expect(q.status).toBe(0);
     checkShape(normalised());
+    checkChaosProfile(normalised());
   });
 });
 

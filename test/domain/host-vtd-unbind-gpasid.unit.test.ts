@@ -146,11 +146,11 @@ describe('intel_svm_unbind_gpasid: errors', () => {
 describe('intel_svm_unbind_gpasid: a surprise-removed device (bug #16)', () => {
   const removed: Input = { type: 'pci_surprise_removal', from: 'mdev-parent', payload: { rid: RID } };
 
-  it('v7: the devTLB invalidation gets an ITE, qi_submit_sync resubmits forever: the CPU hangs, no answer', () => {
+  it('v7: the devTLB invalidation gets an ITE from the gone device, qi_submit_sync resubmits forever: the CPU hangs, no answer', () => {
     bound('v7')
       .when(unbind(P))
-      .where({ devtlb_invalidate: { ret: -EIO, detail: { rid: RID } } })
-      .then(doesNotReturn, emits('qi.ite', { rid: RID, pasid: P }), emits('qi.hung', { rid: RID, fn: 'qi_submit_sync' }), doesNotEmit('svm.unbound'));
+      .where({ devtlb_invalidate: { ret: -EIO, detail: { ite: true, rid: RID, absent: true } } })
+      .then(doesNotReturn, emits('qi.ite', { rid: RID, pasid: P, attempt: 1 }), emits('qi.hung', { rid: RID, fn: 'qi_submit_sync' }), doesNotEmit('qi.resubmitted'), doesNotEmit('svm.unbound'));
   });
 
   it('mainline (80a9b50c0b9e, 4fc82cd907ac): an absent device\'s devTLB flush is skipped and the unbind completes', () => {

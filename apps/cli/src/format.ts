@@ -31,6 +31,7 @@ export function formatReport(r: RunReport): string {
     lines.push(`dmesg (host kernel: ${r.policy.kernel}):`);
     for (const d of r.dmesg) lines.push(`  <${d.level}> ${d.text}   [${d.component} log #${d.seq}]`);
   }
+  if (r.chaos) lines.push(`chaos: faults ${r.chaos.faults}${r.chaos.devices.length ? `; device faults ${r.chaos.devices.map((d) => `${d.kind} on ${d.target} at step ${d.step}`).join(', ')}` : ''}`);
   lines.push(`checked: ${r.checked.join(', ')}`);
   lines.push(`stats: ${Object.entries(r.stats).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
   lines.push(`reproduce: ${r.reproduce}`);

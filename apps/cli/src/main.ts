@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ConfigError, loadConfig } from '../../../libs/config/src/index.js';
 import { PRESETS } from '../../../libs/contracts/src/index.js';
 import { limitsHelp } from '../../../libs/scenario/src/index.js';
+import { acceptedFaults } from '../../../libs/chaos/src/index.js';
 import { CliError, usage } from './errors.js';
 import { jsonError, jsonRequested, jsonResultWritten, type JsonError } from './json-output.js';
 import { redactSecrets } from '../../../libs/redis/src/index.js';
@@ -132,6 +133,60 @@ program
   .action(async (dir: string, opts) => {
     const { corpusCommand } = await import('./commands/corpus.js');
     process.exitCode = await corpusCommand(dir, opts);
+  });
+
+program
+  .command('chaos')
+  .description('run scenarios under injected faults and check that the infrastructure lost and doubled nothing, and what the modelled kernel did when its hardware misbehaved')
+  .argument('<scenario>', 'a scenario file, or a folder of them (runs cycle through its files)')
+  .addOption(new Option('--engine <engine>', 'embedded: the seeded scheduler fires every fault; cluster: a nemesis acts on the services and Redis this command starts').choices(['embedded', 'cluster']).default('embedded'))
+  .option('--faults <list>', 'which faults, comma-separated, each optionally =P (see below)', 'all')
+  .option('--runs <n>', 'how many runs (run i uses seed S+i and the (i mod files)-th scenario)', int('--runs'), 20)
+  .option('--seed <n>', 'seed S of the first run: every fault, rate and position is drawn from it', int('--seed'), 1)
+  .addOption(new Option('--policy <preset>', 'the kernel the runs model (the fixed kernel by default: a finding is then a bug of today)').choices(PRESETS).default('mainline'))
+  .option('--set <key=value>', 'override one policy of the preset (repeatable)', collect, [])
+  .option('--out <dir>', 'write each failed run there: its faulted scenario (vsva-sim run takes it), its log (.ndjson: replay and diff take it), its timeline with the nemesis lane, and its result')
+  .option('--timeline', "print each run's timeline (stderr), the injected faults in a nemesis lane")
+  .option('--json', 'one JSON object on stdout: ok, runs, faults (kind: count), lost, duplicated, replayIdentical, findings, failures')
+  .option('--timeout <ms>', 'bound on one run (cluster)', int('--timeout'), 120_000)
+  .option('--step-timeout <ms>', 'a step with no completion after this long is recorded as timed out (cluster)', int('--step-timeout'), 15_000)
+  .addHelpText('after', () => `
+Each run: the scenario with the run's device faults put in as steps (their positions drawn from the
+seed) and its expectations dropped, run three ways: without any fault, with the device faults (the
+reference), and with the device faults and the infrastructure's. Checked:
+  - nothing lost or doubled: every input consumed once, every command consumed, no hole in the log;
+  - replay of the faulted run identical;
+  - the same verdict, invariants and foreground results as the reference (infrastructure faults are
+    invisible to the kernel);
+  - findings: an invariant the reference breaks and the fault-free run keeps, with the faults that did it.
+Two phases: faults fire until three quarters of the run (safety), then stop (liveness: the run completes).
+
+${acceptedFaults()}
+A kind named without P: delivery faults fire with their default probability per job, process and
+device faults once per run at a seeded position. swarm draws per run which kinds are on and at what rate.
+
+Exit codes: 0 nothing lost or doubled and no finding, 1 a loss, a doubling, a divergence or a finding,
+2 bad input (an unknown fault, a probability outside [0, 1], a bad scenario), 3 infrastructure.
+
+Examples:
+  vsva-sim chaos scenarios --faults all --runs 200 --seed 1
+  vsva-sim chaos scenarios/devtlb-ite-absent-device.yaml --faults surprise-removal --policy v8   # bug #16
+  vsva-sim chaos scenarios/four-vms-two-parents-background.yaml --faults duplicate=0.2,delay=0.1 --json`)
+  .action(async (target: string, opts) => {
+    const { chaosCommand } = await import('./commands/chaos.js');
+    process.exitCode = await chaosCommand(target, opts);
+  });
+
+program
+  .command('audit')
+  .description('check recorded runs for what the infrastructure may have lost or doubled: every input consumed once, every command consumed, no hole in the log, replay identical')
+  .argument('[runs...]', 'run ids (looked up in Redis, or their kept export) or exported .ndjson files')
+  .option('--all', 'every finished run in the cluster\'s Redis (the compose chaos profile ends with this)')
+  .option('--json', 'one JSON object on stdout: ok, runs, lost, duplicated, replayDivergent, audited (per run)')
+  .addHelpText('after', '\nExit codes: 0 nothing lost or doubled and every replay identical, 1 otherwise, 2 bad input, 3 no Redis.')
+  .action(async (runs: string[], opts) => {
+    const { auditCommand } = await import('./commands/audit.js');
+    process.exitCode = await auditCommand(runs, opts);
   });
 
 program

@@ -184,7 +184,7 @@ export const POLICIES = {
   } satisfies PolicyDef<boolean>,
   'vtd.drain_prq': {
     description:
-      'unbind (and free) drains the page-request queue for the PASID after the entry is cleared and the caches flushed: wait for the PRQ thread, then [wait(FENCE), PIOTLB, devTLB] with WAIT_DRAIN (bug #10)',
+      'unbind (and free) drains the page-request queue for the PASID after the entry is cleared and the caches flushed: wait for the PRQ thread, then [wait(FENCE), PIOTLB, devTLB] with WAIT_DRAIN (bug #10). The same commit made prq_event_thread clear PRS_REG.PRO after each pass; without it a PRQ overflow shuts the queue for good (every later page request dropped by the hardware)',
     source: '66ac4db36f4c "iommu/vt-d: Add page request draining support" (v5.8) [V]; series revisions before it [M]',
     kernel: '66ac4db36f4c, v5.8-rc1 (v3 on)',
     schema: z.boolean(),
@@ -215,6 +215,15 @@ export const POLICIES = {
     schema: z.boolean(),
     presets: since('mainline', false, true),
   } satisfies PolicyDef<boolean>,
+  'vtd.kernel_log': {
+    description:
+      'which VT-d driver\'s wording the host\'s kernel log takes where the kernels differ. v5.10 (the v1-v8 base trees): dmar_fault_do_one prints "[DMA Read] Request device [bb:dd.f] PASID %x fault addr %llx [fault reason %02d] <reason>"; qi_check_fault clears an ITE and prints nothing; prq_event_thread clears PRQ overflow without a word. v5.15: "[DMA Read PASID 0x%x] Request device [bb:dd.f] fault addr 0x%llx [fault reason 0x%02x] <reason>"; qi_dump_fault prints "VT-d detected Invalidation Time-out Error: SID %llx" and qi_check_fault "Invalidation Time-out Error (ITE) cleared"; prq_event_thread prints "PRQ overflow detected" and "PRQ overflow cleared" (28a77185f1cd). Either way dmar_fault prints "DRHD: handling fault status reg %x" first, all of it under one printk ratelimit (10 lines a burst)',
+    source:
+      'drivers/iommu/intel/dmar.c of v5.10.13 (Rtoax/linux-5.10.13) and of v5.15.85 (Tptogiar/linux-5.15.85), dmar_fault, dmar_fault_do_one, qi_check_fault, qi_dump_fault [V]; svm.c prq_event_thread, 28a77185f1cd "iommu/vt-d: Clear PRQ overflow only when PRQ is empty" (v5.12-rc1, AUTOSEL 5.11) [V]; the v5.6-v5.9 bases of v1-v7 print as v5.10 does [M]',
+    kernel: 'v5.10 wording (v1-v8); v5.12-v5.15 wording (mainline)',
+    schema: z.enum(['v5.10', 'v5.15']),
+    presets: since<'v5.10' | 'v5.15'>('mainline', 'v5.10', 'v5.15'),
+  } satisfies PolicyDef<'v5.10' | 'v5.15'>,
   'vfio.mixed_group': {
     description:
       'attach_group of an mdev group that mixes IOMMU-backed and non-IOMMU devices, or parents: silently placed in external_domain (attach returns 0, NESTING_OP fails later with -EOPNOTSUPP) or rejected at attach with -EINVAL (bug #18)',

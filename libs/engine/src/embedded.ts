@@ -4,7 +4,7 @@ import type { Scenario } from '../../scenario/src/index.js';
 import { rebuildRuntime, runStartEnvelope, stepTimeoutEnvelope, type ComponentHostOptions } from '../../runtime/src/index.js';
 import { ChannelQueue } from './channel-queue.js';
 import { CrashSwitch, CrashableRunLog, crashableOutbox } from './crash.js';
-import { FaultPlan, noFaults, type FaultCounts, type FaultOptions } from './faults.js';
+import { FaultPlan, noFaults, type CrashPoint, type FaultCounts, type FaultOptions } from './faults.js';
 import { prng } from './prng.js';
 import { SimHosts, type HostStats } from './sim-hosts.js';
 
@@ -28,6 +28,21 @@ export interface EmbeddedRunOptions {
   faults?: FaultOptions;
   /** a component's snapshot every this many log entries (ComponentHostOptions.snapshotEvery) */
   snapshotEvery?: number;
+  /** each fault as it fires (chaos reports them, with where the log stood) */
+  onFault?: (f: FiredFault) => void;
+  /** what the run was started with beyond scenario, policy and seed (a chaos run's faults): recorded in run.start */
+  startExtra?: Record<string, unknown>;
+}
+
+/** A fault the scheduler fired: on which job, at which slot, with the log at `seq` entries. */
+export interface FiredFault {
+  kind: 'duplicate' | 'holdBack' | 'crash';
+  slot: number;
+  /** the job's receiver and id */
+  to: string;
+  jobId: string;
+  seq: number;
+  point?: CrashPoint;
 }
 
 export interface EmbeddedRun {
@@ -69,11 +84,15 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRun> {
   const queue = new ChannelQueue();
   // no wall clock on the entries, and no schema parse of envelopes that never left this process
   const hostOpts: ComponentHostOptions = { snapshots: new MemorySnapshotStore(), snapshotEvery: o.snapshotEvery, hash: o.hash, clock: () => undefined, builtInProcess: true };
-  const hosts = new SimHosts(runId, log, crashableOutbox(queue, crash), crash, hostOpts, counts, o.onEntries);
+  let seq = 0;
+  const shown = o.onFault ? (es: LogEntry[]) => ((seq = es[es.length - 1]!.seq), o.onEntries?.(es)) : o.onEntries;
+  const hosts = new SimHosts(runId, log, crashableOutbox(queue, crash), crash, hostOpts, counts, shown);
+  const fired = (kind: FiredFault['kind'], job: { to: string; id: string }, point?: CrashPoint) =>
+    o.onFault?.({ kind, slot: slots, to: job.to, jobId: job.id, seq, ...(point ? { point } : {}) });
 
   await log.putRunMeta({ runId, scenario: { name: o.scenario.name }, policy: o.policy, seed: o.seed, engine: 'embedded', startedAt: 0, status: 'running' });
   await log.openRun(runId, 'ready');
-  queue.add(runStartEnvelope(runId, { scenario: o.scenario, policy: o.policy, seed: o.seed }));
+  queue.add(runStartEnvelope(runId, { scenario: o.scenario, policy: o.policy, seed: o.seed, ...o.startExtra }));
 
   const max = o.maxDeliveries ?? 1_000_000;
   let slots = 0;
@@ -106,10 +125,15 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRun> {
     const f = plan.any ? plan.forSlot(slots) : undefined;
     if (f?.holdBack) {
       counts.holdBack++;
+      fired('holdBack', job);
       queue.delay(job, slots + f.holdFor);
       continue;
     }
-    if ((await hosts.deliver(job, f?.crash)) === 'deferred') {
+    const crashes = f?.crash ? counts.crash[f.crash] : 0;
+    const delivered = await hosts.deliver(job, f?.crash);
+    // a crash armed for a delivery that was put off never fired
+    if (f?.crash && counts.crash[f.crash] > crashes) fired('crash', job, f.crash);
+    if (delivered === 'deferred') {
       // handed out again once the slot after next comes, as BullMQ's delayed set would
       queue.delay(job, slots + 1);
       continue;
@@ -117,6 +141,7 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRun> {
     deliveries++;
     if (f?.duplicate) {
       counts.duplicate++;
+      fired('duplicate', job);
       await hosts.deliver(job);
     }
   }

@@ -21,6 +21,8 @@ export interface FaultOptions {
   /** the job is held back behind later jobs (a retry after a backoff): changes the interleaving */
   holdBack?: number;
   force?: readonly ForcedFault[];
+  /** no drawn fault fires after this slot: the faults are healed and the run must complete (chaos's liveness phase) */
+  healAt?: number;
 }
 
 export interface FaultCounts {
@@ -49,8 +51,10 @@ export class FaultPlan {
   private readonly rand?: () => number;
   private readonly forced = new Map<number, ForcedFault[]>();
   private readonly p: { duplicate: number; crash: number; holdBack: number };
+  private readonly healAt: number;
 
   constructor(seed: number, o: FaultOptions = {}) {
+    this.healAt = o.healAt ?? Infinity;
     this.p = { duplicate: probability('duplicate', o.duplicate), crash: probability('crash', o.crash), holdBack: probability('holdBack', o.holdBack) };
     for (const f of o.force ?? []) {
       if (!Number.isSafeInteger(f.slot) || f.slot < 1) throw new RangeError(`a forced fault's slot must be a positive integer, got ${String(f.slot)}`);
@@ -75,6 +79,7 @@ export class FaultPlan {
     if (this.rand) {
       // always five draws, fired or not: the stream's position is a function of the slot alone
       const [h, hf, d, c, cp] = [this.rand(), this.rand(), this.rand(), this.rand(), this.rand()];
+      if (slot > this.healAt) return out;
       out.holdBack = h < this.p.holdBack;
       out.holdFor = 1 + Math.floor(hf * 8);
       out.duplicate = d < this.p.duplicate;

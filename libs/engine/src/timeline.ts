@@ -59,9 +59,9 @@ function brief(e: LogEntry, labels?: StepLabels): string {
  * `labels` (fed every entry from the run's start), each step is named as in the outcomes
  * (`steps[2] plan[7]`); without, by its plan index alone (`plan[7]`) except where the entry says more.
  */
-export function timelineLine(e: LogEntry, labels?: StepLabels): string {
+export function timelineLine(e: LogEntry, labels?: StepLabels, nemesisLane = false): string {
   labels?.observe(e);
-  const head = (mark: string) => `${String(e.seq).padStart(5)} L${String(e.lamport).padEnd(4)} ${lanesOf(e.component, mark)}`;
+  const head = (mark: string) => `${String(e.seq).padStart(5)} L${String(e.lamport).padEnd(4)} ${lanesOf(e.component, mark)}${nemesisLane ? '·'.padEnd(W) : ''}`;
   // a kernel log line gets its own mark and reads as the console does: `dmesg <warn> WARNING: ...`
   if (e.kind === 'event' && e.type === 'dmesg') return `${head('!')} dmesg ${dmesgText(e.payload)}`;
   const mark = e.kind === 'input' ? '▶' : e.kind === 'command' ? '→' : e.type === 'oops' ? '✖' : '•';
@@ -79,6 +79,33 @@ function dmesgText(p: unknown): string {
   return `<${String(d.level)}> ${String(d.text)}`;
 }
 
-export function timelineHeader(): string {
-  return `${'seq'.padStart(5)} ${'lamp'.padEnd(5)} ${COMPONENTS.map((c) => LANE[c].padEnd(W)).join('')} entry`;
+export function timelineHeader(nemesisLane = false): string {
+  return `${'seq'.padStart(5)} ${'lamp'.padEnd(5)} ${COMPONENTS.map((c) => LANE[c].padEnd(W)).join('')}${nemesisLane ? 'nem'.padEnd(W) : ''} entry`;
+}
+
+/** A fault the nemesis (or the seeded scheduler) injected, as the timeline shows it: after the entry at `seq`. */
+export interface NemesisMark {
+  seq: number;
+  kind: string;
+  target: string;
+  note?: string;
+}
+
+/** The nemesis lane's line for a fault: its own column, after the lanes of the components. */
+export function nemesisLine(f: NemesisMark): string {
+  return `${String(f.seq).padStart(5)} ${'+'.padEnd(5)} ${'·'.padEnd(W).repeat(COMPONENTS.length)}${'⚡nem'.padEnd(W)} ${f.kind} ${f.target}${f.note ? `  ${f.note}` : ''}`;
+}
+
+/** A whole run's timeline with the faults injected into it in a nemesis lane, each after the entry it followed. */
+export function timelineWithNemesis(entries: readonly LogEntry[], faults: readonly NemesisMark[]): string[] {
+  const labels = new StepLabels();
+  const marks = [...faults].sort((a, b) => a.seq - b.seq);
+  const out = [timelineHeader(true)];
+  let k = 0;
+  for (const e of entries) {
+    while (k < marks.length && marks[k]!.seq < e.seq) out.push(nemesisLine(marks[k++]!));
+    out.push(timelineLine(e, labels, true));
+  }
+  while (k < marks.length) out.push(nemesisLine(marks[k++]!));
+  return out;
 }

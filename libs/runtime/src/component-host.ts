@@ -51,8 +51,10 @@ function envelopeFields(e: Envelope): Envelope {
  */
 export class OutOfOrderError extends Error {
   readonly retryAfterMs = 50;
-  constructor(readonly component: Component, input: Envelope, expected: number) {
-    super(`${component}: ${input.type} ${input.id} is #${input.chan} from ${input.from}, which has not delivered #${expected} yet: consumed later, in channel order`);
+  constructor(readonly component: Component, input: Envelope, rt: ComponentRuntime) {
+    super(rt.open || component === 'orchestrator'
+      ? `${component}: ${input.type} ${input.id} is #${input.chan} from ${input.from}, which has not delivered #${(rt.got?.[input.from] ?? 0) + 1} yet: consumed later, in channel order`
+      : `${component}: ${input.type} ${input.id} came before the run's run.open: consumed after it`);
     this.name = 'OutOfOrderError';
   }
 }
@@ -114,9 +116,10 @@ export class ComponentHost extends EventEmitter {
     }
     // the run in memory without a turn of the event loop: the common case, once per input
     const mem = this.runs.get(input.runId) ?? (await this.memoryFor(input.runId));
-    if (channelOrder(mem.runtime, input) === 'early') {
+    // put off only in a run that takes inputs: the gate refuses one that is unknown, not started or closed
+    if (channelOrder(this.component, mem.runtime, input) === 'early' && ['open', 'draining'].includes((await this.log.runState(input.runId)) ?? '')) {
       this.stats.deferred++;
-      throw new OutOfOrderError(this.component, input, (mem.runtime.got?.[input.from] ?? 0) + 1);
+      throw new OutOfOrderError(this.component, input, mem.runtime);
     }
     const p = processInput(this.component, mem.runtime, input, { hash: this.opts.hash });
     // wall-clock time of the decision: for people reading the log; replay and diff ignore it

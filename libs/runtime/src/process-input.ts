@@ -12,6 +12,8 @@ export interface ComponentRuntime {
   sent?: Partial<Record<Component, number>>;
   /** per sender: the chan of the last of its commands consumed */
   got?: Partial<Record<string, number>>;
+  /** the component consumed the run's run.open (the orchestrator's word that the run is on: what it opens with) */
+  open?: true;
 }
 
 export interface Processed {
@@ -65,7 +67,8 @@ export function processInput(component: Component, rt: ComponentRuntime, input: 
     commands.push({ runId: input.runId, id: eventId, type: o.type, from: component, to: o.to, causationId: input.id, correlationId, lamport: l, chan, payload: o.payload });
   });
   const got = input.chan === undefined ? rt.got : { ...rt.got, [input.from]: input.chan };
-  return { next: { lamport: lamport + outputs.length, counter: rt.counter + outputs.length, state, ...(sent ? { sent } : {}), ...(got ? { got } : {}) }, entries, commands };
+  const open = rt.open || input.type === RUN_OPEN;
+  return { next: { lamport: lamport + outputs.length, counter: rt.counter + outputs.length, state, ...(sent ? { sent } : {}), ...(got ? { got } : {}), ...(open ? { open: true as const } : {}) }, entries, commands };
 }
 
 /** The envelopes recorded as commands among a batch of entries (to re-send after a redelivery). */
@@ -75,13 +78,19 @@ export function commandsOf(entries: Array<NewLogEntry & { seq?: number }>): Enve
     .map((e) => ({ runId: e.runId, id: e.eventId, type: e.type, from: e.component, to: e.to!, causationId: e.causationId, correlationId: e.correlationId, lamport: e.lamport, ...(e.chan === undefined ? {} : { chan: e.chan }), payload: e.payload }));
 }
 
+const RUN_OPEN = 'run.open';
+
 /**
- * Where an input stands on its channel for a component whose runtime is `rt`: `next` to consume;
+ * Where an input stands for a component whose runtime is `rt`: `next` to consume;
  * `early` when a command its sender sent before it has not been consumed yet (it waits: the receiver
  * consumes a channel in the order it was sent); `late` when one with its place was consumed (a
  * redelivery: its marker answers it). An input with no place (the run's start, a timer) is `next`.
+ * Across channels, one order matters to every component but the orchestrator: its run.open first. The
+ * orchestrator sends it to all four at once, so another component's command can overtake a held-back
+ * one; until its run.open is in, a component takes nothing else of the run (`early`).
  */
-export function channelOrder(rt: ComponentRuntime, input: Envelope): 'next' | 'early' | 'late' {
+export function channelOrder(component: Component, rt: ComponentRuntime, input: Envelope): 'next' | 'early' | 'late' {
+  if (component !== 'orchestrator' && !rt.open && input.type !== RUN_OPEN) return 'early';
   if (input.chan === undefined) return 'next';
   const last = rt.got?.[input.from] ?? 0;
   return input.chan === last + 1 ? 'next' : input.chan > last + 1 ? 'early' : 'late';

@@ -1,4 +1,4 @@
-import { PRESET_KERNELS, type Component, type LogEntry, type LogLevel, type ResolvedPolicy, type StepCompleted, isEvent } from '../../contracts/src/index.js';
+import { PRESET_KERNELS, type ChaosParams, type Component, type LogEntry, type LogLevel, type ResolvedPolicy, type StepCompleted, isEvent } from '../../contracts/src/index.js';
 import { checkHistory, type Violation } from '../../checkers/src/index.js';
 
 /** One step's outcome. Humans see it as `steps[scenarioIndex] plan[step]` (timeline.ts stepLabel). */
@@ -56,6 +56,15 @@ export interface RunReport {
   dmesg: DmesgLine[];
   stats: { entries: number; inputs: number; commands: number; events: number; wallMs: number; [k: string]: number };
   reproduce: string;
+  /** a chaos run's fault parameters, as its run.start recorded them */
+  chaos?: ChaosParams;
+}
+
+/** The fault parameters a chaos run recorded in its first entry (run.start), if it is one. */
+export function chaosOf(entries: readonly LogEntry[]): ChaosParams | undefined {
+  const first = entries[0];
+  if (!first || first.kind !== 'input' || first.type !== 'run.start') return undefined;
+  return ((first.payload as { payload?: { chaos?: ChaosParams } }).payload)?.chaos;
 }
 
 export function buildReport(args: {
@@ -80,5 +89,6 @@ export function buildReport(args: {
     engine: args.engine, seed: args.seed, verdict: violations.length ? 'fail' : 'pass', violations, checked, outcomes, dmesg: dmesgOf(entries),
     stats: { entries: entries.length, inputs: count('input'), commands: count('command'), events: count('event'), wallMs: args.wallMs, ...args.extraStats },
     reproduce: args.reproduce,
+    ...(chaosOf(entries) ? { chaos: chaosOf(entries) } : {}),
   };
 }

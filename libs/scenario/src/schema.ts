@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CACHE_INVALIDATE_INFO_MINSZ, ERRNO, GPASID_BIND_DATA_MINSZ, PRESETS, type OutcomeName as ContractOutcome, type RunSpec } from '../../contracts/src/index.js';
+import { CACHE_INVALIDATE_INFO_MINSZ, DEVICE_FAULTS, ERRNO, GPASID_BIND_DATA_MINSZ, PRESETS, type OutcomeName as ContractOutcome, type RunSpec } from '../../contracts/src/index.js';
 import { setupProblems } from './setup-rules.js';
 import { policySetProblems, runLabel } from './verdicts.js';
 
@@ -233,7 +233,20 @@ export const StepSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('dma_unmap'), ...VmRef, ...StepBase, gpa: Addr, size: Addr }).strict(),
   z.object({ op: z.literal('vm_teardown'), ...VmRef, ...StepBase }).strict(),
   z.object({ op: z.literal('mdev_remove'), ...StepBase, mdev: Id }).strict(),
-  z.object({ op: z.literal('device_remove'), ...StepBase, parent: Id }).strict(),
+  z.object({ op: z.literal('device_remove'), ...StepBase, ...Background, parent: Id }).strict(),
+  z.object({
+    /**
+     * fault injection on a parent: its next `count` devTLB invalidations time out (ite; the host resubmits
+     * each), or the host's page request queue is full for its next `count` page requests (prq_overflow)
+     */
+    op: z.literal('device_fault'), ...StepBase, ...Background, parent: Id,
+    fault: z.enum(DEVICE_FAULTS, { error: (iss) => `'${String(iss.input)}' is not a device fault: ${DEVICE_FAULTS.join(' or ')}` }),
+    count: z.number().int().min(1).max(16).default(1),
+  }).strict(),
+  z.object({
+    /** the device issues `count` DMA requests with a PASID the IOMMU has no entry for: non-recoverable faults */
+    op: z.literal('fault_storm'), ...StepBase, ...Background, mdev: Id, count: z.number().int().min(1).max(64).default(16),
+  }).strict(),
   /** wait until every background op sent so far has completed (the guest stops its devices' work queues) */
   z.object({ op: z.literal('quiesce'), ...StepBase }).strict(),
 ]);

@@ -36,8 +36,9 @@ export class Nemesis {
     }
   }
 
-  private record(a: NemesisAction, seq: number, at: number, note: string, forMs?: number): true {
-    const f: InjectedFault = { kind: a.kind, target: a.target, seq, atMs: at - this.t0, ...(forMs !== undefined ? { forMs } : {}), note };
+  /** `note` says how long the fault lasted, when it did. */
+  private record(a: NemesisAction, seq: number, at: number, note: string): true {
+    const f: InjectedFault = { kind: a.kind, target: a.target, seq, atMs: at - this.t0, note };
     this.injected.push(f);
     this.onFault?.(f);
     return true;
@@ -50,7 +51,7 @@ export class Nemesis {
       const pid = await this.cluster.killRedis();
       if (a.forMs) await sleep(a.forMs);
       const next = await this.cluster.restartRedis();
-      return this.record(a, seq, at, `redis-server ${pid} SIGKILLed, ${next} started on port ${this.cluster.redisPort} from its append-only file`, a.forMs);
+      return this.record(a, seq, at, `redis-server ${pid} SIGKILLed, ${downFor(a)}${next} started on port ${this.cluster.redisPort} from its append-only file`);
     }
     const c = service(a);
     switch (a.kind) {
@@ -58,7 +59,7 @@ export class Nemesis {
         const pid = await this.cluster.kill(c);
         if (a.forMs) await sleep(a.forMs);
         const next = await this.cluster.restart(c);
-        return this.record(a, seq, at, `pid ${pid} SIGKILLed, ${next} started`, a.forMs);
+        return this.record(a, seq, at, `pid ${pid} SIGKILLed, ${downFor(a)}${next} started`);
       }
       case 'pause':
       case 'delay': {
@@ -66,7 +67,7 @@ export class Nemesis {
         const pid = this.cluster.pause(c);
         await sleep(ms);
         this.cluster.resume(c);
-        return this.record(a, seq, at, `pid ${pid} SIGSTOPped for ${ms} ms (job lock ${NEMESIS_TIMING.lockMs} ms), then SIGCONT`, ms);
+        return this.record(a, seq, at, `pid ${pid} SIGSTOPped for ${ms} ms (job lock ${NEMESIS_TIMING.lockMs} ms), then SIGCONT`);
       }
       case 'disconnect': {
         const n = await this.cluster.dropConnections(c);
@@ -107,7 +108,7 @@ export class Nemesis {
     const next = await this.cluster.restart(c);
     const mid = held.filter((j) => j.recorded);
     const where = mid.length ? `mid-input: it held ${mid.map((j) => j.envelopeId).join(', ')}, recorded and redelivered to the new process` : 'between inputs: the job of the input had completed';
-    return this.record(a, input.seq, at, `pid ${pid} SIGKILLed after recording input seq ${input.seq} (${input.type}), ${where}; ${next} started`, a.forMs);
+    return this.record(a, input.seq, at, `pid ${pid} SIGKILLed after recording input seq ${input.seq} (${input.type}), ${where}; ${downFor(a)}${next} started`);
   }
 
   /** The data-queue jobs a dead service held, and whether each one's input is recorded (its marker). */
@@ -129,6 +130,8 @@ export class Nemesis {
     }
   }
 }
+
+const downFor = (a: NemesisAction) => (a.forMs ? `down for ${a.forMs} ms, ` : '');
 
 function service(a: NemesisAction): Component {
   if (!isComponent(a.target)) throw new Error(`a ${a.kind} needs a service as its target, got ${a.target}`);

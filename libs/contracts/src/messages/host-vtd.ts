@@ -40,6 +40,10 @@ export const HostVtdInputSchemas = {
   page_request: z.object({ req: PageRequestSchema, mdev: z.string() }),
   iommu_page_response: z.object({ vm: z.string(), rid: z.string(), msg: PageResponseSchema.optional(), ...RequestFields }),
   pci_surprise_removal: z.object({ rid: z.string(), step: z.number().int().nonnegative().optional() }),
+  /** fault injection (a device_fault step): the PRQ has no room for the next `count` page requests of `rid` */
+  prq_full: z.object({ rid: z.string(), count: z.number().int().min(1).max(16), step: z.number().int().nonnegative().optional() }),
+  /** a device's burst of `count` untranslated DMA requests with a PASID the IOMMU has no entry for (a fault_storm step) */
+  dma_request_burst: z.object({ rid: z.string(), mdev: z.string(), count: z.number().int().min(1).max(64), step: z.number().int().nonnegative().optional() }),
   /** the guest's fault handler wrote a first-level PTE */
   'mem.write_pte': z.object({ vm: z.string(), gpgd: z.number(), va: z.number(), gpa: z.number(), write: z.boolean().optional() }),
   'step.guest_map': z.object({ ...StepFields, vm: z.string(), gpgd: z.number(), va: z.number(), gpa: z.number(), write: z.boolean(), pages: z.number().int().positive() }),
@@ -104,8 +108,12 @@ export type HostVtdEvents<W = unknown> = {
   /** the wait descriptor completed */
   'qi.wait': { pasid: number; why: string };
   'qi.drain': { pasid: number; sid: string; opts: string; fence: boolean };
-  /** an invalidation time-out error: the device never answered */
-  'qi.ite': { rid: string; pasid: number };
+  /** an invalidation time-out error: the device did not answer the devTLB invalidation; `attempt`: the how-many-th of this wait */
+  'qi.ite': { rid: string; pasid: number; attempt: number };
+  /** qi_check_fault returned -EAGAIN after the ITE: qi_submit_sync resubmits the descriptors and waits again */
+  'qi.resubmitted': { rid: string; pasid: number; attempt: number; why: string };
+  /** v6.9+ qi_check_fault: the ITE's device is not present, -ETIMEDOUT; the flush gives up and the caller goes on */
+  'qi.devtlb_timed_out': { rid: string; pasid: number; why: string };
   'qi.hung': { rid: string; fn: string; why: string };
   // the DMA request path: PASID cache, IOTLB, the nested walk
   'pasid_cache.filled': { rid: string; pasid: number; did: number; entry: PasidEntry };
@@ -119,11 +127,22 @@ export type HostVtdEvents<W = unknown> = {
     via: 'ats' | 'untranslated';
   };
   'fault.suppressed': { rid: string; pasid: number; va: number; reason: number; why: string };
+  /** dmar_fault ran over `records` fault records: it printed `printed` lines, the ratelimit swallowed `suppressed` */
+  'dmar_fault.handled': { records: number; printed: number; suppressed: number };
   /** `forwarded`: a first-stage fault the guest's vIOMMU sees */
   'fault.recorded': { rid: string; pasid: number; va: number; reason: number; level: FaultLevel; vm: string | null; mdev: string; forwarded: boolean };
   // the page-request queue (prq_event_thread) and intel_svm_page_response
   'prq.queued': { req: PageRequest & { mdev: string }; rid: string; pasid: number; prg: number; mdev: string };
   'prq.pass_done': { handled: number; why: string };
+  /** fault injection: the PRQ has no room for the next `count` page requests of `rid` */
+  'prq.full': { rid: string; count: number };
+  /**
+   * A page request the hardware did not write into the PRQ (VT-d 7.4.1): the queue was full (PRS_REG.PRO
+   * set now) or PRO was already set; `consumed`: it used up one of an injected prq_full's requests
+   */
+  'prq.overflow': { rid: string; pasid: number; prg: number; lpig: boolean; pdp: boolean; pro: 'set' | 'already set'; consumed: boolean };
+  /** prq_event_thread cleared PRS_REG.PRO at the end of a pass (head == tail) */
+  'prq.pro_cleared': { why: string };
   'prq.drained': { pasid: number; dev: string };
   /** intel_svm_drain_prq returned at once: PRI is not enabled on the device, so no request can be pending */
   'prq.drain_skipped': { pasid: number; dev: string; why: string };
@@ -133,8 +152,8 @@ export type HostVtdEvents<W = unknown> = {
   /** `why` null: a good request of an svm not in guest mode, which the model never binds */
   'page_request.dropped': { rid: string; pasid: number; prg: number; lpig: boolean; pdp: boolean; why: string | null };
   'page_response.rejected': Rejected & { vm: string; rid: string; pasid: number | null };
-  /** `by`: the guest's response, the PRQ thread's bad_req, or the drain of an unbound PASID */
-  'page_response.sent': { rid: string; pasid: number; prg: number; code: string; by: 'guest' | 'prq_event_thread' | 'drain'; why?: string | null; vm?: string };
+  /** `by`: the guest's response, the PRQ thread's bad_req, the drain of an unbound PASID, or the hardware's own (a request it could not queue) */
+  'page_response.sent': { rid: string; pasid: number; prg: number; code: string; by: 'guest' | 'prq_event_thread' | 'drain' | 'hardware'; why?: string | null; vm?: string };
   'fault.responded': { vm: string; rid: string; pasid: number; prg: number; by?: 'drain' };
   /** iommu_page_response took the pending fault off the list although the driver refused the response: the group is never answered */
   'fault.discarded': { vm: string; rid: string; pasid: number; prg: number; errno: ErrnoName; why: string };

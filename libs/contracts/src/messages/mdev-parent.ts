@@ -4,6 +4,10 @@ import type { Topology } from '../run-spec.js';
 import { repliesTo, RequestFields, StepFields, type CallEvents, type LogEvents, type PayloadsOf } from './message.js';
 import { RunOpenSchema } from './run.js';
 
+/** The device and hardware faults a scenario (or the chaos runner) injects with a `device_fault` step. */
+export const DEVICE_FAULTS = ['ite', 'prq_overflow'] as const;
+export type DeviceFault = (typeof DEVICE_FAULTS)[number];
+
 /** A device op of a scenario step or of the background workload. */
 const DeviceOp = { ...StepFields, mdev: z.string(), pasid: z.number().int(), va: z.number(), write: z.boolean().optional() };
 
@@ -23,6 +27,10 @@ export const MdevParentInputSchemas = {
   'step.pin_pages': z.object({ ...StepFields, mdev: z.string(), gpa: z.number(), pages: z.number().int().positive() }),
   'step.mdev_remove': z.object({ ...StepFields, mdev: z.string() }),
   'step.device_remove': z.object({ ...StepFields, parent: z.string() }),
+  /** fault injection: the parent's next `count` devTLB invalidations time out (ite), or the PRQ has no room for its next `count` page requests */
+  'step.device_fault': z.object({ ...StepFields, parent: z.string(), fault: z.enum(DEVICE_FAULTS), count: z.number().int().min(1).max(16) }),
+  /** the device issues `count` DMA requests that fault non-recoverably */
+  'step.fault_storm': z.object({ ...StepFields, mdev: z.string(), count: z.number().int().min(1).max(64) }),
   /** VFIO asks which device backs an mdev (NULL for one that is not IOMMU-backed) */
   vfio_mdev_get_iommu_device: z.object({ mdev: z.string(), ...RequestFields }),
   /** a devTLB invalidation descriptor reaching the device (ATS Invalidate); npages null: all */
@@ -31,7 +39,7 @@ export const MdevParentInputSchemas = {
   page_group_response: z.object({ rid: z.string(), pasid: z.number().int(), prg: z.number().int(), code: z.number().int() }),
   /** VFIO's DMA-unmap notifier: the vendor driver unpins what it pinned in the range */
   vfio_dma_unmap_notify: z.object({ vm: z.string(), mdev: z.string(), iova: z.number(), size: z.number(), last: z.boolean().optional(), ...RequestFields }),
-  ...repliesTo('ats_translate', 'dma_request', 'vfio_pin_pages', 'pci_surprise_removal'),
+  ...repliesTo('ats_translate', 'dma_request', 'vfio_pin_pages', 'pci_surprise_removal', 'prq_full', 'dma_request_burst'),
 };
 export type MdevParentInputs = PayloadsOf<typeof MdevParentInputSchemas>;
 
@@ -69,6 +77,12 @@ export type MdevParentEvents<W = unknown> = {
   'mdev.removed': { mdev: string; vm: string };
   /** a parent surprise-removed */
   'device.removed': { parent: string; rid: string | null; surprise: boolean };
+  /** a fault injected into a parent: its next `count` devTLB invalidations time out (ite), or the host's PRQ is full for it (prq_overflow) */
+  'device.fault_injected': { parent: string; rid: string; fault: DeviceFault; count: number };
+  /** the device let an ATS Invalidate time out (an injected ite): it completes nothing, its TLB keeps the entries */
+  'devtlb.timed_out': { rid: string; pasid: number; left: number };
+  /** the device issued `count` DMA requests with a PASID the IOMMU has no entry for (a fault storm) */
+  'fault_storm.issued': { mdev: string; vm: string; rid: string; count: number };
   'dma.completed': DmaAt & { rid: string | null; hpa: number; source: 'pinned' | 'devtlb' | 'ats' | 'untranslated' };
   'dma.failed': { mdev: string; why: string } & Partial<DmaAt>;
   'dma.faulted': DmaAt & { rid: string; reason: number | string | null };

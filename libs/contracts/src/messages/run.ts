@@ -18,8 +18,20 @@ const RunSpecSchema = z.custom<RunSpec>((v) => isRecord(v) && Array.isArray((v a
 export const RunOpenSchema = z.object({ preset: z.enum(PRESETS), policy: PolicyValuesSchema, topology: TopologySchema });
 export type RunOpen = z.infer<typeof RunOpenSchema>;
 
+/**
+ * A chaos run's fault parameters (libs/chaos): the `--faults` list that gives them again, each kind's
+ * rate, and the device faults put into the scenario. Recorded in the run's first entry, so the report
+ * and replay show them; the deciders never read them (infrastructure faults are invisible to the kernel).
+ */
+export const ChaosParamsSchema = z.object({
+  faults: z.string(),
+  rates: z.record(z.string(), z.union([z.number(), z.literal('once')])),
+  devices: z.array(z.object({ kind: z.string(), target: z.string(), step: z.number().int() })),
+});
+export type ChaosParams = z.infer<typeof ChaosParamsSchema>;
+
 /** The CLI's request to the orchestrator that starts a run. */
-export const RunStartSchema = z.object({ scenario: RunSpecSchema, policy: ResolvedPolicySchema, seed: z.number().int() });
+export const RunStartSchema = z.object({ scenario: RunSpecSchema, policy: ResolvedPolicySchema, seed: z.number().int(), chaos: ChaosParamsSchema.optional() });
 export type RunStart = z.infer<typeof RunStartSchema>;
 
 /** How a step ended: a call's return, or a timeout. */

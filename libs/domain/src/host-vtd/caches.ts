@@ -1,4 +1,5 @@
 import { cmd } from '../decider.js';
+import type { DevtlbDesc } from '../../../contracts/src/index.js';
 import { evt, iotlbKey, type HostEvent, type HostOut, type HostVtdState } from './state.js';
 
 /**
@@ -27,17 +28,20 @@ export function flushPasidCache(s: HostVtdState, did: number, pasid: number, why
 /**
  * A devTLB invalidation descriptor (DEIOTLB, type 8, qi_flush_dev_iotlb_pasid) sent to the device
  * through QI, tagged `tag` (the id of the input handled now); the wait descriptor that follows completes
- * only when the device answers (qi.ts), so the caller parks. Returns the outputs and whether a
- * completion is awaited.
+ * only when the device answers (qi.ts), so the caller parks, keeping `desc` to resubmit it after an ITE.
+ * Returns the outputs, whether a completion is awaited, and the descriptor.
  */
-export function devtlbFlush(s: HostVtdState, tag: string, sid: string, pasid: number, range: { first: number; npages: number } | 'all', why: string): { outs: HostOut[]; awaited: boolean } {
+export function devtlbFlush(s: HostVtdState, tag: string, sid: string, pasid: number, range: { first: number; npages: number } | 'all', why: string): { outs: HostOut[]; awaited: boolean; desc: DevtlbDesc } {
   const desc = { sid, pasid, addr: range === 'all' ? 0 : range.first * 4096, npages: range === 'all' ? -1 : range.npages, size: range === 'all' ? 'S=1 (all)' : `${range.npages} pages`, why };
   // 80a9b50c0b9e, 4fc82cd907ac: never wait on an absent device's ATS (bug #16)
-  if (s.absent[sid] && s.policy!['vtd.devtlb_skip_absent']) return { outs: [evt('qi.devtlb_skipped', { ...desc, because: 'pci_device_is_present() is false' })], awaited: false };
-  return {
-    outs: [evt('qi.devtlb', desc), cmd('mdev-parent', 'devtlb_invalidate', { rid: sid, pasid, first: range === 'all' ? 0 : range.first, npages: range === 'all' ? null : range.npages, tag })],
-    awaited: true,
-  };
+  if (s.absent[sid] && s.policy!['vtd.devtlb_skip_absent']) return { outs: [evt('qi.devtlb_skipped', { ...desc, because: 'pci_device_is_present() is false' })], awaited: false, desc };
+  return { outs: submitDevtlb(tag, desc), awaited: true, desc };
+}
+
+/** The descriptor queued (again, after an ITE: qi_submit_sync's restart) and sent to the device. */
+export function submitDevtlb(tag: string, desc: DevtlbDesc): HostOut[] {
+  const all = desc.npages === -1;
+  return [evt('qi.devtlb', desc), cmd('mdev-parent', 'devtlb_invalidate', { rid: desc.sid, pasid: desc.pasid, first: all ? 0 : desc.addr / 4096, npages: all ? null : desc.npages, tag })];
 }
 
 /** The caches after one of their events; null for any other event. */

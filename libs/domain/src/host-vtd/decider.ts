@@ -2,7 +2,7 @@ import { ERRNO, type InputTo } from '../../../contracts/src/index.js';
 import { drop, put, type Decider } from '../decider.js';
 import { evolveCalls, reply } from '../request-reply.js';
 import { evolveCaches } from './caches.js';
-import { dmaRequest } from './dma-walk.js';
+import { dmaRequest, dmaRequestBurst } from './dma-walk.js';
 import { clearPte, writePte } from './guest-memory.js';
 import { intelIommuAttachDevice, intelIommuAuxDetachDevice } from './intel-iommu-aux-attach-device.js';
 import { intelIommuDomainAlloc, intelIommuDomainFree } from './intel-iommu-domain-alloc.js';
@@ -13,6 +13,7 @@ import { ioasidAlloc, ioasidFree } from './ioasid.js';
 import { hostConfigure, pciSurpriseRemoval } from './platform.js';
 import { intelSvmPageResponse } from './intel-svm-page-response.js';
 import { pageRequest, prqIrq } from './prq.js';
+import { prqFull } from './prq-overflow.js';
 import { devtlbDone } from './qi.js';
 import { evt, faultKey, memKey, type HostOut, type HostVtdState, type PasidEntry } from './state.js';
 
@@ -24,7 +25,7 @@ export const hostVtdDecider: Decider<HostVtdState, InputTo<'host-vtd'>, HostOut>
   component: 'host-vtd',
   initialState: () => ({
     devices: {}, absent: {}, vms: {}, pasidMax: 0x100000, ioasid: {}, domains: {}, nextDomain: 1, nextDid: 2, svm: {}, pasidTable: {},
-    pasidCache: {}, iotlb: {}, mem: {}, prq: [], pendingFaults: {}, calls: {}, oops: null, hung: null,
+    pasidCache: {}, iotlb: {}, mem: {}, prq: [], pro: false, prqFull: {}, proPasses: 0, dmarSuppressed: 0, pendingFaults: {}, calls: {}, oops: null, hung: null,
   }),
 
   decide(s, input): HostOut[] {
@@ -65,6 +66,10 @@ export const hostVtdDecider: Decider<HostVtdState, InputTo<'host-vtd'>, HostOut>
         return prqIrq(s, input);
       case 'pci_surprise_removal':
         return pciSurpriseRemoval(input);
+      case 'prq_full':
+        return prqFull(input);
+      case 'dma_request_burst':
+        return dmaRequestBurst(s, input);
       case 'mem.write_pte':
       case 'step.guest_map':
         return writePte(s, input);
@@ -163,6 +168,20 @@ export const hostVtdDecider: Decider<HostVtdState, InputTo<'host-vtd'>, HostOut>
         return { ...s, prq: [...s.prq, o.payload.req] };
       case 'prq.pass_done':
         return { ...s, prq: [] };
+      case 'prq.full': {
+        const p = o.payload;
+        return { ...s, prqFull: put(s.prqFull, p.rid, (s.prqFull[p.rid] ?? 0) + p.count), proPasses: 0 };
+      }
+      case 'prq.overflow': {
+        const p = o.payload;
+        const left = (s.prqFull[p.rid] ?? 0) - 1;
+        if (!p.consumed) return { ...s, pro: true };
+        return { ...s, pro: true, prqFull: left > 0 ? put(s.prqFull, p.rid, left) : drop(s.prqFull, p.rid) };
+      }
+      case 'prq.pro_cleared':
+        return { ...s, pro: false, proPasses: s.proPasses + 1 };
+      case 'dmar_fault.handled':
+        return { ...s, dmarSuppressed: o.payload.suppressed };
       case 'page_request.reported': {
         // iommu_report_device_fault queues only a LAST_PAGE fault for iommu_page_response (DOMAIN.md §7.12)
         const p = o.payload;

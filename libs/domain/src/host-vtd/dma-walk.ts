@@ -1,5 +1,6 @@
 import { ERRNO, FAULT_REASON, PGTT_NESTED, PGTT_SL_ONLY, type FaultLevel } from '../../../contracts/src/index.js';
-import { reply } from '../request-reply.js';
+import { completeStep, reply } from '../request-reply.js';
+import { dmarFault, type FaultRecord } from './dmar-fault.js';
 import { pageOf } from '../topology.js';
 import { evt, iotlbKey, memKey, type HostEvent, type HostInputOf, type HostOut, type HostVtdState, type PasidEntry } from './state.js';
 
@@ -11,12 +12,6 @@ import { evt, iotlbKey, memKey, type HostEvent, type HostInputOf, type HostOut, 
 export type Translation =
   | { ok: true; hpa: number; w: boolean; gpa: number; vm: string; did: number; source: 'iotlb' | 'walk'; outs: HostEvent[] }
   | { ok: false; reason: number; level: FaultLevel; fpd: boolean; vm: string | null; outs: HostEvent[] };
-
-/** dmar_fault_do_one's line for a primary fault record with PASID (v5.9 wording, pr_fmt "DMAR: "). */
-export const dmarFaultLine = (rid: string, pasid: number, va: number, write: boolean, reason: number): string =>
-  `DMAR: [${write ? 'DMA Write' : 'DMA Read'} PASID ${hex(pasid)}] Request device [${rid}] fault addr ${hex(va)} [fault reason ${String(reason).padStart(2, '0')}]`;
-// a queue payload is checked before a decider sees it, but a decider never throws on one that was not
-const hex = (n: unknown): string => (typeof n === 'number' ? n.toString(16) : String(n));
 
 /** A device's translation request (ATS) or untranslated DMA: the nested walk, faults recorded unless FPD. */
 export function dmaRequest(s: HostVtdState, input: HostInputOf<'ats_translate' | 'dma_request'>): HostOut[] {
@@ -32,7 +27,7 @@ export function dmaRequest(s: HostVtdState, input: HostInputOf<'ats_translate' |
     if (t.fpd) outs.push(evt('fault.suppressed', { rid: p.rid, pasid: p.pasid, va: p.va, reason: t.reason, why: 'FPD set in the PASID entry' }));
     else {
       outs.push(evt('fault.recorded', { rid: p.rid, pasid: p.pasid, va: p.va, reason: t.reason, level: t.level, vm: t.vm, mdev: p.mdev, forwarded: t.level !== 'second-stage' }));
-      outs.push(evt('dmesg', { level: 'err', fn: 'dmar_fault_do_one', text: dmarFaultLine(p.rid, p.pasid, p.va, !!p.write, t.reason) }));
+      for (const o of dmarFault(s, [{ rid: p.rid, pasid: p.pasid, va: p.va, write: !!p.write, reason: t.reason }])) outs.push(o);
     }
   }
   return [...outs, ...reply(input, { ret: -ERRNO.EFAULT, detail: { reason: t.reason, level: t.level, recoverable } })];
@@ -81,4 +76,40 @@ export function translate(s: HostVtdState, rid: string, pasid: number, va: numbe
 export function translationEvent(rid: string, pasid: number, va: number, write: boolean, t: Translation, via: 'ats' | 'untranslated'): HostEvent {
   if (t.ok) return evt('translation.done', { rid, pasid, va, page: pageOf(va), write, hpa: t.hpa, w: t.w, gpa: t.gpa, vm: t.vm, did: t.did, source: t.source, via });
   return evt('translation.fault', { rid, pasid, va, page: pageOf(va), write, reason: t.reason, level: t.level, fpd: t.fpd, vm: t.vm, via });
+}
+
+/**
+ * A PASID the IOMMU has no entry for on `rid`, neither in its PASID table nor in the PASID cache: the
+ * highest below PASID_MAX. A request with it stops at the PASID-table entry, P=0 (fault reason 0x59),
+ * whatever the preset, the bindings or FPD (an absent entry has none), and translates into no VM's memory.
+ */
+export function unmappedPasid(s: HostVtdState, rid: string): number {
+  let pasid = s.pasidMax - 1;
+  while (pasid > 0 && (s.pasidTable[rid]?.[pasid] || s.pasidCache[pasid]?.[rid])) pasid--;
+  return pasid;
+}
+
+/**
+ * A fault storm (a fault_storm step): the device issues `count` untranslated DMA reads, a page apart,
+ * with a PASID the IOMMU has no entry for. Each is walked and faults non-recoverably (a fault record,
+ * its reason); the fault event interrupt handles the records in one dmar_fault, whose ratelimit bounds
+ * the lines (dmar-fault.ts). The hardware's FRCD registers are taken to keep up: every fault is
+ * recorded, none lost to a primary fault overflow (PFO) [M].
+ */
+export function dmaRequestBurst(s: HostVtdState, input: HostInputOf<'dma_request_burst'>): HostOut[] {
+  const p = input.payload;
+  const pasid = unmappedPasid(s, p.rid);
+  const outs: HostOut[] = [];
+  const records: FaultRecord[] = [];
+  for (let i = 0; i < p.count; i++) {
+    const va = i * 4096;
+    const t = translate(s, p.rid, pasid, va, false);
+    for (const o of t.outs) outs.push(o);
+    outs.push(translationEvent(p.rid, pasid, va, false, t, 'untranslated'));
+    if (t.ok) continue;
+    outs.push(evt('fault.recorded', { rid: p.rid, pasid, va, reason: t.reason, level: t.level, vm: t.vm, mdev: p.mdev, forwarded: false }));
+    records.push({ rid: p.rid, pasid, va, write: false, reason: t.reason });
+  }
+  if (records.length) for (const o of dmarFault(s, records)) outs.push(o);
+  return [...outs, ...(typeof p.step === 'number' ? [completeStep(p.step, { ret: 0 })] : [])];
 }

@@ -142,7 +142,7 @@ export function intelIommuSvaInvalidate(s: HostVtdState, input: HostInputOf<'iom
     const f = devtlbFlush(s, input.id, dev, pasid, devtlb, `CACHE_INVLD ${GRANU_NAME[info.granularity]}${info.granularity === IOMMU_INV_GRANU_PASID ? ' (PASID granularity)' : ''}`);
     for (const o of f.outs) outs.push(o);
     if (f.awaited) {
-      return [...outs, parked(input.id, { kind: 'inval', caller, vm: p.vm, dev, pasid, acks: 1, ret })];
+      return [...outs, parked(input.id, { kind: 'inval', caller, vm: p.vm, dev, pasid, acks: 1, ret, desc: f.desc })];
     }
   }
   return [...outs, evt('sva_invalidate.done', { vm: p.vm, dev, pasid, ret }), ...answer(caller, { ret })];

@@ -1,10 +1,12 @@
 import { ERRNO, QI_RESP_INVALID, type ErrnoName } from '../../../contracts/src/index.js';
-import { cmd } from '../decider.js';
+import { cmd, foldOutputs } from '../decider.js';
 import { answer, callerOf, parked } from '../request-reply.js';
 import { devtlbFlush, flushPasidCache, flushPiotlb } from './caches.js';
 import { copyBindData, fieldOf } from './intel-svm-bind-gpasid.js';
 import { nullDevice } from './oops.js';
 import { runPrqThread } from './prq.js';
+// a cycle (the decider routes unbind here), used only inside afterFlush, once both modules are loaded
+import { hostVtdDecider } from './decider.js';
 import { evt, type HostInputOf, type HostOut, type HostVtdState, type HostWait } from './state.js';
 
 type UnbindWait = Extract<HostWait, { kind: 'unbind' }>;
@@ -52,7 +54,7 @@ export function intelSvmUnbindGpasid(s: HostVtdState, input: HostInputOf<'iommu_
   if (!s.host!.caching_mode && s.devices[dev]?.ats) {
     const f = devtlbFlush(s, input.id, dev, pasid, 'all', 'teardown');
     for (const o of f.outs) outs.push(o);
-    if (f.awaited) return [...outs, parked(input.id, { ...w, acks: 1 })];
+    if (f.awaited) return [...outs, parked(input.id, { ...w, acks: 1, desc: f.desc })];
   }
   return [...outs, ...afterFlush(s, input.id, w)];
 }
@@ -66,8 +68,9 @@ export function afterFlush(s: HostVtdState, tag: string, w: UnbindWait): HostOut
     // intel_svm_drain_prq returns at once when PRI is not enabled on the device: no request can be pending (§7.10)
     if (!s.devices[w.dev]?.pri) return [evt('prq.drain_skipped', { pasid: w.pasid, dev: w.dev, why: 'PRI not enabled (info->pri_enabled)' }), ...unbound(w, true)];
     // wait until the PRQ holds no entry for this PASID: the held PRQ thread runs now
+    // with PRS_REG.PRO set the drain waits on prq_complete for the thread to clear it (prq-overflow.ts)
     const ring = s.prq;
-    const thread = ring.some((r) => r.pasid === w.pasid) ? runPrqThread(s, ring, `drain of PASID ${w.pasid}`) : [];
+    const thread = ring.some((r) => r.pasid === w.pasid) || s.pro ? runPrqThread(s, ring, `drain of PASID ${w.pasid}`) : [];
     // the drain's sid is PCI_DEVID(info->bus, info->devfn) too
     const sid = w.dev;
     const did = s.pasidTable[w.dev]?.[w.pasid]?.did ?? 0;
@@ -76,9 +79,12 @@ export function afterFlush(s: HostVtdState, tag: string, w: UnbindWait): HostOut
     const outs: HostOut[] = [...thread, evt('qi.drain', { pasid: w.pasid, sid, opts: 'WAIT_DRAIN', fence: true }), flushPiotlb(s, did, w.pasid, 'all', 'drain')];
     const f = devtlbFlush(s, tag, sid, w.pasid, { first: 0, npages: 1 }, 'drain');
     for (const o of f.outs) outs.push(o);
-    const next: UnbindWait = { ...w, stage: 'drain', acks: f.awaited ? 1 : 0 };
+    const next: UnbindWait = { ...w, stage: 'drain', acks: f.awaited ? 1 : 0, desc: f.desc, ites: 0 };
     if (f.awaited) return [...outs, parked(tag, next)];
-    return [...outs, ...afterFlush(s, tag, next)];
+    // no device answer to wait for (no ATS, or an absent device's flush skipped): the drain goes on in this
+    // input, over the state as the thread's pass left it (its queue emptied, its reported faults pending),
+    // or the pass would run twice and report the same requests again
+    return [...outs, ...afterFlush(foldOutputs(hostVtdDecider, s, outs), tag, next)];
   }
   const outs: HostOut[] = [];
   if (w.stage === 'drain') {

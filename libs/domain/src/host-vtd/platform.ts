@@ -2,6 +2,15 @@ import { completeStep } from '../request-reply.js';
 import { vmBase } from '../topology.js';
 import { evt, type HostInputOf, type HostOut } from './state.js';
 
+/** The IOMMU unit's name in the kernel's messages (iommu->name): the model has one. */
+export const IOMMU = 'dmar0';
+
+/** PCI_DEVID(bus, devfn) of a requester id "bb:dd.f", the source id the hardware reports; 0 for a malformed one (a decider never throws). */
+export function sourceId(rid: string): number {
+  const m = /^([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i.exec(String(rid));
+  return m ? (parseInt(m[1]!, 16) << 8) | (parseInt(m[2]!, 16) << 3) | parseInt(m[3]!, 10) : 0;
+}
+
 /** The machine at boot: the devices behind the IOMMU (the DMAR tables), the VMs' RAM, the policy. */
 export function hostConfigure(input: HostInputOf<'run.open'>): HostOut[] {
   const o = input.payload;

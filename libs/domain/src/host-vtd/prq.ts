@@ -1,6 +1,8 @@
 import { QI_RESP_FAILURE, QI_RESP_INVALID } from '../../../contracts/src/index.js';
 import { cmd } from '../decider.js';
 import { completeStep } from '../request-reply.js';
+import { IOMMU, sourceId } from './platform.js';
+import { overflows, proCheck, prqOverflow } from './prq-overflow.js';
 import { evt, type HostInputOf, type HostOut, type HostVtdState, type Queued } from './state.js';
 
 /**
@@ -9,15 +11,11 @@ import { evt, type HostInputOf, type HostOut, type HostVtdState, type Queued } f
  * response in `pendingFaults` (intel-svm-page-response.ts).
  */
 
-/** The IOMMU unit's name in the kernel's messages: the model has one. */
-const IOMMU = 'dmar0';
-
 const canonical = (addr: number) => Number.isInteger(addr) && addr >= 0 && addr < 2 ** 47;
 
 /** A request's two qwords as the kernel prints them ("%08llx %08llx"): page_req_dsc's bit fields. */
 function words(req: Queued): string {
-  const m = /^([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i.exec(String(req.rid));
-  const rid = m ? (parseInt(m[1]!, 16) << 8) | (parseInt(m[2]!, 16) << 3) | parseInt(m[3]!, 10) : 0;
+  const rid = sourceId(req.rid);
   // a malformed descriptor still prints: what is not a non-negative integer reads as 0
   const n = (x: unknown) => BigInt(Number.isSafeInteger(x) && (x as number) >= 0 ? (x as number) : 0);
   const b = (x: unknown, at: number) => (x ? 1n : 0n) << BigInt(at);
@@ -88,16 +86,28 @@ function handleOne(s: HostVtdState, req: Queued): HostOut[] {
   return [...bad.log, evt('page_request.dropped', { rid: req.rid, pasid: req.pasid, prg: req.prg_index, lpig: req.lpig, pdp: req.priv_data_present, why: bad.why })];
 }
 
-/** One pass of the PRQ thread over the queue: head -> tail, then PQH = tail. */
-export function runPrqThread(s: HostVtdState, ring: Queued[], why: string): HostOut[] {
-  if (!ring.length) return [];
-  return [...ring.flatMap((r) => handleOne(s, r)), evt('prq.pass_done', { handled: ring.length, why })];
+/**
+ * One pass of the PRQ thread over the queue: head -> tail, then PQH = tail, then PRS_REG.PRO if set
+ * (`pro`: as the hardware left it, which may be newer than the state).
+ */
+export function runPrqThread(s: HostVtdState, ring: Queued[], why: string, pro = s.pro): HostOut[] {
+  if (!ring.length && !pro) return [];
+  return [...ring.flatMap((r) => handleOne(s, r)), evt('prq.pass_done', { handled: ring.length, why }), ...(pro ? proCheck(s) : [])];
 }
 
-/** A page request lands in the PRQ; the thread runs at once unless the interrupt is held (host.prq_irq manual). */
+/**
+ * A page request lands in the PRQ; the thread runs at once unless the interrupt is held (host.prq_irq
+ * manual). One the queue has no room for is the hardware's (prq-overflow.ts): setting PRO raises the
+ * page request event when neither PPR nor PRO was set, so the thread runs then too.
+ */
 export function pageRequest(s: HostVtdState, input: HostInputOf<'page_request'>): HostOut[] {
   const p = input.payload;
   const req: Queued = { ...p.req, mdev: p.mdev };
+  if (overflows(s, req)) {
+    const dropped = prqOverflow(s, req);
+    if (s.pro || s.host?.prq_irq === 'manual') return dropped;
+    return [...dropped, ...runPrqThread(s, s.prq, 'PRO interrupt', true)];
+  }
   const queued = evt('prq.queued', { req, rid: req.rid, pasid: req.pasid, prg: req.prg_index, mdev: p.mdev });
   if (s.host?.prq_irq === 'manual') return [queued];
   return [queued, ...runPrqThread(s, [...s.prq, req], 'PPR interrupt')];

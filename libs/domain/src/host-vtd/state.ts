@@ -1,5 +1,5 @@
 import type {
-  Command, EventOf, HostDevice, HostSpec, HostVm, HostVtdEvents, HostVtdInputs, InputTo, PageRequest, PasidEntry, PolicyValues,
+  Command, DevtlbDesc, EventOf, HostDevice, HostSpec, HostVm, HostVtdEvents, HostVtdInputs, InputTo, PageRequest, PasidEntry, PolicyValues,
 } from '../../../contracts/src/index.js';
 import { eventsOf } from '../decider.js';
 import type { Caller } from '../request-reply.js';
@@ -20,11 +20,13 @@ export interface IotlbEntry {
  * - `unbind`: intel_svm_unbind_gpasid's teardown, at its `flush` (intel_pasid_tear_down_entry) or
  *   `drain` (intel_svm_drain_prq) stage;
  * - `inval`: intel_iommu_sva_invalidate's devTLB flush, answering `ret` when it completes.
- * `caller` is who called the driver and waits for its answer.
+ * `caller` is who called the driver and waits for its answer; `desc` the devTLB descriptor waited on,
+ * resubmitted after an ITE (qi_check_fault's -EAGAIN), `ites` how many ITEs the wait has had.
  */
+type Waiting = { caller: Caller; vm: string; dev: string; pasid: number; acks: number; desc?: DevtlbDesc; ites?: number };
 export type HostWait =
-  | { kind: 'unbind'; caller: Caller; vm: string; dev: string; pasid: number; acks: number; stage: 'flush' | 'drain'; unwind: boolean }
-  | { kind: 'inval'; caller: Caller; vm: string; dev: string; pasid: number; acks: number; ret: number };
+  | (Waiting & { kind: 'unbind'; stage: 'flush' | 'drain'; unwind: boolean })
+  | (Waiting & { kind: 'inval'; ret: number });
 
 /** A page request between the PRQ's head and tail, with the mdev that issued it. */
 export type Queued = PageRequest & { mdev: string };
@@ -57,6 +59,14 @@ export interface HostVtdState {
   mem: Record<string, Record<number, { gpa: number; w: boolean }>>;
   /** the page-request queue between head and tail, and whether the PRQ thread has work */
   prq: Queued[];
+  /** PRS_REG.PRO: the PRQ overflowed; the hardware queues no page request until software clears it */
+  pro: boolean;
+  /** fault injection: page requests per RID the PRQ has no room for (prq-overflow.ts) */
+  prqFull: Record<string, number>;
+  /** the thread's passes that found PRO since the last injection: its pr_info_ratelimited lines stop at the burst */
+  proPasses: number;
+  /** the lines dmar_fault's ratelimit swallowed in its last burst: reported when the next one starts */
+  dmarSuppressed: number;
   /** reported page requests with LAST_PAGE (LPIG or PDP) awaiting the guest's page response: `${rid}:${pasid}:${prg}` */
   pendingFaults: Record<string, { vm: string }>;
   /** flushes and teardowns parked on a device's devTLB completion, by the tag of their request */

@@ -1,6 +1,7 @@
 import type { EventOf, InputTo, MdevParentEvents } from '../../../contracts/src/index.js';
 import { drop, put, type Command, type Decider } from '../decider.js';
 import { evolveCalls } from '../request-reply.js';
+import { deviceFault, faultStorm } from './device-fault.js';
 import { devtlbInvalidate } from './devtlb-invalidate.js';
 import { issueDma, translated } from './dma.js';
 import { mdevClearIommuDevice, mdevDeviceCreate, mdevGetIommuDevice } from './mdev-device-create.js';
@@ -17,7 +18,7 @@ type Out = EventOf<MdevParentEvents<MdevCall>> | Command;
 /** The parent drivers and their devices: routes each input to the operation it models, and folds the events. */
 export const mdevParentDecider: Decider<MdevParentState, InputTo<'mdev-parent'>, Out> = {
   component: 'mdev-parent',
-  initialState: () => ({ parents: {}, mdevs: {}, absent: {}, devtlb: {}, calls: {}, dmas: {}, outstanding: {}, nextPrg: {}, pins: {}, notifiers: {} }),
+  initialState: () => ({ parents: {}, mdevs: {}, absent: {}, ite: {}, devtlb: {}, calls: {}, dmas: {}, outstanding: {}, nextPrg: {}, pins: {}, notifiers: {} }),
 
   decide(s, input): Out[] {
     const type: string = input.type;
@@ -53,6 +54,10 @@ export const mdevParentDecider: Decider<MdevParentState, InputTo<'mdev-parent'>,
         return mdevDeviceRemove(s, input);
       case 'step.device_remove':
         return pciSurpriseRemoval(s, input);
+      case 'step.device_fault':
+        return deviceFault(s, input);
+      case 'step.fault_storm':
+        return faultStorm(s, input);
       default:
         return [evt('ignored', { why: `mdev-parent has no handler for ${type}` })];
     }
@@ -75,6 +80,15 @@ export const mdevParentDecider: Decider<MdevParentState, InputTo<'mdev-parent'>,
         return { ...s, mdevs: put(s.mdevs, o.payload.mdev, { ...s.mdevs[o.payload.mdev]!, removed: true }) };
       case 'device.removed':
         return { ...s, absent: put(s.absent, o.payload.parent, true as const) };
+      case 'device.fault_injected': {
+        const p = o.payload;
+        return p.fault === 'ite' ? { ...s, ite: put(s.ite, p.parent, (s.ite[p.parent] ?? 0) + p.count) } : s;
+      }
+      case 'devtlb.timed_out': {
+        const parent = Object.values(s.parents).find((x) => x.rid === o.payload.rid);
+        if (!parent) return s;
+        return { ...s, ite: o.payload.left > 0 ? put(s.ite, parent.id, o.payload.left) : drop(s.ite, parent.id) };
+      }
       case 'call.parked':
       case 'call.resumed':
         return { ...s, calls: evolveCalls(s.calls, o) };

@@ -23,6 +23,8 @@ export interface MdevParentState {
   mdevs: Record<string, { parent: string; vm: string; iommuDevice: string | null; removed?: boolean }>;
   /** surprise-removed parents (by id) */
   absent: Record<string, true>;
+  /** injected faults: devTLB invalidations each parent still lets time out (device-fault.ts) */
+  ite: Record<string, number>;
   /** device TLB per RID: pasid -> page -> translation */
   devtlb: Record<string, Record<number, Record<number, { hpa: number; w: boolean }>>>;
   /** parked continuations by the tag of the request they wait on (translations, pins) */

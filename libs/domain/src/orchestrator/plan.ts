@@ -24,6 +24,8 @@ const TARGET: Record<string, Component> = {
   pin_pages: 'mdev-parent',
   mdev_remove: 'mdev-parent',
   device_remove: 'mdev-parent',
+  device_fault: 'mdev-parent',
+  fault_storm: 'mdev-parent',
   vfio_set_iommu: 'vfio-type1',
   vfio_attach_group: 'vfio-type1',
   dma_unmap: 'vfio-type1',

@@ -1,0 +1,148 @@
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { PolicyError, resolvePolicy, type ResolvedPolicy } from '../../../../libs/contracts/src/index.js';
+import {
+  drawRunFaults, embeddedChaosRun, faultsArg, FaultSpecError, parseFaults,
+  type ChaosRunResult, type Engine, type FaultKindName, type FaultSpec, type Finding,
+} from '../../../../libs/chaos/src/index.js';
+import { loadScenario, ScenarioError, type Scenario } from '../../../../libs/scenario/src/index.js';
+import { writeNdjson } from '../../../../libs/event-log/src/index.js';
+import { timelineWithNemesis } from '../../../../libs/engine/src/index.js';
+import { usage } from '../errors.js';
+import { VERSION } from '../version.js';
+import { writeJsonResult } from '../json-output.js';
+import { parseSets } from './run.js';
+
+const say = (s: string) => process.stderr.write(`${s}\n`);
+
+export interface ChaosOptions {
+  engine: Engine;
+  faults: string;
+  runs: number;
+  seed: number;
+  policy: string;
+  set: string[];
+  json?: boolean;
+  out?: string;
+  schedule?: string;
+  /** print each run's timeline (stderr), the faults in a nemesis lane */
+  timeline?: boolean;
+  timeout: number;
+  stepTimeout: number;
+}
+
+/** The `--json` object (issue 11 point 4). */
+export interface ChaosSummary {
+  ok: boolean;
+  engine: Engine;
+  runs: number;
+  seed: number;
+  faults: Partial<Record<FaultKindName, number>>;
+  lost: number;
+  duplicated: number;
+  replayIdentical: boolean;
+  /** runs whose outcome a guest sees differs from the same run without the infrastructure faults */
+  differing: number;
+  findings: Finding[];
+  /** the runs that lost, doubled, diverged or differed: what happened and how to get it again */
+  failures: Array<Pick<ChaosRunResult, 'scenario' | 'policy' | 'seed' | 'problems' | 'differences' | 'reproduce'>>;
+}
+
+function scenarioFiles(path: string): string[] {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) throw usage(`${path}: no such scenario file or folder`);
+  if (!st.isDirectory()) return [path];
+  const files = readdirSync(path).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(path, f));
+  if (!files.length) throw usage(`${path}: no scenario (.yaml) in this folder`);
+  return files;
+}
+
+function load(files: string[]): Array<{ file: string; sc: Scenario }> {
+  return files.map((file) => {
+    try {
+      return { file, sc: loadScenario(file) };
+    } catch (e) {
+      throw e instanceof ScenarioError ? usage(e.message) : e;
+    }
+  });
+}
+
+export function describeSpec(spec: FaultSpec): string {
+  const kinds = (Object.entries(spec.kinds) as Array<[FaultKindName, number | undefined]>).map(([k, p]) => (p === undefined ? k : `${k}=${p}`));
+  return `${kinds.join(', ') || 'none'}${spec.swarm ? ' (swarm: each run enables a random subset, with random rates)' : ''}`;
+}
+
+/** `vsva-sim chaos`: runs under faults, each checked; exit 0 nothing lost or doubled and no finding, 1 otherwise. */
+export async function chaosCommand(target: string, o: ChaosOptions): Promise<number> {
+  const scenarios = load(scenarioFiles(target));
+  let spec: FaultSpec;
+  try {
+    spec = parseFaults(o.faults, o.engine);
+  } catch (e) {
+    throw e instanceof FaultSpecError ? usage(e.message) : e;
+  }
+  let policy: ResolvedPolicy;
+  try {
+    policy = resolvePolicy(o.policy, parseSets(o.set));
+  } catch (e) {
+    throw e instanceof PolicyError ? usage(e.message) : e;
+  }
+  if (o.out) mkdirSync(o.out, { recursive: true });
+  say(`chaos: ${o.runs} run(s) of ${scenarios.length} scenario(s) in the ${o.engine} engine under ${o.policy}${o.set.length ? ` + ${o.set.join(', ')}` : ''}, seeds ${o.seed}..${o.seed + o.runs - 1}`);
+  say(`faults: ${describeSpec(spec)}`);
+  const results: ChaosRunResult[] = [];
+  const counts: Partial<Record<FaultKindName, number>> = {};
+  let findings = 0;
+  const t0 = Date.now();
+  for (let i = 0; i < o.runs; i++) {
+    const { file, sc } = scenarios[i % scenarios.length]!;
+    const seed = o.seed + i;
+    const faults = drawRunFaults(spec, seed);
+    const sets = o.set.map((s) => ` --set ${s}`).join('');
+    const reproduce = `npx vsva-sim chaos ${file} --engine ${o.engine} --policy ${o.policy}${sets} --faults ${faultsArg(faults)} --seed ${seed} --runs 1`;
+    const r = await embeddedChaosRun({ file, scenario: sc, policy, seed, faults, reproduce });
+    results.push(r);
+    for (const f of r.injected) counts[f.kind] = (counts[f.kind] ?? 0) + 1;
+    findings += r.findings.length;
+    if (o.timeline) timelineWithNemesis(r.entries, r.injected).forEach((l) => say(l));
+    if (o.out && !r.ok) await writeRun(o.out, r);
+    const problems = [
+      r.lost ? `LOST ${r.lost}` : '', r.duplicated ? `DOUBLED ${r.duplicated}` : '', r.replayIdentical ? '' : 'REPLAY DIVERGED',
+      r.differences.length ? `DIFFERS: ${r.differences[0]}` : '', ...r.findings.map((f) => `FINDING ${f.invariant} (${f.fault})`),
+    ].filter(Boolean);
+    say(`[${i + 1}/${o.runs}] ${sc.name} seed ${seed}: ${r.injected.length} fault(s) [${faultsArg(faults)}]${problems.length ? `  ${problems.join('; ')}` : '  ok'}`);
+    if (!r.ok) say(`    reproduce: ${r.reproduce}`);
+  }
+  const summary: ChaosSummary = {
+    ok: results.every((r) => r.ok), engine: o.engine, runs: results.length, seed: o.seed, faults: counts,
+    lost: sum(results, (r) => r.lost), duplicated: sum(results, (r) => r.duplicated), replayIdentical: results.every((r) => r.replayIdentical),
+    differing: results.filter((r) => r.differences.length).length, findings: results.flatMap((r) => r.findings),
+    failures: results.filter((r) => r.lost || r.duplicated || !r.replayIdentical || r.differences.length)
+      .map(({ scenario, policy: p, seed, problems, differences, reproduce }) => ({ scenario, policy: p, seed, problems, differences, reproduce })),
+  };
+  const secs = (Date.now() - t0) / 1000;
+  say('');
+  say(`chaos: ${summary.runs} runs in ${secs.toFixed(1)} s (${(summary.runs / Math.max(secs, 0.001)).toFixed(1)} runs/s); faults injected: ${Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
+  say(`  lost ${summary.lost}, doubled ${summary.duplicated}, replay ${summary.replayIdentical ? 'identical in every run' : 'DIVERGED'}, runs that differ from their fault-free twin: ${summary.differing}, findings: ${findings}`);
+  say(summary.ok ? 'ok: nothing lost or doubled, no finding' : 'NOT ok: see the runs above (each with its reproduce line)');
+  if (o.json) writeJsonResult(summary);
+  return summary.ok ? 0 : 1;
+}
+
+const sum = <T>(xs: T[], f: (x: T) => number) => xs.reduce((n, x) => n + f(x), 0);
+
+/**
+ * A failed run, for the reviewer and for the tools: its faulted scenario (`vsva-sim run` takes it), its
+ * log (`replay`, `diff` take it), its timeline with the nemesis lane, and its result.
+ */
+async function writeRun(dir: string, r: ChaosRunResult): Promise<void> {
+  const stem = join(dir, `${basename(r.file).replace(/\.ya?ml$/, '')}-s${r.seed}`);
+  for (const f of r.findings) f.file = `${stem}.yaml`;
+  writeFileSync(`${stem}.yaml`, r.yaml);
+  const meta = { runId: r.report.runId, scenario: { name: r.scenario, file: `${stem}.yaml` }, policy: r.policyResolved, seed: r.seed, engine: r.engine, startedAt: 0, status: 'finished' as const };
+  await writeNdjson(meta, [...r.entries], `${stem}.ndjson`, VERSION, { exportedAt: null });
+  writeFileSync(`${stem}.timeline.txt`, `${timelineWithNemesis(r.entries, r.injected).join('\n')}\n`);
+  const { entries: _entries, yaml: _yaml, policyResolved: _p, ...rest } = r;
+  writeFileSync(`${stem}.json`, `${JSON.stringify(rest, null, 2)}\n`);
+}
+
