@@ -70,6 +70,22 @@ describe('RedisRunLog storage', () => {
     expect(many.map((r) => r.entries[0]!.seq)).toEqual([3, 1]);
   });
 
+  it('readAfter follows a run: what is there after a seq at once, else the next append as soon as it lands, else nothing by the deadline', async () => {
+    const runId = 'follow';
+    const follower = RedisRunLog.fromUrl(inject('redisUrl'), { prefix });
+    try {
+      await log.appendOnce(runId, 'a', entries(runId, 0, 3));
+      expect((await follower.readAfter(runId, 1, 1000)).map((e) => e.seq)).toEqual([2, 3]);
+      expect(await follower.readAfter(runId, 3, 50)).toEqual([]);
+      const waiting = follower.readAfter(runId, 3, 10_000);
+      await log.appendOnce(runId, 'b', entries(runId, 3, 2));
+      expect((await waiting).map((e) => [e.seq, e.eventId])).toEqual([[4, 'ev-3'], [5, 'ev-4']]);
+      expect(await follower.readAfter('no-such-run', 0, 50)).toEqual([]);
+    } finally {
+      await follower.close();
+    }
+  });
+
   it('fromUrl owns its connection; a passed-in connection stays open on close()', async () => {
     const own = RedisRunLog.fromUrl(inject('redisUrl'), { prefix });
     expect(await own.length('nothing')).toBe(0);

@@ -1,17 +1,15 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { firstValueFrom } from 'rxjs';
 import type { Redis } from 'ioredis';
 import { COMPONENTS, type Component, type LogEntry } from '../../../libs/contracts/src/index.js';
 import type { ClusterConfig, Health, Lease, RunRequest, RunningCluster } from '../../../libs/cluster/src/index.js';
 import { loadConfig } from '../../../libs/config/src/index.js';
-import type { RunReport } from '../../../libs/runtime/src/index.js';
 import type { RedisRunLog } from '../../../libs/event-log/src/index.js';
 import { redactUrl } from '../../../libs/redis/src/index.js';
 import { knownClusters, stateDir, type KnownCluster } from './cluster-state.js';
-import { CliError, infra } from './errors.js';
-import { describeOutage, InfraWatch, type Outage } from './infra-watch.js';
+import { bounded, openClusterRunner, type ClusterRunReport } from './cluster-run.js';
+import { infra } from './errors.js';
 import { onCleanup } from './process-guard.js';
 import { requireRedis } from './redis-probe.js';
 
@@ -25,7 +23,7 @@ export interface ClusterSession {
   startMs: number;
   newRunId(): string;
   /** runs one scenario; `onEntries` sees the log as it grows (the timeline) */
-  run(req: RunRequest, onEntries?: (es: LogEntry[]) => void): Promise<RunReport & { infrastructure?: { outages: string[] } }>;
+  run(req: RunRequest, onEntries?: (es: LogEntry[]) => void): Promise<ClusterRunReport>;
   close(): Promise<void>;
 }
 
@@ -125,15 +123,11 @@ export async function openClusterSession(o: SessionOptions): Promise<ClusterSess
   }
 
   const session = cfg;
-  const { RedisRunLog } = await import('../../../libs/event-log/src/index.js');
-  const { BullMqClient, queueName } = await import('../../../libs/transport/src/index.js');
-  const log = RedisRunLog.fromUrl(session.redisUrl, { prefix: session.prefix, redis: { commandTimeout: 10_000, connectTimeout: 3000 } });
-  const client = new BullMqClient({ url: session.redisUrl, prefix: session.prefix, queue: queueName('orchestrator', 'ctl'), service: 'orchestrator', timeoutMs: o.timeoutMs });
+  const runner = await openClusterRunner(session, o);
 
   const closeAll = async () => {
     clearInterval(userTimer);
-    await bounded(client.close(), 3000);
-    await bounded(log.close(), 3000).then((done) => done || log.redis.disconnect());
+    await runner.close();
     if (owned.length) {
       await waitForUsers(control, session.prefix, Math.min(o.timeoutMs, 120_000));
       await Promise.all(owned.map((c) => c.stop()));
@@ -144,63 +138,14 @@ export async function openClusterSession(o: SessionOptions): Promise<ClusterSess
   const unregister = onCleanup(owned.length ? `the ${owned.flatMap((c) => c.services).length} services this command started` : 'the cluster connections', closeAll);
 
   return {
-    cfg: session, log, startMs,
+    cfg: session, log: runner.log, startMs,
     newRunId: () => `run-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
-    async run(req, onEntries) {
-      let last = 0;
-      let tailing = !!onEntries;
-      const tail = (async () => {
-        while (tailing) {
-          const es = await log.read(req.runId, last + 1).catch(() => []);
-          if (es.length) {
-            onEntries!(es);
-            last = es[es.length - 1]!.seq;
-          } else await new Promise((r) => setTimeout(r, 25));
-        }
-      })();
-      const watch = new InfraWatch(session, req.stepTimeoutMs ?? o.stepTimeoutMs).start();
-      try {
-        const report = await Promise.race([
-          firstValueFrom(client.send<RunReport>('run.start', req)).catch((e: Error) => {
-            throw infra(`run ${req.runId} did not complete: ${e.message}`);
-          }),
-          watch.failed,
-        ]);
-        const survived = watch.outages.filter((x) => x.to);
-        return survived.length ? { ...report, infrastructure: { outages: survived.map(describeOutage) } } : report;
-      } catch (e) {
-        if (e instanceof CliError && e.exitCode === 3) throw new InfraVerdict(req.runId, e.message, watch.outages);
-        throw e;
-      } finally {
-        watch.stop();
-        tailing = false;
-        // the timeline's last lines, but never held up by a Redis that is gone
-        if (await bounded(tail, 1000) && onEntries && watch.outages.every((x) => x.to)) {
-          const rest = await log.read(req.runId, last + 1).catch(() => []);
-          if (rest.length) onEntries(rest);
-        }
-      }
-    },
+    run: (req, onEntries) => runner.run(req, { onEntries }),
     async close() {
       unregister();
       await closeAll();
     },
   };
-}
-
-/** A run that ended because the infrastructure failed: verdict `infrastructure`, exit 3. */
-export class InfraVerdict extends CliError {
-  readonly verdict = 'infrastructure';
-  constructor(readonly runId: string, message: string, readonly outages: Outage[]) {
-    super(`${message} (run ${runId}; verdict: infrastructure, not a finding about the model)`, 3, { runId, verdict: 'infrastructure', outages: outages.map(describeOutage) });
-  }
-}
-
-async function bounded(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const r = await Promise.race([p.then(() => true, () => true), new Promise<false>((res) => (timer = setTimeout(() => res(false), ms)))]);
-  clearTimeout(timer);
-  return r;
 }
 
 type Found = 'attached' | 'attached-to-run' | 'completed' | 'free';

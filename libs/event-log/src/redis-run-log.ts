@@ -202,6 +202,18 @@ export class RedisRunLog implements BatchRunLog {
     return rows.map(decodeRow);
   }
 
+  /**
+   * The entries after `afterSeq`, waiting up to `blockMs` for the first one to be appended (XREAD
+   * BLOCK): follows a run as it is written, within a millisecond of each append. It blocks the
+   * connection meanwhile, so a follower uses a log of its own.
+   */
+  async readAfter(runId: string, afterSeq: number, blockMs: number, count = DEFAULT_PAGE_SIZE): Promise<LogEntry[]> {
+    assertSeqBound('afterSeq', afterSeq);
+    assertPageSize(count);
+    const res = (await this.redis.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.keys(runId).log, `${Math.max(0, afterSeq)}-0`)) as Array<[string, StreamRow[]]> | null;
+    return (res?.[0]?.[1] ?? []).map(decodeRow);
+  }
+
   async *readPages(runId: string, pageSize: number = DEFAULT_PAGE_SIZE): AsyncIterable<LogEntry[]> {
     assertPageSize(pageSize);
     const { log } = this.keys(runId);

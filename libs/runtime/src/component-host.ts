@@ -155,6 +155,10 @@ export class ComponentHost extends EventEmitter {
       this.stats.inputs++;
     } else {
       this.stats.duplicates++;
+      // recorded after everything this memory learnt: an append of this process whose reply it never
+      // got (Redis died between the two; the retry found the marker). The memory is the state before
+      // that input, so it goes, and the next input folds the run from the log (found by the nemesis).
+      if (res.entries[0]!.seq > mem.lastSeq) this.runs.delete(input.runId);
     }
     this.emit('entries', res.entries as LogEntry[]);
     await this.outbox.sendAll(res.fresh ? p.commands : commandsOf(res.entries));
