@@ -6,7 +6,7 @@ describe('--faults', () => {
     expect(Object.keys(parseFaults('all', 'embedded').kinds).sort()).toEqual(kindsFor('embedded').sort());
     expect(kindsFor('embedded')).not.toContain('kill');
     expect(Object.keys(parseFaults('all', 'cluster').kinds)).toContain('kill');
-    expect(parseFaults('kill,pause=0.25,redis', 'cluster')).toEqual({ kinds: { kill: undefined, pause: 0.25, redis: undefined }, swarm: false });
+    expect(parseFaults('kill,pause=0.25,redis', 'cluster')).toEqual({ engine: 'cluster', kinds: { kill: undefined, pause: 0.25, redis: undefined }, swarm: false });
     expect(parseFaults('device,swarm', 'embedded')).toMatchObject({ swarm: true, kinds: { ite: undefined, 'surprise-removal': undefined } });
     expect(parseFaults('none', 'embedded').kinds).toEqual({});
   });
@@ -51,5 +51,7 @@ describe("a run's faults", () => {
 
   it('without swarm: a named kind with no probability fires at its default rate (delivery) or once (device)', () => {
     expect(drawRunFaults(parseFaults('duplicate,ite,crash=0.5', 'embedded'), 7).rates).toEqual({ duplicate: 0.05, ite: 'once', crash: 0.5 });
+    // the cluster's nemesis acts one fault at a time, each for seconds: a kind named alone fires once
+    expect(drawRunFaults(parseFaults('duplicate,kill,crash=0.001', 'cluster'), 7).rates).toEqual({ duplicate: 'once', kill: 'once', crash: 0.001 });
   });
 });

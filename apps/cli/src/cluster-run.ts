@@ -32,6 +32,8 @@ export async function openClusterRunner(cfg: ClusterConfig, o: { timeoutMs: numb
   const { RedisRunLog } = await import('../../../libs/event-log/src/index.js');
   const { BullMqClient, queueName } = await import('../../../libs/transport/src/index.js');
   const log = RedisRunLog.fromUrl(cfg.redisUrl, { prefix: cfg.prefix, redis: { commandTimeout: 10_000, connectTimeout: 3000 } });
+  // a Redis that goes away is InfraWatch's to report (an outage, with its cause): not an ioredis stack on stderr
+  log.redis.on('error', () => {});
   const client = new BullMqClient({ url: cfg.redisUrl, prefix: cfg.prefix, queue: queueName('orchestrator', 'ctl'), service: 'orchestrator', timeoutMs: o.timeoutMs });
   return {
     log,

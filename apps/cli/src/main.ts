@@ -148,8 +148,9 @@ program
   .option('--out <dir>', 'write each failed run there: its faulted scenario (vsva-sim run takes it), its log (.ndjson: replay and diff take it), its timeline with the nemesis lane, and its result')
   .option('--timeline', "print each run's timeline (stderr), the injected faults in a nemesis lane")
   .option('--json', 'one JSON object on stdout: ok, runs, faults (kind: count), lost, duplicated, replayIdentical, findings, failures')
-  .option('--timeout <ms>', 'bound on one run (cluster)', int('--timeout'), 120_000)
-  .option('--step-timeout <ms>', 'a step with no completion after this long is recorded as timed out (cluster)', int('--step-timeout'), 15_000)
+  .option('--schedule <file>', 'the nemesis schedule to follow (cluster; JSON, as each run writes it beside its log): replays a run\'s faults as closely as real processes allow')
+  .option('--timeout <ms>', 'bound on one run, faults and healing included (cluster)', int('--timeout'), 300_000)
+  .option('--step-timeout <ms>', 'a step with no completion after this long is recorded as timed out (cluster): above a restart plus the job lock', int('--step-timeout'), 60_000)
   .addHelpText('after', () => `
 Each run: the scenario with the run's device faults put in as steps (their positions drawn from the
 seed) and its expectations dropped, run three ways: without any fault, with the device faults (the
@@ -160,6 +161,12 @@ reference), and with the device faults and the infrastructure's. Checked:
     invisible to the kernel);
   - findings: an invariant the reference breaks and the fault-free run keeps, with the faults that did it.
 Two phases: faults fire until three quarters of the run (safety), then stop (liveness: the run completes).
+In the cluster engine this command starts a cluster of its own (a private redis-server with its
+append-only file, the five services) and its nemesis acts only on those processes, at log positions
+drawn from the seed; it heals them (restart, SIGCONT) before it exits, also on Ctrl-C. The reference is
+then the embedded engine driven by the order the cluster consumed its inputs in: the same log, entry
+for entry. Each run's schedule is written to .vsva/chaos/<run-id>.schedule.json (or --out) and its log
+to .vsva/runs/<run-id>.ndjson (vsva-sim replay <run-id>).
 
 ${acceptedFaults()}
 A kind named without P: delivery faults fire with their default probability per job, process and

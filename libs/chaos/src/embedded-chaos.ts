@@ -1,11 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { LogEntry, PlannedStep, ResolvedPolicy } from '../../contracts/src/index.js';
+import type { ChaosParams, LogEntry, PlannedStep, ResolvedPolicy } from '../../contracts/src/index.js';
 import { replayEntries, runEmbedded, type FiredFault } from '../../engine/src/index.js';
 import { buildReport } from '../../runtime/src/index.js';
 import type { Scenario } from '../../scenario/src/index.js';
 import type { ChaosRunInput, ChaosRunResult, InjectedFault } from './chaos-run.js';
 import { judge } from './chaos-check.js';
-import { withDeviceFaults } from './device-faults.js';
+import { withDeviceFaults, type DeviceFault, type Faulted } from './device-faults.js';
 import { faultsArg, type RunFaults } from './fault-spec.js';
 import type { FaultKindName } from './kinds.js';
 
@@ -16,10 +16,21 @@ const rate = (f: RunFaults, k: FaultKindName) => {
   return typeof r === 'number' ? r : 0;
 };
 
-async function embeddedReport(runId: string, sc: Scenario, policy: ResolvedPolicy, i: ChaosRunInput, extra?: Parameters<typeof runEmbedded>[0]) {
+/** A run of the embedded engine and its report (the chaos run's twins, in both engines). */
+export async function embeddedReport(runId: string, sc: Scenario, policy: ResolvedPolicy, i: Pick<ChaosRunInput, 'seed' | 'file' | 'reproduce'>, extra?: Partial<Parameters<typeof runEmbedded>[0]>) {
   const run = await runEmbedded({ runId, scenario: sc, policy, seed: i.seed, ...extra });
   const report = buildReport({ runId, entries: run.entries, scenario: { name: sc.name, file: i.file }, policy, engine: 'embedded', seed: i.seed, wallMs: 0, reproduce: i.reproduce, extraStats: { deliveries: run.deliveries } });
   return { run, report };
+}
+
+/**
+ * What every chaos run starts from, in both engines: the scenario with the run's device faults (and
+ * without, `bare`), and the parameters recorded in its run.start.
+ */
+export function prepareChaosRun(i: ChaosRunInput): { faulted: Faulted; bare: Faulted; chaos: ChaosParams } {
+  const faulted = withDeviceFaults(i.scenario, i.faults, i.seed, i.file);
+  const bare = withDeviceFaults(i.scenario, { rates: {} }, i.seed, i.file);
+  return { faulted, bare, chaos: { faults: faultsArg(i.faults), rates: i.faults.rates, devices: faulted.faults.map(({ kind, target, step }) => ({ kind, target, step })) } };
 }
 
 /**
@@ -30,12 +41,10 @@ async function embeddedReport(runId: string, sc: Scenario, policy: ResolvedPolic
  * the reference ends; the reference's new violations are findings.
  */
 export async function embeddedChaosRun(i: ChaosRunInput): Promise<ChaosRunResult> {
-  const faulted = withDeviceFaults(i.scenario, i.faults, i.seed, i.file);
-  const bare = withDeviceFaults(i.scenario, { rates: {} }, i.seed, i.file);
+  const { faulted, bare, chaos } = prepareChaosRun(i);
   const id = `chaos-${i.scenario.name}-${i.policy.preset}-s${i.seed}`;
   const pristine = await embeddedReport(id, bare.scenario, i.policy, i);
   const reference = await embeddedReport(id, faulted.scenario, i.policy, i);
-  const chaos = { faults: faultsArg(i.faults), rates: i.faults.rates, devices: faulted.faults.map(({ kind, target, step }) => ({ kind, target, step })) };
   const injected: InjectedFault[] = [];
   const healAt = Math.max(1, Math.floor(reference.run.deliveries * 0.75));
   const { run, report } = await embeddedReport(id, faulted.scenario, i.policy, i, {
@@ -43,13 +52,7 @@ export async function embeddedChaosRun(i: ChaosRunInput): Promise<ChaosRunResult
     faults: { duplicate: rate(i.faults, 'duplicate'), holdBack: rate(i.faults, 'delay'), crash: rate(i.faults, 'crash'), healAt },
     onFault: (f) => injected.push({ kind: KIND[f.kind], target: f.to, seq: f.seq, slot: f.slot, note: f.point ? `${f.jobId}, ${f.point}` : f.jobId }),
   });
-  // the device faults are steps: where the log stood when each was started
-  const plan = planOf(run.entries);
-  for (const d of faulted.faults) {
-    const at = plan.findIndex((p) => p.phase === 'scenario' && p.scenarioIndex === d.step);
-    const started = run.entries.find((e) => e.component === 'orchestrator' && e.type === 'step.started' && (e.payload as { step?: number }).step === at);
-    injected.push({ kind: d.kind, target: d.target, seq: started?.seq ?? 0, step: d.step, note: JSON.stringify(d.op) });
-  }
+  injected.push(...deviceFaultMarks(run.entries, faulted.faults));
   injected.sort((a, b) => a.seq - b.seq);
   const healedAtSeq = injected.filter((f) => f.slot !== undefined).reduce((m, f) => Math.max(m, f.seq), 0);
   const reordered = injected.some((f) => f.kind === 'delay');
@@ -58,6 +61,16 @@ export async function embeddedChaosRun(i: ChaosRunInput): Promise<ChaosRunResult
     injected, devices: faulted.faults, yaml: faulted.yaml, healedAtSeq, replay: replayEntries(run.entries),
     // without a hold-back the scheduler's draws are those of the reference: its log, entry for entry
     identicalTo: reordered ? undefined : isDeepStrictEqual(stripStart(run.entries), stripStart(reference.run.entries)),
+  });
+}
+
+/** The device faults of a run as injected faults: where the log stood when the orchestrator started each one's step. */
+export function deviceFaultMarks(entries: readonly LogEntry[], devices: readonly DeviceFault[]): InjectedFault[] {
+  const plan = planOf(entries);
+  return devices.map((d) => {
+    const at = plan.findIndex((p) => p.phase === 'scenario' && p.scenarioIndex === d.step);
+    const started = entries.find((e) => e.component === 'orchestrator' && e.type === 'step.started' && (e.payload as { step?: number }).step === at);
+    return { kind: d.kind, target: d.target, seq: started?.seq ?? 0, step: d.step, note: JSON.stringify(d.op) };
   });
 }
 

@@ -4,6 +4,7 @@ import { FAULT_KINDS, FAULT_KIND_NAMES, familyOf, kindsFor, type FaultFamily, ty
 
 /** `--faults` parsed: each kind named, with the probability given (undefined: its default, fault-spec.ts). */
 export interface FaultSpec {
+  engine: Engine;
   kinds: Partial<Record<FaultKindName, number | undefined>>;
   /** each run enables a random subset of `kinds` with random rates, drawn from its seed (VOPR's swarm) */
   swarm: boolean;
@@ -48,7 +49,7 @@ export function acceptedFaults(): string {
 
 /** Parses `--faults`: e.g. `all`, `kill,pause,redis`, `duplicate=0.2,ite`, `device,swarm`. */
 export function parseFaults(text: string, engine: Engine): FaultSpec {
-  const spec: FaultSpec = { kinds: {}, swarm: false };
+  const spec: FaultSpec = { engine, kinds: {}, swarm: false };
   const items = text.split(',').map((s) => s.trim()).filter(Boolean);
   if (!items.length) throw new FaultSpecError('--faults names no fault');
   for (const item of items) {
@@ -81,9 +82,10 @@ export function parseFaults(text: string, engine: Engine): FaultSpec {
 
 /**
  * The run's faults, a function of the spec and the run's seed. A kind named without a probability:
- * delivery faults fire at their default rate per job, process and device faults once per run. With
- * swarm (drawn from a stream of the seed of its own), each kind is on with probability 1/2 (at least
- * one is), and a delivery fault's rate is drawn from (0, 4 x its default].
+ * in the embedded engine delivery faults fire at their default rate per job; every other kind (and
+ * every kind in the cluster, whose nemesis acts one fault at a time, each for seconds) once per run.
+ * With swarm (drawn from a stream of the seed of its own), each kind is on with probability 1/2 (at
+ * least one is), and an embedded delivery fault's rate is drawn from (0, 4 x its default].
  */
 export function drawRunFaults(spec: FaultSpec, seed: number): RunFaults {
   const named = Object.keys(spec.kinds) as FaultKindName[];
@@ -97,7 +99,7 @@ export function drawRunFaults(spec: FaultSpec, seed: number): RunFaults {
   for (const k of on) {
     const p = spec.kinds[k];
     if (p !== undefined && !spec.swarm) rates[k] = p;
-    else if (familyOf(k) === 'delivery') rates[k] = round(spec.swarm ? (1 - rand()) * 4 * FAULT_KINDS[k].defaultRate : (p ?? FAULT_KINDS[k].defaultRate));
+    else if (familyOf(k) === 'delivery' && spec.engine === 'embedded') rates[k] = round(spec.swarm ? (1 - rand()) * 4 * FAULT_KINDS[k].defaultRate : (p ?? FAULT_KINDS[k].defaultRate));
     else rates[k] = 'once';
   }
   return { rates };

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { LogEntry, ResolvedPolicy } from '../../contracts/src/index.js';
+import type { ChaosParams, LogEntry, ResolvedPolicy } from '../../contracts/src/index.js';
 import { buildReport, ComponentHost, runStartEnvelope, stepTimeoutEnvelope, type Outbox, type RunReport } from '../../runtime/src/index.js';
 import type { RunLog } from '../../event-log/src/index.js';
 import type { Scenario } from '../../scenario/src/index.js';
@@ -17,6 +17,8 @@ export interface RunRequest {
   /** a step with no completion after this long gets a recorded step.timeout */
   stepTimeoutMs?: number;
   reproduce: string;
+  /** a chaos run's fault parameters: recorded in run.start (the report and replay show them) */
+  chaos?: ChaosParams;
 }
 
 /**
@@ -54,7 +56,7 @@ export class RunCoordinator {
       // already, and a run that started (or finished) is never moved back
       const ended = await Promise.race([watch.finished.then(() => true), new Promise<boolean>((r) => setImmediate(() => r(false)))]);
       await this.log.openRun(req.runId, ended ? 'draining' : watch.started ? 'open' : 'ready');
-      if (!watch.started) await this.outbox.send(runStartEnvelope(req.runId, { scenario: req.scenario, policy: req.policy, seed: req.seed }));
+      if (!watch.started) await this.outbox.send(runStartEnvelope(req.runId, { scenario: req.scenario, policy: req.policy, seed: req.seed, ...(req.chaos ? { chaos: req.chaos } : {}) }));
       await watch.untilFinished(this.log, RunCoordinator.POLL_MS);
     } finally {
       this.host.off('entries', onEntries);

@@ -1,10 +1,15 @@
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { PolicyError, resolvePolicy, type ResolvedPolicy } from '../../../../libs/contracts/src/index.js';
 import {
   drawRunFaults, embeddedChaosRun, faultsArg, FaultSpecError, parseFaults,
-  type ChaosRunResult, type Engine, type FaultKindName, type FaultSpec, type Finding,
+  parseSchedule, ScheduleError,
+  type ChaosRunResult, type Engine, type FaultKindName, type FaultSpec, type Finding, type NemesisSchedule,
 } from '../../../../libs/chaos/src/index.js';
+import { clusterChaosRun } from '../chaos/cluster-chaos-run.js';
+import { openChaosCluster } from '../chaos/cluster-chaos.js';
+import { keptRunFile, stateDir } from '../cluster-state.js';
 import { loadScenario, ScenarioError, type Scenario } from '../../../../libs/scenario/src/index.js';
 import { writeNdjson } from '../../../../libs/event-log/src/index.js';
 import { timelineWithNemesis } from '../../../../libs/engine/src/index.js';
@@ -88,30 +93,54 @@ export async function chaosCommand(target: string, o: ChaosOptions): Promise<num
     throw e instanceof PolicyError ? usage(e.message) : e;
   }
   if (o.out) mkdirSync(o.out, { recursive: true });
+  const schedule = o.schedule ? readSchedule(o.schedule, o.engine) : undefined;
   say(`chaos: ${o.runs} run(s) of ${scenarios.length} scenario(s) in the ${o.engine} engine under ${o.policy}${o.set.length ? ` + ${o.set.join(', ')}` : ''}, seeds ${o.seed}..${o.seed + o.runs - 1}`);
   say(`faults: ${describeSpec(spec)}`);
   const results: ChaosRunResult[] = [];
   const counts: Partial<Record<FaultKindName, number>> = {};
   let findings = 0;
   const t0 = Date.now();
-  for (let i = 0; i < o.runs; i++) {
-    const { file, sc } = scenarios[i % scenarios.length]!;
-    const seed = o.seed + i;
-    const faults = drawRunFaults(spec, seed);
-    const sets = o.set.map((s) => ` --set ${s}`).join('');
-    const reproduce = `npx vsva-sim chaos ${file} --engine ${o.engine} --policy ${o.policy}${sets} --faults ${faultsArg(faults)} --seed ${seed} --runs 1`;
-    const r = await embeddedChaosRun({ file, scenario: sc, policy, seed, faults, reproduce });
-    results.push(r);
-    for (const f of r.injected) counts[f.kind] = (counts[f.kind] ?? 0) + 1;
-    findings += r.findings.length;
-    if (o.timeline) timelineWithNemesis(r.entries, r.injected).forEach((l) => say(l));
-    if (o.out && !r.ok) await writeRun(o.out, r);
-    const problems = [
-      r.lost ? `LOST ${r.lost}` : '', r.duplicated ? `DOUBLED ${r.duplicated}` : '', r.replayIdentical ? '' : 'REPLAY DIVERGED',
-      r.differences.length ? `DIFFERS: ${r.differences[0]}` : '', ...r.findings.map((f) => `FINDING ${f.invariant} (${f.fault})`),
-    ].filter(Boolean);
-    say(`[${i + 1}/${o.runs}] ${sc.name} seed ${seed}: ${r.injected.length} fault(s) [${faultsArg(faults)}]${problems.length ? `  ${problems.join('; ')}` : '  ok'}`);
-    if (!r.ok) say(`    reproduce: ${r.reproduce}`);
+  const cluster = o.engine === 'cluster' ? await openChaosCluster({ timeoutMs: o.timeout, stepTimeoutMs: o.stepTimeout }) : undefined;
+  try {
+    for (let i = 0; i < o.runs; i++) {
+      const { file, sc } = scenarios[i % scenarios.length]!;
+      const seed = o.seed + i;
+      const faults = drawRunFaults(spec, seed);
+      const sets = o.set.map((s) => ` --set ${s}`).join('');
+      const reproduce = `npx vsva-sim chaos ${file} --engine ${o.engine} --policy ${o.policy}${sets} --faults ${faultsArg(faults)} --seed ${seed} --runs 1`;
+      let r: ChaosRunResult;
+      if (!cluster) r = await embeddedChaosRun({ file, scenario: sc, policy, seed, faults, reproduce });
+      else {
+        // the nemesis's schedule is kept beside the run's log: --schedule gives it again, replay re-folds the log
+        const runId = `chaos-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+        const keptSchedule = join(o.out ?? join(stateDir(), 'chaos'), `${runId}.schedule.json`);
+        const c = await clusterChaosRun(cluster, { file, scenario: sc, policy, seed, faults, runId, reproduce: `${reproduce} --schedule ${keptSchedule}` }, {
+          stepTimeoutMs: o.stepTimeout, schedule,
+          // the nemesis acts for seconds at a time: each action said as it happens
+          onFault: (f) => say(`    ⚡ ${f.kind} ${f.target} at log #${f.seq} (+${((f.atMs ?? 0) / 1000).toFixed(1)} s)${f.note ? `: ${f.note}` : ''}`),
+        });
+        mkdirSync(dirname(keptSchedule), { recursive: true });
+        writeFileSync(keptSchedule, `${JSON.stringify(c.schedule, null, 2)}\n`);
+        const kept = keptRunFile(runId);
+        mkdirSync(dirname(kept), { recursive: true });
+        await writeNdjson({ runId, scenario: { name: sc.name, file }, policy, seed, engine: 'cluster', startedAt: Date.now(), status: 'finished' }, [...c.entries], kept, VERSION);
+        r = c;
+        if (c.missed) say(`    ${c.missed} action(s) of the schedule came after the run had ended`);
+      }
+      results.push(r);
+      for (const f of r.injected) counts[f.kind] = (counts[f.kind] ?? 0) + 1;
+      findings += r.findings.length;
+      if (o.timeline) timelineWithNemesis(r.entries, r.injected).forEach((l) => say(l));
+      if (o.out && !r.ok) await writeRun(o.out, r);
+      const problems = [
+        r.lost ? `LOST ${r.lost}` : '', r.duplicated ? `DOUBLED ${r.duplicated}` : '', r.replayIdentical ? '' : 'REPLAY DIVERGED',
+        r.differences.length ? `DIFFERS: ${r.differences[0]}` : '', ...r.findings.map((f) => `FINDING ${f.invariant} (${f.fault})`),
+      ].filter(Boolean);
+      say(`[${i + 1}/${o.runs}] ${sc.name} seed ${seed}: ${r.injected.length} fault(s) [${faultsArg(faults)}]${problems.length ? `  ${problems.join('; ')}` : '  ok'}`);
+      if (!r.ok) say(`    reproduce: ${r.reproduce}${cluster ? `\n    replay:    npx vsva-sim replay ${r.report.runId}` : ''}`);
+    }
+  } finally {
+    await cluster?.close();
   }
   const summary: ChaosSummary = {
     ok: results.every((r) => r.ok), engine: o.engine, runs: results.length, seed: o.seed, faults: counts,
@@ -130,6 +159,22 @@ export async function chaosCommand(target: string, o: ChaosOptions): Promise<num
 }
 
 const sum = <T>(xs: T[], f: (x: T) => number) => xs.reduce((n, x) => n + f(x), 0);
+
+/** `--schedule F`: a nemesis schedule (cluster only), checked before anything runs. */
+function readSchedule(file: string, engine: Engine): NemesisSchedule {
+  if (engine !== 'cluster') throw usage('--schedule is the cluster nemesis\'s: use it with --engine cluster (the embedded engine draws every fault from --seed)');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw usage(`--schedule ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return parseSchedule(text, file);
+  } catch (e) {
+    throw e instanceof ScheduleError ? usage(e.message) : e;
+  }
+}
 
 /**
  * A failed run, for the reviewer and for the tools: its faulted scenario (`vsva-sim run` takes it), its
