@@ -148,6 +148,7 @@ program
   .option('--out <dir>', 'write each failed run there: its faulted scenario (vsva-sim run takes it), its log (.ndjson: replay and diff take it), its timeline with the nemesis lane, and its result')
   .option('--timeline', "print each run's timeline (stderr), the injected faults in a nemesis lane")
   .option('--json', 'one JSON object on stdout: ok, runs, faults (kind: count), lost, duplicated, replayIdentical, findings, failures')
+  .option('--duration <seconds>', 'start no run after this long: a soak (with a large --runs); the summary says how many ran', int('--duration'))
   .option('--schedule <file>', 'the nemesis schedule to follow (cluster; JSON, as each run writes it beside its log): replays a run\'s faults as closely as real processes allow')
   .option('--timeout <ms>', 'bound on one run, faults and healing included (cluster)', int('--timeout'), 300_000)
   .option('--step-timeout <ms>', 'a step with no completion after this long is recorded as timed out (cluster): above a restart plus the job lock', int('--step-timeout'), 60_000)
@@ -178,7 +179,8 @@ Exit codes: 0 nothing lost or doubled and no finding, 1 a loss, a doubling, a di
 Examples:
   vsva-sim chaos scenarios --faults all --runs 200 --seed 1
   vsva-sim chaos scenarios/devtlb-ite-absent-device.yaml --faults surprise-removal --policy v8   # bug #16
-  vsva-sim chaos scenarios/four-vms-two-parents-background.yaml --faults duplicate=0.2,delay=0.1 --json`)
+  vsva-sim chaos scenarios/four-vms-two-parents-background.yaml --faults duplicate=0.2,delay=0.1 --json
+  vsva-sim chaos scenarios --engine cluster --faults infra,swarm --runs 100000 --duration 3600 --json   # a soak`)
   .action(async (target: string, opts) => {
     const { chaosCommand } = await import('./commands/chaos.js');
     process.exitCode = await chaosCommand(target, opts);

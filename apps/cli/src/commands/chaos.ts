@@ -11,7 +11,7 @@ import { clusterChaosRun } from '../chaos/cluster-chaos-run.js';
 import { openChaosCluster } from '../chaos/cluster-chaos.js';
 import { keptRunFile, stateDir } from '../cluster-state.js';
 import { loadScenario, ScenarioError, type Scenario } from '../../../../libs/scenario/src/index.js';
-import { writeNdjson } from '../../../../libs/event-log/src/index.js';
+import { RedisRunLog, writeNdjson } from '../../../../libs/event-log/src/index.js';
 import { timelineWithNemesis } from '../../../../libs/engine/src/index.js';
 import { usage } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -32,6 +32,8 @@ export interface ChaosOptions {
   schedule?: string;
   /** print each run's timeline (stderr), the faults in a nemesis lane */
   timeline?: boolean;
+  /** stop starting runs after this many seconds (a soak: --runs is then the most it does) */
+  duration?: number;
   timeout: number;
   stepTimeout: number;
 }
@@ -94,15 +96,23 @@ export async function chaosCommand(target: string, o: ChaosOptions): Promise<num
   }
   if (o.out) mkdirSync(o.out, { recursive: true });
   const schedule = o.schedule ? readSchedule(o.schedule, o.engine) : undefined;
-  say(`chaos: ${o.runs} run(s) of ${scenarios.length} scenario(s) in the ${o.engine} engine under ${o.policy}${o.set.length ? ` + ${o.set.join(', ')}` : ''}, seeds ${o.seed}..${o.seed + o.runs - 1}`);
+  say(`chaos: ${o.duration === undefined ? '' : `up to `}${o.runs} run(s)${o.duration === undefined ? '' : ` or ${o.duration} s`} of ${scenarios.length} scenario(s) in the ${o.engine} engine under ${o.policy}${o.set.length ? ` + ${o.set.join(', ')}` : ''}, seeds ${o.seed}..${o.seed + o.runs - 1}`);
   say(`faults: ${describeSpec(spec)}`);
-  const results: ChaosRunResult[] = [];
+  // what the summary needs of each run: a soak's thousands of logs are not kept in memory
+  const results: Array<Pick<ChaosRunResult, 'ok' | 'lost' | 'duplicated' | 'replayIdentical' | 'differences' | 'findings' | 'scenario' | 'policy' | 'seed' | 'problems' | 'reproduce'>> = [];
   const counts: Partial<Record<FaultKindName, number>> = {};
   let findings = 0;
   const t0 = Date.now();
   const cluster = o.engine === 'cluster' ? await openChaosCluster({ timeoutMs: o.timeout, stepTimeoutMs: o.stepTimeout }) : undefined;
+  // a judged run leaves the chaos cluster's Redis (a soak would fill it): a failed one is kept as a file
+  const runs = cluster && RedisRunLog.fromUrl(cluster.cfg.redisUrl, { prefix: cluster.cfg.prefix, redis: { maxRetriesPerRequest: 2, commandTimeout: 10_000 } });
+  runs?.redis.on('error', () => {});
   try {
     for (let i = 0; i < o.runs; i++) {
+      if (o.duration !== undefined && Date.now() - t0 > o.duration * 1000) {
+        say(`chaos: --duration ${o.duration} s reached after ${i} run(s): stopping`);
+        break;
+      }
       const { file, sc } = scenarios[i % scenarios.length]!;
       const seed = o.seed + i;
       const faults = drawRunFaults(spec, seed);
@@ -121,13 +131,16 @@ export async function chaosCommand(target: string, o: ChaosOptions): Promise<num
         });
         mkdirSync(dirname(keptSchedule), { recursive: true });
         writeFileSync(keptSchedule, `${JSON.stringify(c.schedule, null, 2)}\n`);
-        const kept = keptRunFile(runId);
-        mkdirSync(dirname(kept), { recursive: true });
-        await writeNdjson({ runId, scenario: { name: sc.name, file }, policy, seed, engine: 'cluster', startedAt: Date.now(), status: 'finished' }, [...c.entries], kept, VERSION);
+        if (!c.ok) {
+          const kept = keptRunFile(runId);
+          mkdirSync(dirname(kept), { recursive: true });
+          await writeNdjson({ runId, scenario: { name: sc.name, file }, policy, seed, engine: 'cluster', startedAt: Date.now(), status: 'finished' }, [...c.entries], kept, VERSION);
+        }
+        await runs!.deleteRun(runId).catch(() => {});
         r = c;
         if (c.missed) say(`    ${c.missed} action(s) of the schedule came after the run had ended`);
       }
-      results.push(r);
+      results.push({ ok: r.ok, lost: r.lost, duplicated: r.duplicated, replayIdentical: r.replayIdentical, differences: r.differences, findings: r.findings, scenario: r.scenario, policy: r.policy, seed, problems: r.problems, reproduce: r.reproduce });
       for (const f of r.injected) counts[f.kind] = (counts[f.kind] ?? 0) + 1;
       findings += r.findings.length;
       if (o.timeline) timelineWithNemesis(r.entries, r.injected).forEach((l) => say(l));
@@ -140,6 +153,7 @@ export async function chaosCommand(target: string, o: ChaosOptions): Promise<num
       if (!r.ok) say(`    reproduce: ${r.reproduce}${cluster ? `\n    replay:    npx vsva-sim replay ${r.report.runId}` : ''}`);
     }
   } finally {
+    await runs?.close().catch(() => runs.redis.disconnect());
     await cluster?.close();
   }
   const summary: ChaosSummary = {
