@@ -259,7 +259,7 @@ program
   .option('--quick', 'smaller sizes, scale at 1 and 8 VMs, one trial: finishes within a minute (the full run: within ten)')
   .option('--json', 'print one JSON object on stdout: machine, config and figures (each with name, value, unit, peer, ratio, goal)')
   .option('--out <file>', 'also write the JSON object to this file')
-  .option('--only <figures>', 'only these figures, comma-separated: log-append, replay, embedded, hop-throughput, hop-latency, scale (embedded alone needs no Redis and no services)')
+  .option('--only <figures>', 'only these figures, comma-separated: log-append, replay, embedded, chaos, hop-throughput, hop-latency, scale (embedded and chaos need no Redis and no services)')
   .addHelpText('after', `
 Figures, each the median of repeated trials (spread shown) beside its peer, measured on the same Redis:
   hop-throughput      cluster hops/s under concurrent runs (log append included)   vs raw BullMQ one-way
@@ -267,6 +267,7 @@ Figures, each the median of repeated trials (spread shown) beside its peer, meas
   log-append          idempotent append (appendMany), entries/s                        vs raw pipelined XADD
   replay              replay of an exported run (100,000 entries), entries/s           vs raw XRANGE + JSON.parse
   embedded            embedded engine, entries/s                                       vs a bare immutable reducer
+  chaos-embedded      vsva-sim chaos --faults all, faulted runs/s                      vs fault-free runs of the same scenario
   scale-*             hop throughput, CPU and Redis memory per entry at 1, 16, 64, 256 VMs
 
 Redis: REDIS_URL if set, else a private redis-server (append-only, appendfsync always, as the product

@@ -8,6 +8,7 @@ import { BullMqClient, queueName } from '../../transport/src/index.js';
 import { openBenchRedis, type BenchRedis } from './bench-redis.js';
 import { startClusterUnderTest, type ClusterUnderTest } from './cluster-under-test.js';
 import { BENCH_POLICY, type BenchContext, type ClusterContext, type LocalContext } from './context.js';
+import { measureChaos } from './chaos.js';
 import { measureEmbedded } from './embedded.js';
 import { measureHopLatency } from './hop-latency.js';
 import { measureHopThroughput } from './hop-throughput.js';
@@ -20,7 +21,7 @@ import { round } from './stats.js';
 import type { BenchResult, Figure, Machine, Progress } from './types.js';
 
 /** The figures `--only` can name: each a measurement, in the order they are measured. */
-export const FIGURE_GROUPS = ['log-append', 'replay', 'embedded', 'hop-throughput', 'hop-latency', 'scale'] as const;
+export const FIGURE_GROUPS = ['log-append', 'replay', 'embedded', 'chaos', 'hop-throughput', 'hop-latency', 'scale'] as const;
 export type FigureGroup = (typeof FIGURE_GROUPS)[number];
 
 export interface BenchOptions {
@@ -45,7 +46,7 @@ export interface BenchOptions {
 }
 
 /** The order figures are reported in (the issue's): measured in another order, cheapest first. */
-const ORDER = ['hop-throughput', 'hop-latency', 'log-append', 'replay', 'embedded', 'scale-hop-throughput', 'scale-cpu', 'scale-memory'];
+const ORDER = ['hop-throughput', 'hop-latency', 'log-append', 'replay', 'embedded', 'chaos-embedded', 'scale-hop-throughput', 'scale-cpu', 'scale-memory'];
 const rank = (f: Figure) => {
   const i = ORDER.findIndex((p) => f.id.startsWith(p));
   const vms = Number(/-(\d+)vm$/.exec(f.id)?.[1] ?? 0);
@@ -93,6 +94,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     if (ctx && want('log-append')) figures.push(...(await measureLogAppend(ctx)));
     if (ctx && want('replay')) figures.push(...(await measureReplay(ctx)));
     if (want('embedded')) figures.push(...(await measureEmbedded(local)));
+    if (want('chaos')) figures.push(...(await measureChaos(local)));
 
     if (ctx && redis && needsCluster) {
       pr.phase('cluster: starting the five services', 0);
