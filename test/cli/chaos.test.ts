@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +46,32 @@ describe('vsva-sim chaos --engine embedded', () => {
     expect(a.stderr.match(/^\[\d+\/40\] /gm)).toHaveLength(40);
     expect(a.stderr).toContain('faults: duplicate, delay, crash');
     expect(cli(args).stdout).toBe(a.stdout);
+  });
+});
+
+describe('vsva-sim chaos: a finding', () => {
+  it('surprise removal under v8: bug #16 reported with its fault and reproduce line (exit 1); --out writes the same bytes from the same seed, and replay re-folds the run and shows its faults', () => {
+    const outs = [mkdtempSync(join(tmpdir(), 'vsva-chaos-out-')), mkdtempSync(join(tmpdir(), 'vsva-chaos-out-'))];
+    const args = (out: string) => ['chaos', 'scenarios/devtlb-pasid-flush-user-range.yaml', '--faults', 'surprise-removal', '--policy', 'v8', '--seed', '7', '--runs', '1', '--json', '--out', out];
+    const [a, b] = outs.map((out) => cli(args(out)));
+    expect(a!.code, a!.stderr).toBe(1);
+    const s = JSON.parse(a!.stdout);
+    expect(s).toMatchObject({ ok: false, lost: 0, duplicated: 0, replayIdentical: true, findings: [{ invariant: 'liveness', policy: 'v8', seed: 7 }] });
+    expect(s.findings[0].reproduce).toBe('npx vsva-sim chaos scenarios/devtlb-pasid-flush-user-range.yaml --engine embedded --policy v8 --faults surprise-removal --seed 7 --runs 1');
+    expect(a!.stderr).toContain('FINDING liveness (surprise-removal on dsa0 at step');
+    const files = readdirSync(outs[0]!).sort();
+    expect(files).toEqual(['devtlb-pasid-flush-user-range-s7.json', 'devtlb-pasid-flush-user-range-s7.ndjson', 'devtlb-pasid-flush-user-range-s7.timeline.txt', 'devtlb-pasid-flush-user-range-s7.yaml']);
+    // byte for byte, but for the folder each names its files by
+    const read = (k: number, f: string) => readFileSync(join(outs[k]!, f), 'utf8').replaceAll(outs[k]!, 'OUT');
+    for (const f of files) expect(read(1, f), f).toBe(read(0, f));
+    expect(readFileSync(join(outs[0]!, 'devtlb-pasid-flush-user-range-s7.timeline.txt'), 'utf8')).toMatch(/⚡nem +surprise-removal dsa0/);
+    const replay = cli(['replay', join(outs[0]!, 'devtlb-pasid-flush-user-range-s7.ndjson')]);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.stderr).toMatch(/chaos run: faults surprise-removal; device faults surprise-removal on dsa0 at step \d+/);
+    // the faulted scenario is a scenario: run takes it, and gives the same verdict
+    const run = cli(['run', join(outs[0]!, 'devtlb-pasid-flush-user-range-s7.yaml'), '--policy', 'v8', '--engine', 'embedded', '--seed', '7', '-q', '--json']);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout).violations.map((v: { invariant: string }) => v.invariant)).toContain('liveness');
   });
 });
 
