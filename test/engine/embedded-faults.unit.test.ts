@@ -25,7 +25,7 @@ describe('faults that leave the log as it was', () => {
     expect(clean.entries.length).toBeGreaterThan(1000);
     expect(clean.entries.some((e) => e.component === 'mdev-parent' && e.kind === 'event' && /dma/i.test(e.type))).toBe(true);
     expect(replayEntries(clean.entries)).toMatchObject({ identical: true });
-    expect(clean.faults).toEqual({ duplicate: 0, holdBack: 0, crash: { 'before-append': 0, 'before-send': 0, 'mid-send': 0 } });
+    expect(clean.faults).toEqual({ duplicate: 0, holdBack: 0, crash: { 'before-append': 0, 'before-send': 0, 'mid-send': 0, 'reply-lost': 0 } });
   });
 
   it('a job delivered twice: the duplicate finds its marker, the recorded commands are re-sent and the queue drops them', async () => {
@@ -69,10 +69,21 @@ describe('faults that leave the log as it was', () => {
     expect(r.entries).toEqual(clean.entries);
   });
 
+  it('an append whose reply is lost, the process alive: the same host gets the job again, learns the input from the log, and sends what was recorded', async () => {
+    // before the host learnt it from the log, its memory stayed one input behind: it reused event ids
+    // and put its channel's next command off for ever (found by the cluster's nemesis killing Redis)
+    const r = await runEmbedded({ ...base, faults: { force: crashes(37, 'reply-lost') } });
+    expect(r.faults.crash['reply-lost']).toBeGreaterThan(10);
+    expect(r.stats.duplicates).toBe(r.faults.crash['reply-lost']);
+    // no process died: nothing was booted again, the hosts rebuilt their run from the log
+    expect(r.stats.rebuilds).toBeGreaterThanOrEqual(r.faults.crash['reply-lost']);
+    expect(r.entries).toEqual(clean.entries);
+  });
+
   it('all of them drawn from the seed at once, each firing: the same log', async () => {
     const r = await runEmbedded({ ...base, faults: { duplicate: 0.1, crash: 0.1 } });
     expect(r.faults.duplicate).toBeGreaterThan(0);
-    for (const point of ['before-append', 'before-send', 'mid-send'] as const) expect(r.faults.crash[point], point).toBeGreaterThan(0);
+    for (const point of ['before-append', 'before-send', 'mid-send', 'reply-lost'] as const) expect(r.faults.crash[point], point).toBeGreaterThan(0);
     expect(r.entries).toEqual(clean.entries);
   });
 });

@@ -35,7 +35,10 @@ export class CrashableRunLog extends MemoryRunLog {
 
   override async appendInput(runId: string, markerId: string, entries: NewLogEntry[], gate: InputGate): Promise<InputAppendResult> {
     this.crash.trip('before-append');
-    return this.appendInputSync(runId, markerId, entries, gate);
+    const r = this.appendInputSync(runId, markerId, entries, gate);
+    // durable, and the answer lost on its way back
+    this.crash.trip('reply-lost');
+    return r;
   }
 }
 

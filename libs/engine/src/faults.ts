@@ -4,10 +4,12 @@ import { prngStream } from './prng.js';
  * Where a component dies in the middle of an input: before its append (nothing recorded: the
  * redelivery decides again), after the append and before it sent anything, or after its first send
  * (or, with nothing to send, right after the append). After the append the redelivery finds the
- * input's marker and re-sends what was recorded; the queue drops what it already holds.
+ * input's marker and re-sends what was recorded; the queue drops what it already holds. `reply-lost`:
+ * the append is durable but its reply never comes back (Redis killed between the two) and the process
+ * lives on: the same host gets the job again, with a memory that never learnt the input.
  */
-export type CrashPoint = 'before-append' | 'before-send' | 'mid-send';
-export const CRASH_POINTS: readonly CrashPoint[] = ['before-append', 'before-send', 'mid-send'];
+export type CrashPoint = 'before-append' | 'before-send' | 'mid-send' | 'reply-lost';
+export const CRASH_POINTS: readonly CrashPoint[] = ['before-append', 'before-send', 'mid-send', 'reply-lost'];
 
 /** A fault fired at a given slot whatever the draws (tests). Slots count the jobs the scheduler took, from 1. */
 export type ForcedFault = { slot: number; kind: 'duplicate' | 'holdBack' } | { slot: number; kind: 'crash'; point: CrashPoint };
@@ -40,7 +42,7 @@ export interface SlotFaults {
   crash?: CrashPoint;
 }
 
-export const noFaults = (): FaultCounts => ({ duplicate: 0, holdBack: 0, crash: { 'before-append': 0, 'before-send': 0, 'mid-send': 0 } });
+export const noFaults = (): FaultCounts => ({ duplicate: 0, holdBack: 0, crash: { 'before-append': 0, 'before-send': 0, 'mid-send': 0, 'reply-lost': 0 } });
 
 /**
  * The faults of a run, a function of the seed: drawn from a stream of their own (prngStream(seed, 1)),

@@ -51,8 +51,11 @@ export class SimHosts {
       if (err instanceof OutOfOrderError) return 'deferred';
       if (!(err instanceof ComponentCrash)) throw err;
       this.counts.crash[err.point]++;
-      host = this.hosts[input.to] = this.boot(input.to);
-      dead = 0;
+      // a lost reply leaves the process alive: the job comes back to it; a crash, to its successor
+      if (err.point !== 'reply-lost') {
+        host = this.hosts[input.to] = this.boot(input.to);
+        dead = 0;
+      }
       await host.deliver(input);
     } finally {
       this.crash.armed = undefined;
