@@ -149,7 +149,8 @@ export async function chaosCommand(target: string, o: ChaosOptions): Promise<num
         r.lost ? `LOST ${r.lost}` : '', r.duplicated ? `DOUBLED ${r.duplicated}` : '', r.replayIdentical ? '' : 'REPLAY DIVERGED',
         r.differences.length ? `DIFFERS: ${r.differences[0]}` : '', ...r.findings.map((f) => `FINDING ${f.invariant} (${f.fault})`),
       ].filter(Boolean);
-      say(`[${i + 1}/${o.runs}] ${sc.name} seed ${seed}: ${r.injected.length} fault(s) [${faultsArg(faults)}]${problems.length ? `  ${problems.join('; ')}` : '  ok'}`);
+      const total = Object.values(counts).reduce((n, x) => n + x, 0);
+      say(`[${i + 1}/${o.runs}] ${sc.name} seed ${seed}: ${r.injected.length} fault(s) [${faultsArg(faults)}]${problems.length ? `  ${problems.join('; ')}` : '  ok'}  (so far: ${total} faults, ${findings} finding(s), ${results.filter((x) => !x.ok).length} run(s) not ok)`);
       if (!r.ok) say(`    reproduce: ${r.reproduce}${cluster ? `\n    replay:    npx vsva-sim replay ${r.report.runId}` : ''}`);
     }
   } finally {
