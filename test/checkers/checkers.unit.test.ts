@@ -29,6 +29,17 @@ describe('History', () => {
 });
 
 describe('checkers on hand-made histories', () => {
+  it('dma-isolation: the memory map is the machine\'s from boot, also when host-vtd records it after a DMA (it consumed run.open late)', () => {
+    // a non-IOMMU vGPU's DMA to its VM's own pinned page, host-vtd's run.open consumed last (found by chaos)
+    const mdev = ev('mdev-parent', 'mdev.created', { mdev: 'vgpu1', vm: 'vm1' });
+    const dma = (hpa: number) => ev('mdev-parent', 'dma.completed', { mdev: 'vgpu1', vm: 'vm1', pasid: 0, va: 0x10000, hpa });
+    const inside = dma(0x100010);
+    const outside = dma(0x900000);
+    const configured = ev('host-vtd', 'host.configured', { vms: { vm1: { base: 0x100000, ram: 0x100000 } } });
+    const v = checkHistory([mdev, inside, outside, configured]).violations.filter((x) => x.invariant === 'dma-isolation');
+    expect(v.map((x) => x.message)).toEqual(['DMA of vgpu1 (VM vm1) with PASID 0 at va 0x10000 reached host memory (HPA page 0x900000)']);
+  });
+
   it('pasid-quota: a VM failing at its own quota is not starved; failing at the shared space under quota is', () => {
     const base = [ev('orchestrator', 'run.started', { policy: { values: { 'vfio.pasid_quota': 2 } } }), ev('vfio-type1', 'pasid.allocated', { vm: 'vm1', pasid: 3 }), ev('vfio-type1', 'pasid.allocated', { vm: 'vm1', pasid: 4 })];
     const own = ev('vfio-type1', 'pasid_request.rejected', { vm: 'vm1', why: 'vfio_mm PASID quota reached' });

@@ -9,15 +9,23 @@ export const dmaIsolation: Checker = {
   name: 'dma-isolation',
   check(h) {
     const out: Violation[] = [];
+    // the machine's memory map is fixed when it boots, not when host-vtd gets to its run.open: a run whose
+    // devices never call the host (non-IOMMU mdevs) may see it consume run.open last (found by chaos:
+    // host-vtd paused at the start, a vGPU's DMA to its own pinned memory judged "host memory")
     const spans: Array<{ vm: string; base: number; ram: number }> = [];
+    for (const e of h.entries) {
+      if (e.kind === 'event' && e.component === 'host-vtd' && e.type === 'host.configured') {
+        for (const [vm, r] of Object.entries(e.payload.vms)) spans.push({ vm, ...r });
+        break;
+      }
+    }
     const owner = new Map<number, string>();
     const mdevVm = new Map<string, string>();
     const memOf = (hpa: number) => spans.find((s) => hpa >= s.base && hpa < s.base + s.ram)?.vm ?? null;
     for (const e of h.entries) {
       if (e.kind !== 'event') continue;
       if (e.component === 'host-vtd') {
-        if (e.type === 'host.configured') for (const [vm, r] of Object.entries(e.payload.vms)) spans.push({ vm, ...r });
-        else if (e.type === 'ioasid.allocated') owner.set(e.payload.pasid, e.payload.set);
+        if (e.type === 'ioasid.allocated') owner.set(e.payload.pasid, e.payload.set);
         else if (e.type === 'ioasid.freed') owner.delete(e.payload.pasid);
         else if (e.type === 'page_request.reported') {
           const p = e.payload;
