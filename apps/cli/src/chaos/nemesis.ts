@@ -51,7 +51,8 @@ export class Nemesis {
       const pid = await this.cluster.killRedis();
       if (a.forMs) await sleep(a.forMs);
       const next = await this.cluster.restartRedis();
-      return this.record(a, seq, at, `redis-server ${pid} SIGKILLed, ${downFor(a)}${next} started on port ${this.cluster.redisPort} from its append-only file`);
+      const repaired = this.cluster.redisRepaired;
+      return this.record(a, seq, at, `redis-server ${pid} SIGKILLed, ${downFor(a)}${next} started on port ${this.cluster.redisPort} from its append-only file${repaired ? ` (torn by the kill: ${repaired})` : ''}`);
     }
     const c = service(a);
     switch (a.kind) {

@@ -170,6 +170,11 @@ export class OwnedCluster {
     throw infra(`the chaos cluster's redis-server did not come back on port ${port} from ${dir}: ${(last as Error).message}`);
   }
 
+  /** what redis-check-aof cut from the append-only file before the last start, if the kill tore it */
+  get redisRepaired(): string | undefined {
+    return this.redis.repaired;
+  }
+
   async redisUp(): Promise<boolean> {
     return waitForRedis(this.redis.url, 500).then(() => true, () => false);
   }
