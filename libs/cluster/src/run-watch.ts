@@ -50,11 +50,20 @@ export class RunWatch {
     }
   }
 
-  /** Until `run.finished`: the log read every `pollMs` besides the live entries. */
+  /**
+   * Until `run.finished`: the log read every `pollMs` besides the live entries. A run whose start is
+   * not in the log `stepMs` of quiet infrastructure after it was sent never will be (its job was done,
+   * its append lost): the watch gives up rather than hold the orchestrator's control queue for ever
+   * (found by the chaos soak, before torn append-only files were repaired).
+   */
   async untilFinished(log: RunLog, pollMs: number): Promise<void> {
+    const sent = Date.now();
     while (!this.done) {
       await Promise.race([this.finished, new Promise((r) => setTimeout(r, pollMs))]);
       if (!this.done) await this.readLog(log);
+      if (!this.started && Date.now() - Math.max(sent, this.quietSince()) > this.stepMs) {
+        throw new Error(`run ${this.runId}: run.start was sent ${Date.now() - sent} ms ago and the orchestrator has recorded none: giving the run up`);
+      }
     }
   }
 
