@@ -53,7 +53,7 @@ describe('vsva-sim chaos: a finding', () => {
   it('surprise removal under v8: bug #16 reported with its fault and reproduce line (exit 1); --out writes the same bytes from the same seed, and replay re-folds the run and shows its faults', () => {
     const outs = [mkdtempSync(join(tmpdir(), 'vsva-chaos-out-')), mkdtempSync(join(tmpdir(), 'vsva-chaos-out-'))];
     const args = (out: string) => ['chaos', 'scenarios/devtlb-pasid-flush-user-range.yaml', '--faults', 'surprise-removal', '--policy', 'v8', '--seed', '7', '--runs', '1', '--json', '--out', out];
-    const [a, b] = outs.map((out) => cli(args(out)));
+    const [a] = outs.map((out) => cli(args(out)));
     expect(a!.code, a!.stderr).toBe(1);
     const s = JSON.parse(a!.stdout);
     expect(s).toMatchObject({ ok: false, lost: 0, duplicated: 0, replayIdentical: true, findings: [{ invariant: 'liveness', policy: 'v8', seed: 7 }] });
