@@ -62,7 +62,7 @@ export class RunCoordinator {
       this.host.off('entries', onEntries);
       watch.stop();
     }
-    let entries = await this.settled(req.runId);
+    let entries = await this.settled(req.runId, req.stepTimeoutMs ?? 15_000);
     // closed: nothing lands any more (inputs are dead-lettered with the reason), the log is final
     await this.log.closeRun(req.runId);
     // quiescent after run.finished, nothing could have landed since the read; otherwise read the final log
@@ -75,15 +75,20 @@ export class RunCoordinator {
   /**
    * The history once every recorded command has been consumed: the unwinds in flight at run.finished
    * land after it (the log is draining: only inputs that consume a recorded command are taken), then
-   * the caller closes the log. After `maxMs` the log is closed as it stands, and a late unwind is
-   * dead-lettered with its reason.
+   * the caller closes the log. After `maxMs` of quiet infrastructure (the run's step timeout) the log is
+   * closed as it stands, and a late unwind is dead-lettered with its reason.
    */
-  private async settled(runId: string, maxMs = 3000): Promise<LogEntry[]> {
-    const deadline = Date.now() + maxMs;
+  private async settled(runId: string, maxMs: number): Promise<LogEntry[]> {
+    const since = Date.now();
+    let wait = 10;
     for (;;) {
       const entries = await this.log.read(runId);
-      if (quiescent(entries) || Date.now() > deadline) return entries;
-      await new Promise((r) => setTimeout(r, 10));
+      // a receiver paused or restarting, a job in its backoff: they come back within the step timeout of
+      // quiet infrastructure. Closing sooner dead-lettered their commands, recorded and never consumed
+      // (found by the chaos soak: a 3 s bound against a 4 s pause)
+      if (quiescent(entries) || Date.now() - Math.max(since, infraQuietSince()) > maxMs) return entries;
+      await new Promise((r) => setTimeout(r, wait));
+      wait = Math.min(wait * 2, 200);
     }
   }
 }
