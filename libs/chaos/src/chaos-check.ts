@@ -42,7 +42,9 @@ export function judge(a: JudgeArgs): ChaosRunResult {
   if (a.identicalTo === false) differences.push('the log differs from the run without the infrastructure faults, whose schedule it follows');
   const policy = runLabel(i.policy.preset, i.policy.overrides as Record<string, string | number | boolean>);
   const before = new Set(a.pristine.violations.map((v) => v.invariant));
-  const fault = a.devices.map((d) => `${d.kind} on ${d.target} at step ${d.step}`).join('; ');
+  // with no device fault, what the reference breaks it breaks under the interleaving the infrastructure's
+  // faults made (the cluster's own consumption order): said so, not left blank
+  const fault = a.devices.map((d) => `${d.kind} on ${d.target} at step ${d.step}`).join('; ') || `no device fault: the interleaving of the run under ${a.injected.map((f) => f.kind).join(', ') || 'no fault'}`;
   const findings: Finding[] = [];
   const seen = new Set<string>();
   for (const v of a.reference.violations) {
