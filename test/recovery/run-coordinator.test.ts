@@ -2,7 +2,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { resolvePolicy, type Envelope, type LogEntry } from '../../libs/contracts/src/index.js';
 import { RunCoordinator, type RunRequest } from '../../libs/cluster/src/index.js';
-import { buildReport, ComponentHost, type Outbox } from '../../libs/runtime/src/index.js';
+import { buildReport, commandsOf, ComponentHost, type Outbox } from '../../libs/runtime/src/index.js';
+import { runEmbedded } from '../../libs/engine/src/index.js';
+import { checkDelivery } from '../../libs/chaos/src/index.js';
 import { RedisRunLog } from '../../libs/event-log/src/index.js';
 import { loadScenario } from '../../libs/scenario/src/index.js';
 import { deletePrefix } from '../support/cluster.js';
@@ -77,4 +79,34 @@ describe('the run.start request redelivered to a restarted orchestrator', () => 
     expect(recorded.filter((e) => e.type === 'run.start')).toHaveLength(1);
     expect(recorded.filter((e) => e.kind === 'input' && e.type === 'step.timeout')).toHaveLength(1);
   });
+});
+
+describe('a finished run whose last command is still on its way', () => {
+  it('is closed only once that command is consumed: a receiver back after 4 s (paused, restarting) still lands (the chaos soak lost such commands to a 3 s bound)', async () => {
+    // prq-pdp-no-response: mdev-parent takes the hardware's page_group_response after run.finished
+    const runId = 'coord-settle';
+    const file = 'scenarios/prq-pdp-no-response.yaml';
+    const scenario = loadScenario(file);
+    const policy = resolvePolicy('mainline');
+    const whole = (await runEmbedded({ runId, scenario, policy, seed: 1, hash: false })).entries;
+    const finished = whole.find((e) => e.type === 'run.finished')!;
+    const late = whole.filter((e) => e.seq > finished.seq);
+    expect(late[0]).toMatchObject({ kind: 'input', component: 'mdev-parent', type: 'page_group_response' });
+    await writeRun(log, runId, whole.filter((e) => e.seq <= finished.seq));
+
+    const { coordinator } = restartedOrchestrator();
+    const req: RunRequest = { runId, scenario, file, policy, seed: 1, stepTimeoutMs: 10_000, reproduce: 'test' };
+    const reporting = coordinator.start(req);
+    // the receiver comes back 4 s later and takes the command recorded for it
+    await new Promise((r) => setTimeout(r, 4000));
+    const cmd = whole.find((e) => e.kind === 'command' && e.eventId === late[0]!.causationId)!;
+    const mdev = new ComponentHost('mdev-parent', log, { send: async () => {}, sendAll: async () => {} } as unknown as Outbox);
+    await mdev.deliver(commandsOf([cmd])[0]);
+    const report = await reporting;
+    const entries = await log.read(runId);
+    expect(entries.length).toBe(whole.length);
+    expect(report.stats.entries).toBe(whole.length);
+    expect(checkDelivery(entries)).toMatchObject({ lost: 0, duplicated: 0 });
+    expect(await log.readDeadLetters(runId)).toEqual([]);
+  }, 30_000);
 });
