@@ -59,7 +59,7 @@ describe('the chaos checker', () => {
     const got = { ...rep, outcomes: rep.outcomes.map((o) => (o === bind ? { ...o, result: 'EFAULT' } : o)) };
     const r = judge({
       input: { file: 'f', scenario: sc, policy: v2, seed: 1, faults: { rates: {} }, reproduce: 'r' }, engine: 'embedded', entries: run.entries, report: got,
-      reference: rep, refEntries: run.entries, pristine: rep, injected: [], devices: [], yaml: '', healedAtSeq: 0, replay: replayEntries(run.entries), identicalTo: false,
+      reference: rep, refEntries: run.entries, pristine: rep, injected: [], devices: [], yaml: () => '', healedAtSeq: 0, replay: replayEntries(run.entries), identicalTo: false,
     });
     expect(r.ok).toBe(false);
     expect(r.differences).toEqual([

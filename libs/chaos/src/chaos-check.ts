@@ -20,7 +20,7 @@ export interface JudgeArgs {
   pristine: RunReport;
   injected: InjectedFault[];
   devices: DeviceFault[];
-  yaml: string;
+  yaml: () => string;
   /** the last log sequence at which an infrastructure fault acted */
   healedAtSeq: number;
   replay: ReplayResult;

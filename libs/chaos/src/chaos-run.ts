@@ -73,6 +73,6 @@ export interface ChaosRunResult {
   policyResolved: ResolvedPolicy;
   reproduce: string;
   /** the faulted scenario as a file */
-  yaml: string;
+  yaml: () => string;
   ok: boolean;
 }

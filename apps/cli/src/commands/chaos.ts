@@ -198,7 +198,7 @@ function readSchedule(file: string, engine: Engine): NemesisSchedule {
 async function writeRun(dir: string, r: ChaosRunResult): Promise<void> {
   const stem = join(dir, `${basename(r.file).replace(/\.ya?ml$/, '')}-s${r.seed}`);
   for (const f of r.findings) f.file = `${stem}.yaml`;
-  writeFileSync(`${stem}.yaml`, r.yaml);
+  writeFileSync(`${stem}.yaml`, r.yaml());
   const meta = { runId: r.report.runId, scenario: { name: r.scenario, file: `${stem}.yaml` }, policy: r.policyResolved, seed: r.seed, engine: r.engine, startedAt: 0, status: 'finished' as const };
   await writeNdjson(meta, [...r.entries], `${stem}.ndjson`, VERSION, { exportedAt: null });
   writeFileSync(`${stem}.timeline.txt`, `${timelineWithNemesis(r.entries, r.injected).join('\n')}\n`);
