@@ -1,8 +1,8 @@
 import { resolvePolicy } from '../../contracts/src/index.js';
 import { drawRunFaults, embeddedChaosRun, parseFaults } from '../../chaos/src/index.js';
-import { runEmbedded } from '../../engine/src/index.js';
 import type { Scenario } from '../../scenario/src/index.js';
 import { BENCH_POLICY, type LocalContext } from './context.js';
+import { embeddedTrial } from './embedded.js';
 import { figure, fmt } from './figure.js';
 import { WORKLOAD } from './plan.js';
 import { atLeast } from './stats.js';
@@ -28,18 +28,6 @@ async function chaosTrial(scenario: Scenario, minMs: number): Promise<{ rate: nu
   return { rate: (runs / (performance.now() - t)) * 1000, runs, faults };
 }
 
-/** The peer: fault-free runs of the same scenario, what a chaos run is made of (three of them and the checks). */
-async function plainTrial(scenario: Scenario, minMs: number): Promise<{ rate: number; runs: number }> {
-  const policy = resolvePolicy(BENCH_POLICY);
-  let runs = 0;
-  const t = performance.now();
-  while (runs < 2 || performance.now() - t < minMs) {
-    await runEmbedded({ runId: `plain-${runs}`, scenario, policy, seed: 1 + runs });
-    runs++;
-  }
-  return { rate: (runs / (performance.now() - t)) * 1000, runs };
-}
-
 /** 6. `vsva-sim chaos --engine embedded`: faulted runs per second against fault-free runs of the same scenario. */
 export async function measureChaos(ctx: LocalContext): Promise<Figure[]> {
   const em = ctx.plan.embedded;
@@ -56,10 +44,12 @@ export async function measureChaos(ctx: LocalContext): Promise<Figure[]> {
     last = x;
     a.push(x.rate);
     pr.tick(`chaos ${fmt(x.rate)} runs/s`);
-    const y = await plainTrial(scenario, em.minMs);
+    // the peer: fault-free runs of the same scenario, what a chaos run is made of (three of them and the checks)
+    const y = await embeddedTrial(scenario, 2, true, em.minMs);
+    const rate = (y.runs / y.ms) * 1000;
     plainRuns = y.runs;
-    b.push(y.rate);
-    pr.tick(`fault-free ${fmt(y.rate)} runs/s`);
+    b.push(rate);
+    pr.tick(`fault-free ${fmt(rate)} runs/s`);
   }
   return [figure({
     id: 'chaos-embedded', name: 'chaos, embedded engine: faulted runs/s (vsva-sim chaos --faults all)', unit: 'runs/s', trials: a,

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { ChaosParams, LogEntry, PlannedStep, ResolvedPolicy } from '../../contracts/src/index.js';
+import type { ChaosParams, LogEntry, ResolvedPolicy } from '../../contracts/src/index.js';
 import { replayEntries, runEmbedded, type FiredFault } from '../../engine/src/index.js';
 import { buildReport } from '../../runtime/src/index.js';
 import type { Scenario } from '../../scenario/src/index.js';
@@ -7,6 +7,7 @@ import type { ChaosRunInput, ChaosRunResult, InjectedFault } from './chaos-run.j
 import { judge } from './chaos-check.js';
 import { withDeviceFaults, type DeviceFault, type Faulted } from './device-faults.js';
 import { faultsArg, type RunFaults } from './fault-spec.js';
+import { planOf } from './outcome-compare.js';
 import type { FaultKindName } from './kinds.js';
 
 const KIND: Record<FiredFault['kind'], FaultKindName> = { duplicate: 'duplicate', holdBack: 'delay', crash: 'crash' };
@@ -43,12 +44,13 @@ export function prepareChaosRun(i: ChaosRunInput): { faulted: Faulted; bare: Fau
 export async function embeddedChaosRun(i: ChaosRunInput): Promise<ChaosRunResult> {
   const { faulted, bare, chaos } = prepareChaosRun(i);
   const id = `chaos-${i.scenario.name}-${i.policy.preset}-s${i.seed}`;
-  const pristine = await embeddedReport(id, bare.scenario, i.policy, i);
   const reference = await embeddedReport(id, faulted.scenario, i.policy, i);
+  // with no device fault the scenario is the bare one: the same run
+  const pristine = faulted.faults.length ? await embeddedReport(id, bare.scenario, i.policy, i) : reference;
   const injected: InjectedFault[] = [];
   const healAt = Math.max(1, Math.floor(reference.run.deliveries * 0.75));
   const { run, report } = await embeddedReport(id, faulted.scenario, i.policy, i, {
-    runId: id, scenario: faulted.scenario, policy: i.policy, seed: i.seed, startExtra: { chaos },
+    startExtra: { chaos },
     faults: { duplicate: rate(i.faults, 'duplicate'), holdBack: rate(i.faults, 'delay'), crash: rate(i.faults, 'crash'), healAt },
     onFault: (f) => injected.push({ kind: KIND[f.kind], target: f.to, seq: f.seq, slot: f.slot, note: f.point ? `${f.jobId}, ${f.point}` : f.jobId }),
   });
@@ -72,12 +74,6 @@ export function deviceFaultMarks(entries: readonly LogEntry[], devices: readonly
     const started = entries.find((e) => e.component === 'orchestrator' && e.type === 'step.started' && (e.payload as { step?: number }).step === at);
     return { kind: d.kind, target: d.target, seq: started?.seq ?? 0, step: d.step, note: JSON.stringify(d.op) };
   });
-}
-
-/** The run's plan, as the orchestrator recorded it in run.started. */
-export function planOf(entries: readonly LogEntry[]): PlannedStep[] {
-  const started = entries.find((e) => e.component === 'orchestrator' && e.kind === 'event' && e.type === 'run.started');
-  return (started?.payload as { plan?: PlannedStep[] } | undefined)?.plan ?? [];
 }
 
 /**

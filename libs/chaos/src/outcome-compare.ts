@@ -1,11 +1,10 @@
-import type { LogEntry } from '../../contracts/src/index.js';
+import type { LogEntry, PlannedStep } from '../../contracts/src/index.js';
 import type { RunReport } from '../../runtime/src/index.js';
 
-/** The steps of a run that ran in the background (their results depend on the interleaving, by design). */
-function backgroundSteps(entries: readonly LogEntry[]): Set<number> {
+/** The run's plan, as the orchestrator recorded it in run.started. */
+export function planOf(entries: readonly LogEntry[]): PlannedStep[] {
   const started = entries.find((e) => e.component === 'orchestrator' && e.kind === 'event' && e.type === 'run.started');
-  const plan = (started?.payload as { plan?: Array<{ background?: boolean }> } | undefined)?.plan ?? [];
-  return new Set(plan.flatMap((p, i) => (p.background ? [i] : [])));
+  return (started?.payload as { plan?: PlannedStep[] } | undefined)?.plan ?? [];
 }
 
 /**
@@ -19,7 +18,8 @@ export function guestVisibleDifferences(reference: RunReport, refEntries: readon
   if (reference.verdict !== got.verdict) out.push(`verdict ${got.verdict}, without the faults ${reference.verdict}`);
   const inv = (r: RunReport) => [...new Set(r.violations.map((v) => v.invariant))].sort().join(', ') || 'none';
   if (inv(reference) !== inv(got)) out.push(`invariants broken: ${inv(got)}, without the faults ${inv(reference)}`);
-  const bg = backgroundSteps(refEntries);
+  // the steps that ran in the background: their results depend on the interleaving, by design
+  const bg = new Set(planOf(refEntries).flatMap((p, k) => (p.background ? [k] : [])));
   const results = new Map(got.outcomes.map((o) => [o.step, o.result]));
   for (const o of reference.outcomes) {
     if (bg.has(o.step)) continue;

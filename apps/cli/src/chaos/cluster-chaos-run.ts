@@ -30,8 +30,9 @@ const comparable = (es: readonly LogEntry[]) => es.filter((e) => e.seq > 1).map(
  */
 export async function clusterChaosRun(cluster: ChaosCluster, i: ChaosRunInput & { runId: string }, o: { stepTimeoutMs: number; schedule?: NemesisSchedule; onFault?: (f: InjectedFault) => void }): Promise<ClusterChaosResult> {
   const { faulted, bare, chaos } = prepareChaosRun(i);
-  const pristine = await embeddedReport(i.runId, bare.scenario, i.policy, i);
   const expected = await embeddedReport(i.runId, faulted.scenario, i.policy, i);
+  // with no device fault the scenario is the bare one: the same run
+  const pristine = faulted.faults.length ? await embeddedReport(i.runId, bare.scenario, i.policy, i) : expected;
   const rates: Partial<Record<NemesisKind, number>> = {};
   const once: NemesisKind[] = [];
   for (const k of NEMESIS_KINDS) {
