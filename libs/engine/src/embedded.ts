@@ -24,6 +24,12 @@ export interface EmbeddedRunOptions {
    * instead of drawing from the PRNG: the same scenario and schedule give the same log in both engines.
    */
   schedule?: string[];
+  /**
+   * How often the scheduler takes the first ready channel (in channel-key order) instead of a random
+   * one (0..1): 1 is the default order, the same for every seed; 0 or absent a uniform draw. Exploration
+   * draws it per run; shrinking moves it toward 1 (fewer deviations from the default order).
+   */
+  bias?: number;
   /** faults the scheduler fires from the seed (faults.ts); none by default */
   faults?: FaultOptions;
   /** a component's snapshot every this many log entries (ComponentHostOptions.snapshotEvery) */
@@ -118,7 +124,7 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRun> {
       if (!queue.add(stepTimeoutEnvelope(runId, orch.cursor))) throw new Error(`embedded run ${runId}: step ${orch.cursor} timed out twice`);
       continue;
     } else {
-      i = queue.ready.length === 1 ? 0 : Math.floor(rand() * queue.ready.length);
+      i = queue.ready.length === 1 ? 0 : o.bias !== undefined && rand() < o.bias ? 0 : Math.floor(rand() * queue.ready.length);
     }
     if (++slots > max) throw new Error(`embedded run ${runId} exceeded ${max} deliveries`);
     const job = queue.take(i);
