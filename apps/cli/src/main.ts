@@ -187,6 +187,45 @@ Examples:
   });
 
 program
+  .command('explore')
+  .description('generate scenarios from descriptions of the operations, run them, and report each distinct invariant they break, shrunk to a scenario you can run')
+  .addOption(new Option('--policy <preset>', 'the kernel the runs model: a buggy preset to find its bugs, mainline to look for new ones').choices(PRESETS).default('mainline'))
+  .option('--set <key=value>', 'override one policy of the preset (repeatable): encode a patch as a policy and explore it', collect, [])
+  .option('--budget <n|time>', 'how much to explore: a number of runs (2000) or a time (60s, 5m, 1h)', '2000')
+  .option('--seed <n>', 'seed of the exploration: run i\'s program, configuration and schedule are drawn from it and i', int('--seed'), 1)
+  .option('--workers <n>', 'run simulations in N processes on this machine', int('--workers'), 1)
+  .option('--faults <list>', 'also inject faults (the chaos kinds the embedded engine has: delivery and device; see vsva-sim chaos --help), e.g. device,swarm')
+  .option('--out <dir>', 'findings, corpus and coverage go here; a second explore with the same folder continues (default .vsva/explore)')
+  .option('--quirks <file>', 'a YAML list of known behaviours not to report again: { invariant, signature?, preset?, why }')
+  .option('--uniform', 'uniform random generation: every operation on with equal weight, no corpus (the benchmark\'s peer)')
+  .option('--json', 'one JSON object on stdout: runs, coverage, corpus, findings (invariant, signature, seed, files, reproduce)')
+  .addHelpText('after', `
+Each run draws, from the seed and its index, a configuration (swarm testing: which operations are on
+and how often, how arguments are drawn: valid, at a boundary or invalid; the topology's odds; the
+scheduler's bias), then a program: a topology of VMs, parents and mdevs and a list of guest, VMM,
+device and host operations whose arguments refer to what earlier steps made. Half the runs instead
+mutate a program of the corpus (insert, delete, swap, redraw a step's arguments, turn a topology
+knob): a run that reaches a (component, event, errno/reason) tuple no run reached before joins it.
+Every run is checked by every invariant (DOMAIN.md §6); a violation whose invariant and signature
+(where it broke) are new is a finding.
+
+Files (--out): state.json, coverage.txt, corpus/<run>.yaml, findings/<invariant>-<hash>/ with
+scenario.yaml (shrunk: vsva-sim run takes it), original.yaml, run.ndjson and finding.json.
+Ctrl-C stops after the batch in flight and keeps every finding written so far.
+
+Exit codes: 0 no finding, 1 findings, 2 bad input (budget, policy, --set, --faults, a folder of
+another exploration), 3 infrastructure.
+
+Examples:
+  vsva-sim explore --policy v1 --budget 2000 --seed 1             # finds the seed review's NULL device
+  vsva-sim explore --policy mainline --set vtd.drain_prq=false --budget 60s
+  vsva-sim explore --policy v8 --budget 5m --workers 2 --out /tmp/v8-explore`)
+  .action(async (opts) => {
+    const { exploreCommand } = await import('./commands/explore.js');
+    process.exitCode = await exploreCommand(opts);
+  });
+
+program
   .command('audit')
   .description('check recorded runs for what the infrastructure may have lost or doubled: every input consumed once, every command consumed, no hole in the log, replay identical')
   .argument('[runs...]', 'run ids (looked up in Redis, or their kept export) or exported .ndjson files')

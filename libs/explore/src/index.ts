@@ -11,3 +11,5 @@ export * from './run-spec.js';
 export * from './pool.js';
 export * from './findings.js';
 export * from './explore.js';
+export * from './store.js';
+export * from './quirks.js';
