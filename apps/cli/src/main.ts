@@ -123,6 +123,40 @@ Example: the seed scenario under v1 and v2 (first divergence: VFIO meets the NUL
   });
 
 program
+  .command('shrink')
+  .description('delta-debug a finding: the smallest scenario that still breaks its invariant, as a file `vsva-sim run` fails by itself, with its run\'s log')
+  .argument('<input>', 'a scenario file (.yaml), a run id (looked up in Redis, or its kept export) or an exported .ndjson file')
+  .option('--invariant <name>', 'the invariant to keep broken (default: the one the run breaks first, in log order)')
+  .addOption(new Option('--policy <preset>', 'for a scenario file: the policy preset (default as `run` chooses it: the buggy preset of its bug, else its verdicts, else mainline)').choices(PRESETS))
+  .option('--set <key=value>', 'for a scenario file: override one policy of the preset (repeatable)', collect, [])
+  .option('--seed <n>', 'for a scenario file: the embedded scheduler\'s seed (default 1, as `run`)', int('--seed'))
+  .option('--out <dir>', 'where to write scenario.yaml and run.ndjson (default .vsva/shrink/<scenario-name>/)')
+  .option('--max-runs <n>', 'bound on the candidate runs: past it, the smallest scenario so far is the result (said so)', int('--max-runs'), 3000)
+  .option('--json', 'one JSON object on stdout: ok, input, invariant, policy, seed, bias, before, after (steps, vms, mdevs, parents, workload), runs, budgetHit, wallMs, scenarioFile, logFile, reproduce, violations')
+  .addHelpText('after', `
+Each candidate (the scenario less a VM, mdev or parent with everything that names it, less steps, a
+step always with the users of its $variable, less workload entries, with an argument back to its
+default, or setup done by a step back to automatic) is run in the embedded engine and kept when it
+still breaks the invariant. The scheduler goes first: the default order, else seed 1, else the
+finding's own. A recorded run is shrunk from the scenario, policy and seed its run.start recorded.
+The file written has no expect: fields, says in its description where it came from and what it
+breaks, and declares the failing policy in its verdicts, so that \`vsva-sim run\` picks it. Progress
+goes to stderr. Same input, same result.
+
+Exit codes: 0 shrunk, 2 bad input (the input breaks no invariant, or not the one named: the message
+lists what it breaks), 3 infrastructure (no Redis for a run id).
+
+Examples:
+  vsva-sim shrink scenarios/seed-null-iommu-device.yaml --policy v1        # keeps no-host-oops
+  vsva-sim shrink scenarios/prq-no-drain-pasid-reuse.yaml --invariant drain-before-reuse --out /tmp/prq
+  vsva-sim run scenarios/seed-null-iommu-device.yaml --policy v1 --engine embedded --export v1.ndjson
+  vsva-sim shrink v1.ndjson --json`)
+  .action(async (input: string, opts) => {
+    const { shrinkCommand } = await import('./commands/shrink.js');
+    process.exitCode = await shrinkCommand(input, opts);
+  });
+
+program
   .command('corpus')
   .description('run every scenario of a folder under the policies it declares (its bug\'s buggy and fixed presets, its verdicts) and check each behaves as declared')
   .argument('[dir]', 'the scenario folder', 'scenarios')
