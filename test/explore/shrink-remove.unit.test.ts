@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withoutMdevs, withoutSteps } from '../../libs/explore/src/shrink/remove.js';
-import type { ScenarioDoc } from '../../libs/explore/src/shrink/doc.js';
+import type { ScenarioDoc } from '../../libs/scenario/src/index.js';
 
 const doc = (): ScenarioDoc => ({
   name: 'd', description: 'd',

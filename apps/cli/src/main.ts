@@ -13,6 +13,11 @@ const int = (name: string) => (v: string) => {
   return Number(v);
 };
 const collect = (v: string, prev: string[]) => [...prev, v];
+const probability = (name: string) => (v: string) => {
+  const p = /^\s*(0|1|0?\.\d+|1\.0*)\s*$/.test(v) ? Number(v) : NaN;
+  if (Number.isNaN(p)) throw new InvalidArgumentError(`${name} must be a number from 0 to 1`);
+  return p;
+};
 
 const program = new Command('vsva-sim')
   .description('Simulates vSVA through a nested IOMMU: guest vIOMMU -> VFIO type1 -> mdev parent -> host VT-d,\nas services exchanging persisted events, so that runs can be recorded, replayed and checked.')
@@ -44,6 +49,7 @@ program
   .option('--set <key=value>', 'override one policy of the preset (repeatable)', collect, [])
   .addOption(new Option('--engine <engine>', 'cluster: five services over BullMQ; embedded: one process, seeded scheduler; auto: cluster when REDIS_URL is set or a cluster is up').choices(['auto', 'cluster', 'embedded']).default('auto'))
   .option('--seed <n>', 'seed of the embedded scheduler (recorded in every run)', int('--seed'), 1)
+  .option('--bias <p>', 'embedded: how often (0 to 1) the scheduler takes the first ready channel instead of a random one; 1 is a seed-free default order (explore and shrink say it when a finding needs it)', probability('--bias'))
   .option('--json', 'print the report as one JSON object on stdout (human output stays on stderr)')
   .option('-q, --quiet', 'no timeline')
   .option('--export <file>', "also write the run's log as NDJSON (replay and diff read it without Redis)")

@@ -13,3 +13,4 @@ export * from './findings.js';
 export * from './explore.js';
 export * from './store.js';
 export * from './quirks.js';
+export * from './shrink/index.js';

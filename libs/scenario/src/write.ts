@@ -1,62 +1,123 @@
 import { isDeepStrictEqual } from 'node:util';
-import { Document, isMap, isScalar, isSeq, visit } from 'yaml';
-
-/** Addresses and sizes, written in hex as a kernel engineer reads them. */
-const HEX = new Set(['gpgd', 'va', 'gpa', 'addr', 'size', 'granule_size']);
+import { Document, isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { z } from 'zod';
-import { HostSchema, ParentSchema, StepSchema, VmSchema, WorkloadSchema, MdevSchema, type Scenario } from './schema.js';
+import { HostSchema, MdevSchema, ParentSchema, ScenarioSchema, StepSchema, VmSchema, WorkloadSchema, type Scenario } from './schema.js';
 
-/** The fields of `v` its schema would fill in by itself, left out: what a person would have written. */
-function withoutDefaults<T extends Record<string, unknown>>(schema: z.ZodType, v: T): Partial<T> {
-  const out: Record<string, unknown> = { ...v };
-  for (const k of Object.keys(v)) {
-    if (k === 'op' || k === 'id') continue;
-    const { [k]: _, ...rest } = out;
-    const r = schema.safeParse(rest);
-    if (r.success && isDeepStrictEqual(r.data, schema.parse(out))) delete out[k];
-  }
-  return out as Partial<T>;
+/** A JSON object as a scenario file holds it. */
+export type Obj = Record<string, unknown>;
+
+/**
+ * A scenario as its file says it: only the fields written, none filled in by the schema. The
+ * shrinker's candidates are edits of this form, each checked by ScenarioSchema before it is run.
+ */
+export interface ScenarioDoc extends Obj {
+  name: string;
+  description: string;
+  host?: Obj;
+  parents: Obj[];
+  vms: Array<Obj & { mdevs: Obj[] }>;
+  steps: Obj[];
+  workload?: Obj[];
+}
+
+export const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+/** The scenario the doc is, or undefined when it is not one (a candidate that broke a rule). */
+export function parseDoc(doc: ScenarioDoc): Scenario | undefined {
+  const r = ScenarioSchema.safeParse(doc);
+  return r.success ? r.data : undefined;
 }
 
 /** The same object with these keys moved to its end (a step reads op, arguments, then what is expected). */
-function lastly<T extends Record<string, unknown>>(o: T, keys: string[]): T {
-  const out: Record<string, unknown> = {};
+function lastly(o: Obj, keys: string[]): Obj {
+  const out: Obj = {};
   for (const [k, v] of Object.entries(o)) if (!keys.includes(k)) out[k] = v;
   for (const k of keys) if (k in o) out[k] = o[k];
-  return out as T;
+  return out;
+}
+
+/** `o` without each field whose absence parses to the same value (it says the schema's default). */
+function withoutDefaults(o: Obj, schema: z.ZodType, keep: readonly string[] = []): Obj {
+  const full = schema.safeParse(o);
+  if (!full.success) return o;
+  const out = { ...o };
+  for (const k of Object.keys(o)) {
+    if (keep.includes(k)) continue;
+    const { [k]: _drop, ...rest } = out;
+    const r = schema.safeParse(rest);
+    if (r.success && isDeepStrictEqual(r.data, full.data)) delete out[k];
+  }
+  return out;
 }
 
 /**
- * A scenario as a file a person reads: fields at their defaults left out, each step, mdev and parent
- * on one line (flow style), as the files in scenarios/ are written. Parsing it gives the scenario back.
+ * The doc of a validated scenario: every field that only repeats a default dropped (a parsed scenario
+ * has them all filled in), so the file says what differs from a default and nothing else. Free: no run.
  */
-export function scenarioYaml(sc: Scenario, header?: string): string {
-  const host = withoutDefaults(HostSchema, sc.host as unknown as Record<string, unknown>);
-  const doc = {
-    name: sc.name,
-    description: sc.description,
-    ...(sc.models ? { models: sc.models } : {}),
-    ...(sc.bug ? { bug: sc.bug } : {}),
-    ...(sc.verdicts ? { verdicts: sc.verdicts } : {}),
-    ...(Object.keys(host).length ? { host } : {}),
-    parents: sc.parents.map((p) => withoutDefaults(ParentSchema, p)),
-    vms: sc.vms.map((vm) => ({ ...withoutDefaults(VmSchema, vm), mdevs: vm.mdevs.map((m) => withoutDefaults(MdevSchema, m)) })),
-    steps: sc.steps.map((st) => lastly(withoutDefaults(StepSchema, st), ['expect', 'note'])),
-    ...(sc.workload.length ? { workload: sc.workload.map((w) => withoutDefaults(WorkloadSchema, w)) } : {}),
+export function scenarioDoc(sc: Scenario): ScenarioDoc {
+  const raw = clone(sc) as unknown as ScenarioDoc;
+  const host = withoutDefaults(raw.host ?? {}, HostSchema);
+  // ecap's own fields, each checked on the whole host (ecap is one field of it)
+  if (host.ecap) {
+    const ecap = { ...(host.ecap as Obj) };
+    const full = HostSchema.parse(host);
+    for (const k of Object.keys(ecap)) {
+      const { [k]: _drop, ...rest } = ecap;
+      const r = HostSchema.safeParse({ ...host, ecap: rest });
+      if (r.success && isDeepStrictEqual(r.data, full)) delete ecap[k];
+    }
+    if (Object.keys(ecap).length) host.ecap = ecap;
+    else delete host.ecap;
+  }
+  const doc: ScenarioDoc = {
+    ...raw,
+    host,
+    parents: raw.parents.map((p) => withoutDefaults(p, ParentSchema)),
+    vms: raw.vms.map((vm) => ({ ...withoutDefaults(vm, VmSchema, ['mdevs']), mdevs: vm.mdevs.map((m) => withoutDefaults(m, MdevSchema)) }) as ScenarioDoc['vms'][number]),
+    steps: raw.steps.map((st) => lastly(withoutDefaults(st, StepSchema, ['op']), ['expect', 'note'])),
+    workload: (raw.workload ?? []).map((w) => withoutDefaults(w, WorkloadSchema)),
   };
-  const d = new Document(doc);
-  // one line per step, parent, mdev and workload entry
-  const flow = (node: unknown) => {
-    if (isSeq(node)) for (const item of node.items) if (isMap(item)) item.flow = true;
-  };
-  for (const k of ['parents', 'steps', 'workload']) flow(d.get(k, true));
-  const vms = d.get('vms', true);
-  if (isSeq(vms)) for (const vm of vms.items) if (isMap(vm)) flow(vm.get('mdevs', true));
-  visit(d, {
-    Pair(_, pair) {
-      if (isScalar(pair.key) && HEX.has(String(pair.key.value)) && isScalar(pair.value) && typeof pair.value.value === 'number' && pair.value.value > 9) pair.value.format = 'HEX';
-    },
-  });
-  if (header) d.commentBefore = header.split('\n').map((l) => ` ${l}`).join('\n');
-  return d.toString({ lineWidth: 0 });
+  if (!Object.keys(doc.host!).length) delete doc.host;
+  if (!doc.workload!.length) delete doc.workload;
+  return doc;
 }
+
+/** Addresses read best in hex, as the scenario files write them. */
+const HEX = new Set(['gpgd', 'va', 'gpa', 'addr', 'size', 'granule_size']);
+
+/** Every item of a list in flow style, one line each (with its numbers in hex where they are addresses). */
+function flowItems(node: unknown): void {
+  if (!isSeq(node)) return;
+  for (const it of node.items) {
+    if (!isMap(it)) continue;
+    it.flow = true;
+    for (const p of it.items) {
+      if (isScalar(p.key) && HEX.has(String(p.key.value)) && isScalar(p.value) && typeof p.value.value === 'number' && p.value.value > 0xff) p.value.format = 'HEX';
+      if (isMap(p.value)) p.value.flow = true;
+    }
+  }
+}
+
+/**
+ * A scenario as a file a person reads, in the style of scenarios/: one line per step, VM's mdev,
+ * parent, workload entry; `header` as a comment on top. Parsing it gives the scenario back.
+ */
+export function docYaml(doc: ScenarioDoc, header?: string): string {
+  const d = new Document(doc);
+  if (header) d.commentBefore = header.split('\n').map((l) => ` ${l}`).join('\n');
+  const desc = d.get('description', true) as Node | undefined;
+  if (isScalar(desc)) desc.type = 'BLOCK_FOLDED';
+  for (const key of ['parents', 'steps', 'workload']) flowItems(d.get(key, true));
+  const host = d.get('host', true);
+  if (isMap(host)) host.flow = true;
+  const verdicts = d.get('verdicts', true);
+  if (isMap(verdicts)) verdicts.flow = true;
+  else flowItems(verdicts);
+  const vms = d.get('vms', true);
+  if (isSeq(vms)) for (const vm of vms.items) if (isMap(vm)) flowItems(vm.get('mdevs', true));
+  return d.toString({ lineWidth: 100 });
+}
+
+
+/** A validated scenario as a file (scenarioDoc, then docYaml). */
+export const scenarioYaml = (sc: Scenario, header?: string): string => docYaml(scenarioDoc(sc), header);

@@ -19,6 +19,8 @@ export interface RunOptions {
   set: string[];
   engine: 'auto' | 'cluster' | 'embedded';
   seed: number;
+  /** the embedded scheduler's bias toward its default order (runEmbedded `bias`): what explore and shrink found a finding with */
+  bias?: number;
   json?: boolean;
   quiet?: boolean;
   timeout: number;
@@ -59,7 +61,7 @@ export function loadRunInputs(file: string, o: Pick<RunOptions, 'policy' | 'set'
 
 export function reproduceCommand(file: string, o: RunOptions, engine: string): string {
   const sets = o.set.map((s) => ` --set ${s}`).join('');
-  return `npx vsva-sim run ${file} --policy ${o.policy}${sets} --engine ${engine} --seed ${o.seed}`;
+  return `npx vsva-sim run ${file} --policy ${o.policy}${sets} --engine ${engine} --seed ${o.seed}${o.bias === undefined ? '' : ` --bias ${o.bias}`}`;
 }
 
 function printTimeline(o: RunOptions): (es: LogEntry[]) => void {
@@ -100,7 +102,7 @@ export async function runEmbeddedCommand(file: string, scenario: Scenario, polic
   const t0 = Date.now();
   // a function of (scenario, policy, seed, version): so is its id, and so is its export, byte for byte
   const runId = `emb-${scenario.name}-${policy.preset}${Object.keys(policy.overrides).length ? '-set' : ''}-s${o.seed}`;
-  const run = await runEmbedded({ runId, scenario, policy, seed: o.seed, onEntries: printTimeline(o) });
+  const run = await runEmbedded({ runId, scenario, policy, seed: o.seed, onEntries: printTimeline(o), ...(o.bias === undefined ? {} : { bias: o.bias, startExtra: { bias: o.bias } }) });
   if (o.export) {
     const { writeNdjson } = await import('../../../../libs/event-log/src/index.js');
     const meta = { runId, scenario: { name: scenario.name, file }, policy, seed: o.seed, engine: 'embedded' as const, startedAt: 0, status: 'finished' as const };
@@ -147,6 +149,8 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   const { scenario, policy } = loadRunInputs(file, o);
   if (o.export) checkExportPath(o.export);
   let engine = o.engine;
+  if (o.bias !== undefined && engine === 'cluster') throw usage('--bias is the embedded scheduler\'s: give --engine embedded (a cluster consumes in whatever order its services run)');
+  if (engine === 'auto' && o.bias !== undefined) engine = 'embedded';
   if (engine === 'auto') {
     engine = autoEngine();
     say(`engine auto: ${engine === 'cluster' ? 'Redis is configured, using the cluster' : 'no REDIS_URL and no running cluster, using the embedded engine (--engine cluster starts one)'}`);

@@ -1,6 +1,5 @@
-import { Document, isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { ResolvedPolicy } from '../../../contracts/src/index.js';
-import type { ScenarioDoc } from './doc.js';
+import type { ScenarioDoc } from '../../../scenario/src/index.js';
 import type { Schedule } from './shrinker.js';
 
 /**
@@ -35,37 +34,5 @@ export function findingDoc(doc: ScenarioDoc, o: { policy: ResolvedPolicy; schedu
     verdicts: overrides.length ? [{ preset: o.policy.preset, set: Object.fromEntries(overrides), verdict: 'fail' }] : { [o.policy.preset]: 'fail' },
     ...rest,
   } as ScenarioDoc;
-}
-
-/** Addresses read best in hex, as the scenario files write them. */
-const HEX = new Set(['gpgd', 'va', 'gpa', 'addr', 'size']);
-
-/** Every item of a list in flow style, one line each (with its numbers in hex where they are addresses). */
-function flowItems(node: unknown): void {
-  if (!isSeq(node)) return;
-  for (const it of node.items) {
-    if (!isMap(it)) continue;
-    it.flow = true;
-    for (const p of it.items) {
-      if (isScalar(p.key) && HEX.has(String(p.key.value)) && isScalar(p.value) && typeof p.value.value === 'number' && p.value.value > 0xff) p.value.format = 'HEX';
-      if (isMap(p.value)) p.value.flow = true;
-    }
-  }
-}
-
-/** The finding as a file a person reads, in the style of scenarios/: one line per step, VM's mdev, parent, workload entry. */
-export function findingYaml(doc: ScenarioDoc): string {
-  const d = new Document(doc);
-  const desc = d.get('description', true) as Node | undefined;
-  if (isScalar(desc)) desc.type = 'BLOCK_FOLDED';
-  for (const key of ['parents', 'steps', 'workload']) flowItems(d.get(key, true));
-  const host = d.get('host', true);
-  if (isMap(host)) host.flow = true;
-  const verdicts = d.get('verdicts', true);
-  if (isMap(verdicts)) verdicts.flow = true;
-  else flowItems(verdicts);
-  const vms = d.get('vms', true);
-  if (isSeq(vms)) for (const vm of vms.items) if (isMap(vm)) flowItems(vm.get('mdevs', true));
-  return d.toString({ lineWidth: 100 });
 }
 

@@ -1,4 +1,4 @@
-import { clone, type Obj, type ScenarioDoc } from './doc.js';
+import { clone, type Obj, type ScenarioDoc } from '../../../scenario/src/index.js';
 
 /** The `$variables` a step or workload entry reads (pasid, hpasid, gpasid). */
 const varsRead = (o: Obj): string[] => Object.values(o).filter((v): v is string => typeof v === 'string' && v.startsWith('$')).map((v) => v.slice(1));

@@ -2,8 +2,9 @@ import type { LogEntry, ResolvedPolicy } from '../../../contracts/src/index.js';
 import { checkHistory, type Violation } from '../../../checkers/src/index.js';
 import { runEmbedded } from '../../../engine/src/index.js';
 import type { Scenario } from '../../../scenario/src/index.js';
-import { docOf, parseDoc, type ScenarioDoc } from './doc.js';
-import { bare, findingDoc, findingYaml, policyLabel } from './finding.js';
+import { scenarioDoc, parseDoc, type ScenarioDoc } from '../../../scenario/src/index.js';
+import { bare, findingDoc, policyLabel } from './finding.js';
+import { docYaml } from '../../../scenario/src/index.js';
 import { Shrinker, type Holds, type Progress, type Schedule } from './shrinker.js';
 import { shrinkArguments } from './simplify.js';
 import { sizeOf, type Size } from './size.js';
@@ -62,7 +63,7 @@ const same = (a: Schedule, b: Schedule) => a.seed === b.seed && a.bias === b.bia
  */
 export async function shrinkScenario(sc: Scenario, o: ShrinkOptions): Promise<ShrinkResult> {
   const holds: Holds = o.holds ?? ((vs) => vs.some((v) => v.invariant === o.invariant));
-  const start = bare(docOf(sc));
+  const start = bare(scenarioDoc(sc));
   const given: Schedule = { seed: o.seed, ...(o.bias === undefined ? {} : { bias: o.bias }) };
   const s = new Shrinker(start, given, { policy: o.policy, holds, maxRuns: o.maxRuns ?? 3000, onProgress: o.onProgress });
   if (!(await s.start())) {
@@ -96,7 +97,7 @@ export async function shrinkScenario(sc: Scenario, o: ShrinkOptions): Promise<Sh
   const violations = checkHistory(entries).violations;
   if (!holds(violations, entries)) throw new Error(`shrink of ${sc.name}: the shrunk scenario no longer breaks ${o.invariant} once described (a bug of shrink)`);
   return {
-    scenario, doc, yaml: findingYaml(doc), entries, seed: s.schedule.seed, ...(s.schedule.bias === undefined ? {} : { bias: s.schedule.bias }),
+    scenario, doc, yaml: docYaml(doc), entries, seed: s.schedule.seed, ...(s.schedule.bias === undefined ? {} : { bias: s.schedule.bias }),
     violations: violations.filter((v) => v.invariant === o.invariant), runs: s.runs + 1, budgetHit: s.budgetHit, before: sizeOf(start), after: sizeOf(s.doc),
   };
 }

@@ -1,7 +1,7 @@
 import type { LogEntry, ResolvedPolicy } from '../../../contracts/src/index.js';
 import { checkHistory, type Violation } from '../../../checkers/src/index.js';
 import { runEmbedded } from '../../../engine/src/index.js';
-import { parseDoc, type ScenarioDoc } from './doc.js';
+import { parseDoc, type ScenarioDoc } from '../../../scenario/src/index.js';
 import { sizeOf, type Size } from './size.js';
 
 /** The scheduler of a run: its seed, and its bias toward the default order (none: a uniform draw). */

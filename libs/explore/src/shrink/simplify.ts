@@ -1,4 +1,4 @@
-import { clone, type Obj, type ScenarioDoc } from './doc.js';
+import { clone, type Obj, type ScenarioDoc } from '../../../scenario/src/index.js';
 import type { Shrinker } from './shrinker.js';
 
 /** What names a thing or says what a step is: never simplified (removing those is the topology's and the steps' work). */

@@ -1,4 +1,4 @@
-import type { ScenarioDoc } from './doc.js';
+import type { ScenarioDoc } from '../../../scenario/src/index.js';
 
 /** How big a scenario is, in what a reader counts. */
 export interface Size {

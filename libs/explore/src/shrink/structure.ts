@@ -1,4 +1,4 @@
-import { clone, type Obj, type ScenarioDoc } from './doc.js';
+import { clone, type Obj, type ScenarioDoc } from '../../../scenario/src/index.js';
 import { without, withoutMdevs, withoutParent, withoutSteps, withoutVm } from './remove.js';
 import type { Shrinker } from './shrinker.js';
 
