@@ -115,6 +115,8 @@ export async function redisPool(url: string, o: RedisPoolOptions = {}): Promise<
       const done = new Promise<void>((resolve, reject) => {
         b = { specs, at: new Map(ids.map((id, i) => [id, i])), results: new Array(specs.length), left: specs.length, lastNews: Date.now(), resolve, reject };
       });
+      // a job can fail while the batch is still being added: awaited below, never an unhandled rejection
+      done.catch(() => {});
       batch = b;
       let watching = false;
       const timer = setInterval(() => {
