@@ -24,8 +24,8 @@ const BUILD_INFO = join('dist', '.tsbuildinfo');
 const SOURCE_DIRS = ['apps', 'libs', join('test', 'fixtures')];
 const SOURCE_EXT = /\.(c|m)?ts$|\.json$/;
 const FILES = ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json', 'scripts/build.js', 'scripts/bundle.js'];
-// what must exist for the build to count as done: the CLI's entry and every service bundle
-const OUTPUTS = [join('dist', 'apps', 'cli', 'src', 'main.js'), ...SERVICES.map((s) => join('dist', 'services', `${s}.mjs`))];
+// what must exist for the build to count as done: the CLI's entry, the explore pools' child (forked, not imported) and every service bundle
+const OUTPUTS = [join('dist', 'apps', 'cli', 'src', 'main.js'), join('dist', 'libs', 'explore', 'src', 'pool', 'child.js'), ...SERVICES.map((s) => join('dist', 'services', `${s}.mjs`))];
 
 function walk(dir, out) {
   let entries;

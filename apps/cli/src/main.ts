@@ -333,6 +333,32 @@ program.command('supervise', { hidden: true }).action(async () => {
 });
 
 program
+  .command('explore-worker')
+  .description("run explorations' simulations for any `vsva-sim explore` on the same Redis: takes runs from its queue, runs each in the embedded engine, sends the result back")
+  .option('--redis <url>', 'the Redis the explorations use (default: VSVA_REDIS_URL, else REDIS_URL)')
+  .option('--concurrency <n>', 'simulations at once, each in a child process of its own (one per core is the most that helps)', int('--concurrency'), 1)
+  .option('--prefix <prefix>', "the queue's BullMQ key prefix: the exploration's (change it only to keep two groups of explorations apart)", 'vsva-explore')
+  .addHelpText('after', `
+A worker serves every exploration on its Redis: each run arrives as a BullMQ job holding everything it
+needs (the scenario, policy, seed, scheduler bias and faults), so its result is the same on any machine,
+and the exploration merges results in run order: the same seed and budget find the same findings
+however many workers ran them. A worker runs until Ctrl-C or SIGTERM, which let the runs in progress
+finish first. Logs go to stderr (--log-format json for JSON lines). A job whose payload is not a run is
+answered with an error result; the worker keeps serving. Workers must run the same vsva-sim version as
+the exploration.
+
+Exit codes: 0 stopped by a signal, 2 bad input, 3 Redis unreachable (the cause is named).
+
+Example, two machines sharing the Redis on host a:
+  a$ vsva-sim explore-worker --redis redis://a:6379 --concurrency 2
+  b$ vsva-sim explore-worker --redis redis://a:6379 --concurrency 2
+  a$ vsva-sim explore --policy v1 --budget 2000 --seed 1 --redis redis://a:6379`)
+  .action(async (opts) => {
+    const { exploreWorkerCommand } = await import('./commands/explore-worker.js');
+    process.exitCode = await exploreWorkerCommand(opts);
+  });
+
+program
   .command('bench')
   .description('measure the cluster against its peers in one run: raw BullMQ, raw Redis Streams, a bare reducer (each figure beside its peer, with the ratio)')
   .option('--quick', 'smaller sizes, scale at 1 and 8 VMs, one trial: finishes within a minute (the full run: within ten)')

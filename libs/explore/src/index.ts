@@ -9,6 +9,7 @@ export * from './coverage.js';
 export * from './signature.js';
 export * from './run-spec.js';
 export * from './pool.js';
+export * from './pool/index.js';
 export * from './findings.js';
 export * from './explore.js';
 export * from './store.js';
