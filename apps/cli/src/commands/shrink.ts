@@ -3,7 +3,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import { checkHistory, type Violation } from '../../../../libs/checkers/src/index.js';
 import { PolicyError, resolvePolicy, type LogEntry, type ResolvedPolicy } from '../../../../libs/contracts/src/index.js';
 import { runEmbedded } from '../../../../libs/engine/src/index.js';
-import { formatSizes, NotReproducedError, policyLabel, shrinkScenario, type Progress } from '../../../../libs/explore/src/shrink/index.js';
+import { formatSizes, NotReproducedError, policyLabel, shrinkScenario, type Progress } from '../../../../libs/explore/src/index.js';
 import { ScenarioSchema, type Scenario } from '../../../../libs/scenario/src/index.js';
 import { stateDir } from '../cluster-state.js';
 import { usage } from '../errors.js';
