@@ -234,9 +234,12 @@ program
   .option('--budget <n|time>', 'how much to explore: a number of runs (2000) or a time (60s, 5m, 1h)', '2000')
   .option('--seed <n>', 'seed of the exploration: run i\'s program, configuration and schedule are drawn from it and i', int('--seed'), 1)
   .option('--workers <n>', 'run simulations in N processes on this machine', int('--workers'), 1)
+  .option('--redis <url>', 'run them on explore-workers (vsva-sim explore-worker) on any machines sharing this Redis: the same findings as here')
   .option('--faults <list>', 'also inject faults (the chaos kinds the embedded engine has: delivery and device; see vsva-sim chaos --help), e.g. device,swarm')
   .option('--out <dir>', 'findings, corpus and coverage go here; a second explore with the same folder continues (default .vsva/explore)')
   .option('--quirks <file>', 'a YAML list of known behaviours not to report again: { invariant, signature?, preset?, why }')
+  .option('--no-shrink', 'report findings as found, without shrinking them')
+  .option('--shrink-runs <n>', 'bound on the runs one shrink may take', int('--shrink-runs'), 2000)
   .option('--uniform', 'uniform random generation: every operation on with equal weight, no corpus (the benchmark\'s peer)')
   .option('--json', 'one JSON object on stdout: runs, coverage, corpus, findings (invariant, signature, seed, files, reproduce)')
   .addHelpText('after', `
@@ -247,7 +250,7 @@ device and host operations whose arguments refer to what earlier steps made. Hal
 mutate a program of the corpus (insert, delete, swap, redraw a step's arguments, turn a topology
 knob): a run that reaches a (component, event, errno/reason) tuple no run reached before joins it.
 Every run is checked by every invariant (DOMAIN.md §6); a violation whose invariant and signature
-(where it broke) are new is a finding.
+(where it broke) are new is a finding, shrunk to the smallest scenario that still breaks it there.
 
 Files (--out): state.json, coverage.txt, corpus/<run>.yaml, findings/<invariant>-<hash>/ with
 scenario.yaml (shrunk: vsva-sim run takes it), original.yaml, run.ndjson and finding.json.

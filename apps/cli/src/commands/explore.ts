@@ -1,14 +1,18 @@
 import { PolicyError, resolvePolicy } from '../../../../libs/contracts/src/index.js';
 import { FaultSpecError, parseFaults, type FaultSpec } from '../../../../libs/chaos/src/index.js';
 import {
-  explore, ExploreStore, findingSlug, inlinePool, loadQuirks, newState, QuirkFileError, StoreError,
+  explore, ExploreStore, ExploreWorkerError, findingSlug, formatSizes, inlinePool, loadQuirks, newState, NotReproducedError, processPool, QuirkFileError, redisPool, shrinkScenario, signatureOf, StoreError,
   type ExploreState, type ExploreStatus, type Finding, type RunPool,
 } from '../../../../libs/explore/src/index.js';
 import { join } from 'node:path';
 import { stateDir } from '../cluster-state.js';
-import { usage } from '../errors.js';
+import { infra, usage } from '../errors.js';
+import { RedisUnavailableError } from '../../../../libs/redis/src/index.js';
 import { writeJsonResult } from '../json-output.js';
 import { parseSets } from './run.js';
+import { writeShrunk } from './shrink.js';
+import type { Violation } from '../../../../libs/checkers/src/index.js';
+import type { LogEntry } from '../../../../libs/contracts/src/index.js';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -18,11 +22,17 @@ export interface ExploreOptions {
   budget: string;
   seed: number;
   workers: number;
+  /** run on explore-workers over this Redis instead of processes here */
+  redis?: string;
   faults?: string;
   out?: string;
   json?: boolean;
   uniform?: boolean;
   quirks?: string;
+  /** shrink each new finding (default; --no-shrink) */
+  shrink: boolean;
+  /** bound on one shrink's runs */
+  shrinkRuns: number;
 }
 
 /** `--budget`: a number of runs (`2000`, `2000runs`) or a time (`60s`, `5m`, `1h`, `500ms`). */
@@ -55,9 +65,11 @@ function reproduceOf(file: string, policy: ExploreState['policy'], seed: number)
 }
 
 /** `vsva-sim explore`: exit 0 no finding, 1 findings (new or carried over from the folder). */
-export async function exploreCommand(o: ExploreOptions, pool: () => Promise<RunPool> = async () => inlinePool()): Promise<number> {
+export async function exploreCommand(o: ExploreOptions): Promise<number> {
   // everything checked before anything runs: exit 2 on bad input
   const budget = parseBudget(o.budget);
+  if (o.workers < 1) throw usage('--workers must be 1 or more (1: this process)');
+  if (o.redis && o.workers > 1) throw usage('--workers and --redis: pick one (explore-workers take --concurrency on their own machines)');
   const set = parseSets(o.set);
   try {
     resolvePolicy(o.policy, set);
@@ -94,14 +106,18 @@ export async function exploreCommand(o: ExploreOptions, pool: () => Promise<RunP
   say(`explore: ${budget.runs ? `${budget.runs} runs` : `${budget.ms! / 1000} s`} under ${o.policy}${o.set.length ? ` + ${o.set.join(', ')}` : ''}, seed ${o.seed}, ${mode === 'uniform' ? 'uniform random generation (no swarm, no coverage guidance)' : 'swarm + coverage guidance'}${faults ? `, faults ${o.faults}` : ''}; folder ${out}${st.next ? ` (continuing at run ${st.next}: ${st.corpus.length} corpus programs, ${carried} finding(s) so far)` : ''}`);
 
   const ac = new AbortController();
-  const onSigint = () => {
-    if (ac.signal.aborted) process.exit(130);
-    say('\nexplore: interrupted: finishing the batch in flight and saving (Ctrl-C again to quit now)');
+  // the batch in flight finishes (the workers ignore Ctrl-C and leave with this process), then the
+  // state is saved: every finding is already on disk, written as it was found
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (ac.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143);
+    say(`\nexplore: ${sig}: finishing the batch in flight and saving (again to quit now)`);
     ac.abort();
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const print = statusPrinter(!!o.json);
-  const runner = await pool();
+  const fresh: Finding[] = [];
+  const runner = await openPool(o);
   let status: ExploreStatus;
   try {
     status = await explore(st, {
@@ -110,23 +126,67 @@ export async function exploreCommand(o: ExploreOptions, pool: () => Promise<RunP
       onCorpus: (sc, index) => store.addCorpus(sc, index),
       onBatch: (s) => store.save(s),
       onFinding: (f) => {
+        fresh.push(f);
         f.files = store.writeFinding(f);
         f.reproduce = reproduceOf(f.files.original, f.policy, f.seed);
         print({ runs: f.foundAfterRuns, elapsedMs: f.foundAfterS * 1000, coverage: st.coverage.size, corpus: st.corpus.length, findings: st.findings.size, errors: 0 }, true);
         say(`\n  ✗ ${f.key} (run ${f.index}, after ${f.foundAfterRuns} runs, ${f.foundAfterS.toFixed(1)} s): ${f.message}`);
       },
     });
+  } catch (e) {
+    // a worker process or the workers' Redis gone: infrastructure, whatever the runs found so far is on disk
+    if (e instanceof ExploreWorkerError || e instanceof RedisUnavailableError) throw infra(`explore: ${e.message} (the ${st.findings.size} finding(s) so far are in ${out}; the same command continues)`);
+    throw e;
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await runner.close();
   }
   print(status, true);
   if (process.stderr.isTTY && !o.json) say('');
   store.save(st);
+  // each new finding shrunk to the smallest scenario that breaks the same invariant at the same place
+  if (o.shrink && !ac.signal.aborted) for (const f of fresh) await shrinkFinding(f, store, o.shrinkRuns);
   const all = [...st.findings.values()];
   for (const f of all) f.reproduce ??= f.files ? reproduceOf(f.shrunk ? f.files.scenario : f.files.original, f.policy, f.shrunk?.seed ?? f.seed) : undefined;
   report(all, st, status, out, !!o.json);
   return all.length ? 1 : 0;
+}
+
+async function shrinkFinding(f: Finding, store: ExploreStore, maxRuns: number): Promise<void> {
+  const t0 = Date.now();
+  const policy = resolvePolicy(f.policy.preset, f.policy.set);
+  const holds = (vs: Violation[], entries: LogEntry[]) => vs.some((v) => v.invariant === f.invariant && signatureOf(v, entries) === f.signature);
+  try {
+    const r = await shrinkScenario(f.scenario, {
+      policy, seed: f.seed, bias: f.bias, invariant: f.invariant, holds, maxRuns, source: `exploration run ${f.index}`, runId: `explore-${findingSlug(f)}`,
+    });
+    const dir = join(store.dir, 'findings', findingSlug(f));
+    const files = await writeShrunk(r, dir, policy, `explore-${findingSlug(f)}`);
+    f.shrunk = { scenario: r.scenario, steps: r.after.steps, seed: r.seed, ...(r.bias === undefined ? {} : { bias: r.bias }), runs: r.runs };
+    f.reproduce = files.reproduce;
+    f.files = store.writeFinding(f, { shrunkYaml: r.yaml });
+    say(`  shrunk ${f.key}: ${formatSizes(r.before, r.after)} in ${r.runs} runs, ${((Date.now() - t0) / 1000).toFixed(1)} s${r.budgetHit ? ` (stopped at ${maxRuns} runs)` : ''}`);
+  } catch (e) {
+    // the finding stays, with its original program: reported, not shrunk
+    if (!(e instanceof NotReproducedError)) throw e;
+    say(`  ${f.key}: not shrunk: ${e.message}`);
+  }
+}
+
+/** Who runs the simulations: this process, `--workers` processes here, or explore-workers over `--redis`. */
+async function openPool(o: ExploreOptions): Promise<RunPool> {
+  try {
+    if (o.redis) {
+      say(`explore: runs go to the explore-workers on ${o.redis} (start them with: vsva-sim explore-worker --redis ${o.redis})`);
+      return await redisPool(o.redis);
+    }
+    return o.workers > 1 ? processPool(o.workers) : inlinePool();
+  } catch (e) {
+    if (e instanceof RedisUnavailableError) throw infra(`--redis ${o.redis}: ${e.message}`);
+    if (e instanceof ExploreWorkerError) throw infra(e.message);
+    throw e;
+  }
 }
 
 function report(all: Finding[], st: ExploreState, s: ExploreStatus, out: string, json: boolean): void {

@@ -3,7 +3,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import { checkHistory, type Violation } from '../../../../libs/checkers/src/index.js';
 import { PolicyError, resolvePolicy, type LogEntry, type ResolvedPolicy } from '../../../../libs/contracts/src/index.js';
 import { runEmbedded } from '../../../../libs/engine/src/index.js';
-import { formatSizes, NotReproducedError, policyLabel, shrinkScenario, type Progress } from '../../../../libs/explore/src/index.js';
+import { formatSizes, NotReproducedError, policyLabel, shrinkScenario, type Progress, type ShrinkResult } from '../../../../libs/explore/src/index.js';
 import { ScenarioSchema, type Scenario } from '../../../../libs/scenario/src/index.js';
 import { stateDir } from '../cluster-state.js';
 import { usage } from '../errors.js';
@@ -106,6 +106,21 @@ const shown = (path: string) => {
   return r && !r.startsWith('..') && !isAbsolute(r) ? r : path;
 };
 
+/**
+ * A shrunk finding's files in `out`: scenario.yaml and its run's log run.ndjson (replay and diff read
+ * it), and the command that runs it again (vsva-sim run picks the policy from the file's verdicts).
+ */
+export async function writeShrunk(r: ShrinkResult, out: string, policy: ResolvedPolicy, runId: string): Promise<{ scenarioFile: string; logFile: string; reproduce: string }> {
+  const scenarioFile = join(out, 'scenario.yaml');
+  const logFile = join(out, 'run.ndjson');
+  writeFileSync(scenarioFile, r.yaml);
+  const { writeNdjson } = await import('../../../../libs/event-log/src/index.js');
+  const meta = { runId, scenario: { name: r.scenario.name, file: scenarioFile }, policy, seed: r.seed, engine: 'embedded' as const, startedAt: 0, status: 'finished' as const };
+  await writeNdjson(meta, r.entries, logFile, VERSION, { exportedAt: null });
+  const reproduce = `npx vsva-sim run ${shown(scenarioFile)} --engine embedded${r.seed === 1 ? '' : ` --seed ${r.seed}`}${r.bias === undefined ? '' : ` --bias ${r.bias}`}`;
+  return { scenarioFile, logFile, reproduce };
+}
+
 /** `vsva-sim shrink`: the smallest scenario that still breaks the invariant, written with its run's log. */
 export async function shrinkCommand(input: string, o: ShrinkCommandOptions): Promise<number> {
   const t0 = Date.now();
@@ -128,22 +143,12 @@ export async function shrinkCommand(input: string, o: ShrinkCommandOptions): Pro
     if (e instanceof NotReproducedError) throw usage(`${e.message}: the embedded engine does not reproduce it`);
     throw e;
   }
-  const scenarioFile = join(out, 'scenario.yaml');
-  const logFile = join(out, 'run.ndjson');
-  writeFileSync(scenarioFile, r.yaml);
-  const { writeNdjson } = await import('../../../../libs/event-log/src/index.js');
-  const runId = `shrink-${f.scenario.name}`;
-  const meta = { runId, scenario: { name: r.scenario.name, file: scenarioFile }, policy: f.policy, seed: r.seed, engine: 'embedded' as const, startedAt: 0, status: 'finished' as const };
-  await writeNdjson(meta, r.entries, logFile, VERSION, { exportedAt: null });
+  const { scenarioFile, logFile, reproduce } = await writeShrunk(r, out, f.policy, `shrink-${f.scenario.name}`);
   const wallMs = Date.now() - t0;
-  // vsva-sim run picks the policy from the file's verdicts; it draws uniformly, with no bias
-  const reproduce = r.bias === undefined ? `npx vsva-sim run ${shown(scenarioFile)} --engine embedded${r.seed === 1 ? '' : ` --seed ${r.seed}`}` : null;
   say(`shrunk ${f.source} (${invariant}): ${formatSizes(r.before, r.after)}; ${r.runs} runs in ${(wallMs / 1000).toFixed(1)} s`);
   if (r.budgetHit) say(`stopped at --max-runs ${o.maxRuns}: the result is the smallest found so far`);
   say(`wrote ${shown(scenarioFile)} and ${shown(logFile)}`);
-  say(reproduce
-    ? `reproduce: ${reproduce}`
-    : `reproduces only with the scheduler's bias ${r.bias} (seed ${r.seed}), which vsva-sim run does not take: the order of its ready channels matters`);
+  say(`reproduce: ${reproduce}`);
   if (o.json) {
     writeJsonResult({
       ok: true, input: f.source, invariant, policy: { preset: f.policy.preset, overrides: f.policy.overrides }, seed: r.seed, ...(r.bias === undefined ? {} : { bias: r.bias }),
