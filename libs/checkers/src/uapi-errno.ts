@@ -1,11 +1,13 @@
 import { errnoName, STANDARD_ERRNOS } from '../../contracts/src/index.js';
 import { sorted, type Checker, type EventEntry, type Violation } from './types.js';
+import { judgeIoctls } from './uapi-errno-structs.js';
 
 const UAPI_REPLIES = ['VFIO_IOMMU_PASID_REQUEST.ret', 'VFIO_IOMMU_NESTING_OP.ret'] as const;
 
 /**
  * Every rejection the VMM sees carries a standard errno (no kernel-internal 524), and a request the
- * IOMMU layer refused as malformed or unsupported is not reported as success (DOMAIN.md §6; bugs #5, #14).
+ * IOMMU layer refused as malformed or unsupported is not reported as success (DOMAIN.md §6; bugs #5, #14);
+ * and each ioctl's structs, judged both ways by the independent reading of their rules (uapi-errno-structs.ts).
  */
 export const uapiErrno: Checker = {
   name: 'uapi-errno',
@@ -39,6 +41,6 @@ export const uapiErrno: Checker = {
         }
       }
     }
-    return out;
+    return [...out, ...judgeIoctls(h)];
   },
 };
