@@ -25,8 +25,16 @@ export interface OpDescription {
 }
 
 const liveVms = (s: GenState) => s.topo.vms.filter((v) => !s.torn.has(v.id));
-const anyVm = (s: GenState, r: Rand) => (r.chance(0.9) && liveVms(s).length ? r.pick(liveVms(s)) : r.pick(s.topo.vms)).id;
+function anyVm(s: GenState, r: Rand): string {
+  if (s.lastVm && r.chance(0.7)) return s.lastVm;
+  return (r.chance(0.9) && liveVms(s).length ? r.pick(liveVms(s)) : r.pick(s.topo.vms)).id;
+}
 const mdevsOf = (s: GenState) => usableMdevs(s);
+/** an mdev, mostly of the VM the program is working on */
+function pickMdev<T extends { vm: string }>(s: GenState, r: Rand, ms: T[]): T {
+  const near = ms.filter((m) => m.vm === s.lastVm);
+  return near.length && r.chance(0.7) ? r.pick(near) : r.pick(ms);
+}
 const bg = (r: Rand) => (r.chance(0.2) ? { background: true } : {});
 const u32 = (r: Rand) => r.pick([0, 0xffffffff, 0x80000000, r.int(2, 1 << 16)]);
 
@@ -39,7 +47,8 @@ function deviceVa(s: GenState, r: Rand, vm: string): number {
 function gpgdArg(s: GenState, r: Rand, o: ModeOdds, vm: string): number {
   const mine = s.roots.filter((x) => x.vm === vm);
   return arg(r, o, {
-    valid: () => (mine.length && r.chance(0.5) ? r.pick(mine).gpgd : r.pick(ROOTS)),
+    // mostly the root a bind of the VM installed: the guest writes the tables its devices walk
+    valid: () => (mine.length && r.chance(0.8) ? r.pick(mine).gpgd : r.pick(ROOTS)),
     boundary: () => r.pick([0, 0xfff000]),
     invalid: () => r.pick([0x100001, 0x7fff_ffff_f000]),
   });
@@ -180,14 +189,17 @@ export const OP_DESCRIPTIONS: OpDescription[] = [
   {
     op: 'dma', family: 'device', core: true, enabled: (s) => mdevsOf(s).length > 0,
     draw: (s, r, o) => {
-      const m = r.pick(mdevsOf(s));
-      return { op: 'dma', mdev: m.id, pasid: m.iommu ? pasidArg(r, o, s, m.vm) : 0, va: m.iommu ? deviceVa(s, r, m.vm) : r.pick([0x10000, 0x20000]), ...(r.chance(0.5) ? { write: true } : {}), ...bg(r) };
+      const m = pickMdev(s, r, mdevsOf(s));
+      // mostly a PASID its VM bound: the DMA then walks the guest's tables, fills the caches, and can go stale
+      const bound = s.roots.filter((x) => x.vm === m.vm);
+      const pasid = bound.length && r.chance(0.7) ? r.pick(bound).pasid : pasidArg(r, o, s, m.vm);
+      return { op: 'dma', mdev: m.id, pasid: m.iommu ? pasid : 0, va: m.iommu ? deviceVa(s, r, m.vm) : r.pick([0x10000, 0x20000]), ...(r.chance(0.5) ? { write: true } : {}), ...bg(r) };
     },
   },
   {
     op: 'page_request', family: 'device', enabled: (s) => mdevsOf(s).length > 0,
     draw: (s, r, o) => {
-      const m = r.pick(mdevsOf(s));
+      const m = pickMdev(s, r, mdevsOf(s));
       return {
         op: 'page_request', mdev: m.id, pasid: pasidArg(r, o, s, m.vm), va: deviceVa(s, r, m.vm), ...(r.chance(0.4) ? { write: true } : {}),
         ...(drawMode(r, o) !== 'valid' ? { lpig: r.chance(0.5), pdp: r.chance(0.7) } : {}),

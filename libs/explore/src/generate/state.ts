@@ -9,13 +9,16 @@ import type { Topology } from './topology.js';
 export interface GenState {
   topo: Topology;
   vars: Array<{ name: string; vm: string; freed: boolean }>;
-  roots: Array<{ vm: string; gpgd: number }>;
+  /** the binds the program made: a PASID (variable or number) of a VM and its page-table root */
+  roots: Array<{ vm: string; gpgd: number; pasid: number | string }>;
   mapped: Array<{ vm: string; gpgd: number; va: number; gpa: number }>;
   pinned: Array<{ mdev: string; gpa: number; pages: number }>;
   created: Set<string>;
   setIommu: Set<string>;
   attached: Set<string>;
   torn: Set<string>;
+  /** the VM the last step acted on: most steps stay with it, so a program goes deep on one VM */
+  lastVm?: string;
 }
 
 export function emptyState(topo: Topology): GenState {
@@ -25,6 +28,8 @@ export function emptyState(topo: Topology): GenState {
 /** The state after a step (a pure fold: the state at any point of a program is its prefix's fold). */
 export function extend(s: GenState, st: Step): GenState {
   const n: GenState = { ...s };
+  if ('vm' in st) n.lastVm = st.vm;
+  else if ('mdev' in st) n.lastVm = s.topo.vms.find((v) => v.mdevs.some((m) => m.id === st.mdev))?.id ?? s.lastVm;
   switch (st.op) {
     case 'pasid_alloc':
     case 'ioctl_pasid_request':
@@ -34,7 +39,7 @@ export function extend(s: GenState, st: Step): GenState {
       if (typeof st.pasid === 'string') n.vars = s.vars.map((v) => (`$${v.name}` === st.pasid ? { ...v, freed: true } : v));
       break;
     case 'bind':
-      n.roots = [...s.roots, { vm: st.vm, gpgd: st.gpgd }];
+      n.roots = [...s.roots, { vm: st.vm, gpgd: st.gpgd, pasid: st.pasid }];
       break;
     case 'guest_map':
       n.mapped = [...s.mapped, { vm: st.vm, gpgd: st.gpgd, va: st.va, gpa: st.gpa }];
