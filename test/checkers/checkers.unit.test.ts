@@ -65,6 +65,30 @@ describe('checkers on hand-made histories', () => {
     expect(v.map((x) => x.message)).toEqual([expect.stringMatching(/pasid_entry.cleared for PASID 3 came after qi.wait/)]);
   });
 
+  it('invalidation-order: CACHE_INVLD flushes each device of the container in its own call, each with its own order; a flush after the wait within one call is out of order', async () => {
+    // one group of two mdevs on one parent: VFIO calls intel_iommu_sva_invalidate for each (found by explore under mainline)
+    const sc = `
+name: invalidate-two-mdevs
+description: a guest IOTLB invalidation on a container of two mdevs of one parent
+parents:
+  - { id: dsa0, kind: iommu-backed, rid: "6a:01.0", ats: true }
+vms:
+  - id: vm1
+    mdevs:
+      - { id: mdev1, parent: dsa0, group: g1 }
+      - { id: mdev2, parent: dsa0, group: g1 }
+steps:
+  - { op: pasid_alloc, vm: vm1, as: p }
+  - { op: iotlb_invalidate, vm: vm1, pasid: $p, granularity: addr, addr: 0x400000, pages: 1, expect: ok }
+`;
+    const r = await run(sc, 'mainline');
+    expect(r.entries.filter((e) => e.kind === 'event' && e.type === 'qi.wait')).toHaveLength(2);
+    expect(checkHistory(r.entries).violations).toEqual([]);
+    const flush = (type: string, extra: Record<string, unknown>) => ev('host-vtd', type, { pasid: 3, why: 'CACHE_INVLD ADDR', ...extra }, 'step-4');
+    const late = [flush('qi.piotlb', {}), flush('qi.devtlb', { sid: '6a:01.0', addr: 0, npages: 1 }), ev('host-vtd', 'qi.wait', { pasid: 3, why: 'CACHE_INVLD' }, 'step-4'), flush('qi.devtlb', { sid: '6a:01.0', addr: 0, npages: 1 })];
+    expect(checkHistory(late).violations.map((v) => v.message)).toEqual([expect.stringMatching(/qi.devtlb for PASID 3 came after qi.wait/)]);
+  });
+
   it('drain-before-reuse: a PASID freed with a page request reported to the guest and never answered, or after an unbind that did not drain, is a violation; the drain answering it is not', () => {
     const drain = (es: LogEntry[]) => checkHistory(es).violations.filter((v) => v.invariant === 'drain-before-reuse').map((v) => v.message);
     const issued = ev('mdev-parent', 'page_request.issued', { rid: '6a:01.0', pasid: 3, prg: 0, needsResponse: true });
