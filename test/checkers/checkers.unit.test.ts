@@ -115,6 +115,15 @@ steps:
     expect(checkHistory([issued, answered]).violations).toEqual([]);
   });
 
+  it('page-response: a request still in the PRQ at the end, the interrupt held and no pass since, is not due yet; one a pass went over is', () => {
+    // prq_irq manual and no prq_irq step (found by explore under mainline)
+    const issued = ev('mdev-parent', 'page_request.issued', { rid: '6a:01.0', pasid: 170, prg: 7, needsResponse: true });
+    const queued = ev('host-vtd', 'prq.queued', { rid: '6a:01.0', pasid: 170, prg: 7 });
+    expect(checkHistory([issued, queued]).violations).toEqual([]);
+    const pass = ev('host-vtd', 'prq.pass_done', { handled: 1, why: 'prq_irq step' });
+    expect(checkHistory([issued, queued, pass]).violations.map((v) => v.message)).toEqual([expect.stringMatching(/PRG 7 of \(6a:01.0, PASID 170\) with LPIG\/PDP never got a response/)]);
+  });
+
   it('uapi-errno: 524 to userspace, and success for a refused invalidation of the same operation', () => {
     const leak: LogEntry = { ...ev('vfio-type1', 'VFIO_IOMMU_PASID_REQUEST.ret', { ret: -524 }), kind: 'command', to: 'guest-viommu' };
     expect(checkHistory([leak]).violations.map((v) => v.message)).toEqual([expect.stringMatching(/-524 \(-ENOTSUPP\)/)]);
