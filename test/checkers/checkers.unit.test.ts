@@ -48,6 +48,11 @@ describe('checkers on hand-made histories', () => {
     const v = checkHistory([...base, starved]).violations.filter((x) => x.invariant === 'pasid-quota');
     expect(v).toHaveLength(1);
     expect(v[0]!.events).toEqual(expect.arrayContaining([starved.seq, base[2]!.seq]));
+    // the VM that holds the most exhausted the space itself (found by explore under mainline)
+    const hog = [ev('vfio-type1', 'pasid.allocated', { vm: 'vm2', pasid: 5 }), ...[6, 7, 8].map((pasid) => ev('vfio-type1', 'pasid.allocated', { vm: 'vm3', pasid }))];
+    const spaceFull = (vm: string) => ev('vfio-type1', 'pasid_request.rejected', { vm, space: true, range: [1, 0xfffff] });
+    expect(checkHistory([...hog, spaceFull('vm3')]).violations).toEqual([]);
+    expect(checkHistory([...hog, spaceFull('vm2')]).violations.map((x) => x.message)).toEqual([expect.stringMatching(/VM vm2 holds 1 .* held by vm3 \(3\)/)]);
   });
 
   it('invalidation-order is per device: a second device torn down after the first one\'s wait keeps its own order; a clear after the wait on the same device does not', () => {
