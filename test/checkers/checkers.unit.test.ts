@@ -89,6 +89,10 @@ steps:
     const r = await run(sc, 'mainline');
     expect(r.entries.filter((e) => e.kind === 'event' && e.type === 'qi.wait')).toHaveLength(2);
     expect(checkHistory(r.entries).violations).toEqual([]);
+    // the parent surprise-removed first: each call's devTLB flush is skipped, and it ends with no wait
+    const gone = await run(sc.replace('steps:\n', 'steps:\n  - { op: device_remove, parent: dsa0 }\n'), 'mainline');
+    expect(gone.entries.filter((e) => e.kind === 'event' && e.type === 'qi.devtlb_skipped')).toHaveLength(2);
+    expect(checkHistory(gone.entries).violations).toEqual([]);
     const flush = (type: string, extra: Record<string, unknown>) => ev('host-vtd', type, { pasid: 3, why: 'CACHE_INVLD ADDR', ...extra }, 'step-4');
     const late = [flush('qi.piotlb', {}), flush('qi.devtlb', { sid: '6a:01.0', addr: 0, npages: 1 }), ev('host-vtd', 'qi.wait', { pasid: 3, why: 'CACHE_INVLD' }, 'step-4'), flush('qi.devtlb', { sid: '6a:01.0', addr: 0, npages: 1 })];
     expect(checkHistory(late).violations.map((v) => v.message)).toEqual([expect.stringMatching(/qi.devtlb for PASID 3 came after qi.wait/)]);

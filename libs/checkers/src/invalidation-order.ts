@@ -64,9 +64,10 @@ export const invalidationOrder: Checker = {
       const dev = e.type === 'pasid_entry.cleared' ? e.payload.dev : prev?.dev;
       const nextDevice = e.type === 'pasid_entry.cleared' && prev?.type === 'qi.wait' && prev.dev !== undefined && prev.dev !== dev;
       // VFIO's CACHE_INVLD calls intel_iommu_sva_invalidate once per device of the container (the same
-      // device again for each of its mdevs): a call that came in after the last one's wait is its own flush
+      // device again for each of its mdevs): a call that came in after the last flush's descriptor is its
+      // own flush (the last one may end without a wait descriptor: its devTLB flush skipped, device gone)
       const call = phase === 'inval' ? h.inputOf(e) : undefined;
-      const nextCall = prev?.type === 'qi.wait' && call?.type === 'iommu_cache_invalidate' && call.seq > prev.seq;
+      const nextCall = prev !== undefined && call?.type === 'iommu_cache_invalidate' && call.seq > prev.seq;
       if (prev && prev.rank > rank && !nextDevice && !nextCall) {
         out.push({ invariant: 'invalidation-order', message: `${e.type} for PASID ${pasid} came after ${prev.type}: the ${phase} order is entry -> PASID cache -> IOTLB -> devTLB -> wait`, events: sorted([prev.seq, e.seq]) });
       }
