@@ -48,6 +48,11 @@ describe('checkers on hand-made histories', () => {
     const v = checkHistory([...base, starved]).violations.filter((x) => x.invariant === 'pasid-quota');
     expect(v).toHaveLength(1);
     expect(v[0]!.events).toEqual(expect.arrayContaining([starved.seq, base[2]!.seq]));
+    // the VM that holds the most exhausted the space itself (found by explore under mainline)
+    const hog = [ev('vfio-type1', 'pasid.allocated', { vm: 'vm2', pasid: 5 }), ...[6, 7, 8].map((pasid) => ev('vfio-type1', 'pasid.allocated', { vm: 'vm3', pasid }))];
+    const spaceFull = (vm: string) => ev('vfio-type1', 'pasid_request.rejected', { vm, space: true, range: [1, 0xfffff] });
+    expect(checkHistory([...hog, spaceFull('vm3')]).violations).toEqual([]);
+    expect(checkHistory([...hog, spaceFull('vm2')]).violations.map((x) => x.message)).toEqual([expect.stringMatching(/VM vm2 holds 1 .* held by vm3 \(3\)/)]);
   });
 
   it('invalidation-order is per device: a second device torn down after the first one\'s wait keeps its own order; a clear after the wait on the same device does not', () => {
@@ -63,6 +68,34 @@ describe('checkers on hand-made histories', () => {
     const again = ev('host-vtd', 'pasid_entry.cleared', { dev: '6b:01.0', pasid: 3, did: 2, vm: 'vm1', fpd: true, via: 'intel_pasid_tear_down_entry' }, 'step-9');
     const v = order([...teardown('6b:01.0'), again]);
     expect(v.map((x) => x.message)).toEqual([expect.stringMatching(/pasid_entry.cleared for PASID 3 came after qi.wait/)]);
+  });
+
+  it('invalidation-order: CACHE_INVLD flushes each device of the container in its own call, each with its own order; a flush after the wait within one call is out of order', async () => {
+    // one group of two mdevs on one parent: VFIO calls intel_iommu_sva_invalidate for each (found by explore under mainline)
+    const sc = `
+name: invalidate-two-mdevs
+description: a guest IOTLB invalidation on a container of two mdevs of one parent
+parents:
+  - { id: dsa0, kind: iommu-backed, rid: "6a:01.0", ats: true }
+vms:
+  - id: vm1
+    mdevs:
+      - { id: mdev1, parent: dsa0, group: g1 }
+      - { id: mdev2, parent: dsa0, group: g1 }
+steps:
+  - { op: pasid_alloc, vm: vm1, as: p }
+  - { op: iotlb_invalidate, vm: vm1, pasid: $p, granularity: addr, addr: 0x400000, pages: 1, expect: ok }
+`;
+    const r = await run(sc, 'mainline');
+    expect(r.entries.filter((e) => e.kind === 'event' && e.type === 'qi.wait')).toHaveLength(2);
+    expect(checkHistory(r.entries).violations).toEqual([]);
+    // the parent surprise-removed first: each call's devTLB flush is skipped, and it ends with no wait
+    const gone = await run(sc.replace('steps:\n', 'steps:\n  - { op: device_remove, parent: dsa0 }\n'), 'mainline');
+    expect(gone.entries.filter((e) => e.kind === 'event' && e.type === 'qi.devtlb_skipped')).toHaveLength(2);
+    expect(checkHistory(gone.entries).violations).toEqual([]);
+    const flush = (type: string, extra: Record<string, unknown>) => ev('host-vtd', type, { pasid: 3, why: 'CACHE_INVLD ADDR', ...extra }, 'step-4');
+    const late = [flush('qi.piotlb', {}), flush('qi.devtlb', { sid: '6a:01.0', addr: 0, npages: 1 }), ev('host-vtd', 'qi.wait', { pasid: 3, why: 'CACHE_INVLD' }, 'step-4'), flush('qi.devtlb', { sid: '6a:01.0', addr: 0, npages: 1 })];
+    expect(checkHistory(late).violations.map((v) => v.message)).toEqual([expect.stringMatching(/qi.devtlb for PASID 3 came after qi.wait/)]);
   });
 
   it('drain-before-reuse: a PASID freed with a page request reported to the guest and never answered, or after an unbind that did not drain, is a violation; the drain answering it is not', () => {
@@ -89,6 +122,15 @@ describe('checkers on hand-made histories', () => {
     expect(checkHistory([issued, torn]).violations).toEqual([]);
     const answered = ev('mdev-parent', 'page_response.received', { rid: '6a:01.0', pasid: 3, prg: 0, matched: true });
     expect(checkHistory([issued, answered]).violations).toEqual([]);
+  });
+
+  it('page-response: a request still in the PRQ at the end, the interrupt held and no pass since, is not due yet; one a pass went over is', () => {
+    // prq_irq manual and no prq_irq step (found by explore under mainline)
+    const issued = ev('mdev-parent', 'page_request.issued', { rid: '6a:01.0', pasid: 170, prg: 7, needsResponse: true });
+    const queued = ev('host-vtd', 'prq.queued', { rid: '6a:01.0', pasid: 170, prg: 7 });
+    expect(checkHistory([issued, queued]).violations).toEqual([]);
+    const pass = ev('host-vtd', 'prq.pass_done', { handled: 1, why: 'prq_irq step' });
+    expect(checkHistory([issued, queued, pass]).violations.map((v) => v.message)).toEqual([expect.stringMatching(/PRG 7 of \(6a:01.0, PASID 170\) with LPIG\/PDP never got a response/)]);
   });
 
   it('uapi-errno: 524 to userspace, and success for a refused invalidation of the same operation', () => {

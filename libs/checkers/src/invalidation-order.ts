@@ -9,7 +9,8 @@ const phaseOf = (why: string): 'teardown' | 'inval' | null => (why === 'teardown
  * Entry change -> PASID cache -> IOTLB -> device TLB -> wait (DOMAIN.md §2.4, §6), per teardown or
  * flush, and per device: VFIO's walk tears down the PASID on each device of the container in turn, so
  * a device's entry clear after the previous device's final wait starts that device's own order (issue
- * 10 §5); and a PASID-granular devTLB flush covers the whole range, addr 0 with S=1 (bug #9).
+ * 10 §5), and its CACHE_INVLD flushes each device in its own call (DOMAIN.md §7.14); and a
+ * PASID-granular devTLB flush covers the whole range, addr 0 with S=1 (bug #9).
  */
 export const invalidationOrder: Checker = {
   name: 'invalidation-order',
@@ -62,7 +63,12 @@ export const invalidationOrder: Checker = {
       // the device whose teardown this is: named by its entry clear, kept by the flushes that follow
       const dev = e.type === 'pasid_entry.cleared' ? e.payload.dev : prev?.dev;
       const nextDevice = e.type === 'pasid_entry.cleared' && prev?.type === 'qi.wait' && prev.dev !== undefined && prev.dev !== dev;
-      if (prev && prev.rank > rank && !nextDevice) {
+      // VFIO's CACHE_INVLD calls intel_iommu_sva_invalidate once per device of the container (the same
+      // device again for each of its mdevs): a call that came in after the last flush's descriptor is its
+      // own flush (the last one may end without a wait descriptor: its devTLB flush skipped, device gone)
+      const call = phase === 'inval' ? h.inputOf(e) : undefined;
+      const nextCall = prev !== undefined && call?.type === 'iommu_cache_invalidate' && call.seq > prev.seq;
+      if (prev && prev.rank > rank && !nextDevice && !nextCall) {
         out.push({ invariant: 'invalidation-order', message: `${e.type} for PASID ${pasid} came after ${prev.type}: the ${phase} order is entry -> PASID cache -> IOTLB -> devTLB -> wait`, events: sorted([prev.seq, e.seq]) });
       }
       last.set(k, { rank, seq: e.seq, type: e.type, dev });

@@ -3,7 +3,8 @@ import { sorted, type Checker, type Violation } from './types.js';
 /**
  * One VM cannot make another's PASID allocation fail (DOMAIN.md §6, bug #13): an allocation that
  * failed because the shared host PASID space was exhausted, while the VM was under its own quota and
- * other VMs held PASIDs, is a violation. Failures at the VM's own quota are its own business.
+ * another VM held more PASIDs than it, is a violation. Failures at the VM's own quota are its own
+ * business, and so is the space a VM exhausted itself: the one holding the most is not starved.
  */
 export const pasidQuota: Checker = {
   name: 'pasid-quota',
@@ -23,7 +24,7 @@ export const pasidQuota: Checker = {
         const p = e.payload;
         // only a request for any PASID at all: a VM asking for a narrow range may find it taken
         const mine = held.get(p.vm)?.size ?? 0;
-        const others = [...held.entries()].filter(([vm, s]) => vm !== p.vm && s.size > 0);
+        const others = [...held.entries()].filter(([vm, s]) => vm !== p.vm && s.size > mine);
         if (mine < quota && others.length) {
           out.push({
             invariant: 'pasid-quota',

@@ -82,6 +82,8 @@ export type HostVtdEvents<W = unknown> = {
   'domain.freed': { vm: string; domain: number };
   'aux.attached': { vm: string; domain: number; dev: string; mdev: string; defaultPasid: number; aux: boolean };
   'aux.detached': { vm: string; domain: number; dev: string; mdev: string; last: boolean };
+  /** iommu_attach_device refused: the device's group is attached to another domain */
+  'attach.rejected': Rejected & { vm: string; domain: number; dev: string; mdev: string };
   // the PASID table
   'pasid_entry.set': { dev: string; pasid: number; entry: PasidEntry; via: string };
   'pasid_entry.cleared': { dev: string; pasid: number; did: number; vm: string; fpd: boolean; via: string };

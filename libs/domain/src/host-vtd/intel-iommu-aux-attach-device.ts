@@ -16,6 +16,14 @@ export function intelIommuAttachDevice(s: HostVtdState, input: HostInputOf<'iomm
   if (p.dev === null || p.dev === undefined) return oops(input, fn, 'attach of a NULL device');
   const domain = s.domains[p.domain];
   if (!s.devices[p.dev] || !domain) return reply(input, { ret: -ERRNO.ENODEV });
+  // __iommu_attach_group: a group attached to a domain other than its default one is busy; so a parent
+  // attached whole (RID2PASID) to one VM's domain cannot be attached to another VM's
+  const dev = p.dev;
+  const owner = aux ? undefined : Object.entries(s.domains).find(([id, d]) => Number(id) !== p.domain && d.devs[dev]?.defaultPasid === 0);
+  if (owner) {
+    const why = `the group of ${dev} is attached to domain ${owner[0]} (VM ${owner[1].vm}), not its default domain`;
+    return [evt('attach.rejected', { vm: p.vm, domain: p.domain, dev, mdev: p.mdev, errno: 'EBUSY', why }), ...reply(input, { ret: -ERRNO.EBUSY })];
+  }
   const have = domain.devs[p.dev];
   if (have) return [evt('aux.attached', { vm: p.vm, domain: p.domain, dev: p.dev, mdev: p.mdev, defaultPasid: have.defaultPasid, aux }), ...reply(input, { ret: 0, value: have.defaultPasid })];
   // the aux domain's default PASID comes from the host's own set; a plain attach uses RID2PASID (0)

@@ -136,13 +136,18 @@ export const mdevParentDecider: Decider<MdevParentState, InputTo<'mdev-parent'>,
       case 'pages.pinned': {
         const p = o.payload;
         const mine = { ...(s.pins[p.mdev] ?? {}) };
-        p.pages.forEach((g, i) => { mine[g] = p.hpas[i]!; });
+        p.pages.forEach((g, i) => { mine[g] = { hpa: p.hpas[i]!, refs: (mine[g]?.refs ?? 0) + 1 }; });
         return { ...s, pins: put(s.pins, p.mdev, mine) };
       }
       case 'pages.unpinned': {
         const p = o.payload;
         const mine = { ...(s.pins[p.mdev] ?? {}) };
-        for (const g of p.pages) delete mine[g];
+        // one reference per entry, as vfio_unpin_pages drops them
+        for (const g of p.pages) {
+          const pin = mine[g];
+          if (pin && pin.refs > 1) mine[g] = { ...pin, refs: pin.refs - 1 };
+          else delete mine[g];
+        }
         return { ...s, pins: put(s.pins, p.mdev, mine) };
       }
       default:

@@ -19,7 +19,7 @@ export function issueDma(s: MdevParentState, input: InputTo<'mdev-parent'> & { t
   const base = { mdev: p.mdev, vm: m.vm, pasid: p.pasid, va: p.va, page: pageOf(p.va), write: !!p.write };
   if (parent.kind === 'non-iommu') {
     // GVT-g style: the vendor driver DMAs to the pages it pinned (vfio_pin_pages), no IOMMU in the path
-    const hpa = s.pins[p.mdev]?.[pageOf(p.va)];
+    const hpa = s.pins[p.mdev]?.[pageOf(p.va)]?.hpa;
     if (hpa === undefined) return [evt('dma.failed', { ...base, why: 'GPA not pinned' }), completeStep(p.step, { ret: -ERRNO.EFAULT })];
     return [evt('dma.completed', { ...base, rid: null, hpa, source: 'pinned' }), completeStep(p.step, { ret: 0, value: hpa })];
   }

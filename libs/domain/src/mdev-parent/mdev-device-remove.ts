@@ -1,7 +1,7 @@
 import { ERRNO, type InputTo } from '../../../contracts/src/index.js';
 import { cmd } from '../decider.js';
 import { completeStep } from '../request-reply.js';
-import { evt, type MdevParentState } from './state.js';
+import { evt, pinnedPages, type MdevParentState } from './state.js';
 
 type In<T extends string> = InputTo<'mdev-parent'> & { type: T };
 
@@ -10,7 +10,7 @@ export function mdevDeviceRemove(s: MdevParentState, input: In<'step.mdev_remove
   const p = input.payload;
   const m = s.mdevs[p.mdev];
   if (!m || m.removed) return [completeStep(p.step, { ret: -ERRNO.ENODEV })];
-  const pages = Object.keys(s.pins[p.mdev] ?? {}).map(Number);
+  const pages = pinnedPages(s, p.mdev);
   const unpin = pages.length ? [evt('pages.unpinned', { mdev: p.mdev, pages }), cmd('vfio-type1', 'vfio_unpin_pages', { vm: m.vm, mdev: p.mdev, pages })] : [];
   return [...unpin, evt('mdev.removed', { mdev: p.mdev, vm: m.vm }), completeStep(p.step, { ret: 0 })];
 }

@@ -34,9 +34,17 @@ export interface MdevParentState {
   /** page requests awaiting a response: `${rid}:${pasid}:${prg}` -> the DMA tag waiting on it, if any */
   outstanding: Record<string, { mdev: string; dma: string | null }>;
   nextPrg: Record<string, number>;
-  /** vendor driver pins of non-IOMMU mdevs: GPA page -> HPA page */
-  pins: Record<string, Record<number, number>>;
+  /** vendor driver pins of non-IOMMU mdevs: GPA page -> HPA page, and how often the driver pinned it (VFIO counts each) */
+  pins: Record<string, Record<number, { hpa: number; refs: number }>>;
   notifiers: Record<string, true>;
+}
+
+/**
+ * The pages `mdev` pinned in GPA pages [first, last), each once per pin it holds: vfio_unpin_pages drops
+ * one reference per entry, so a driver that pinned a page twice names it twice to let it go.
+ */
+export function pinnedPages(s: MdevParentState, mdev: string, first = 0, last = Infinity): number[] {
+  return Object.entries(s.pins[mdev] ?? {}).filter(([g]) => Number(g) >= first && Number(g) < last).flatMap(([g, pin]) => Array<number>(pin.refs).fill(Number(g)));
 }
 
 export const prgKey = (rid: string, pasid: number, prg: number) => `${rid}:${pasid}:${prg}`;

@@ -2,7 +2,7 @@ import { ERRNO, PinnedHpasSchema, type InputTo, type Reply } from '../../../cont
 import { cmd } from '../decider.js';
 import { completeStep, parked, reply, resumed } from '../request-reply.js';
 import { pageOf, vmBase } from '../topology.js';
-import { evt, type MdevCall, type MdevParentState } from './state.js';
+import { evt, pinnedPages, type MdevCall, type MdevParentState } from './state.js';
 
 /**
  * The vendor driver of a non-IOMMU mdev (GVT-g style) pins the guest pages it DMAs to
@@ -36,7 +36,7 @@ export function pinned(s: MdevParentState, r: Reply) {
 export function unmapNotify(s: MdevParentState, input: InputTo<'mdev-parent'> & { type: 'vfio_dma_unmap_notify' }) {
   const p = input.payload;
   const first = pageOf(p.iova), last = first + Math.ceil(p.size / 4096);
-  const pages = Object.keys(s.pins[p.mdev] ?? {}).map(Number).filter((g) => g >= first && g < last);
+  const pages = pinnedPages(s, p.mdev, first, last);
   const unpin = s.policy!['mdev.unpin_on_dma_unmap'] && pages.length
     ? [evt('pages.unpinned', { mdev: p.mdev, pages }), cmd('vfio-type1', 'vfio_unpin_pages', { vm: p.vm, mdev: p.mdev, pages })]
     : [evt('dma_unmap.notified', { mdev: p.mdev, pages, unpinned: false })];

@@ -80,6 +80,15 @@ export function attachReply(s: VfioState, tag: string, w: AttachWalk, r: Reply):
     return [parked(tag, { ...w, resolved, stage: 'domain' }), cmd('host-vtd', 'iommu_domain_alloc', { vm: w.vm, nesting: c.nesting, tag })];
   }
   const failed = [evt('attach_group.failed', { vm: w.vm, group: w.group, ret: r.ret }), ...answer(w.caller, { ret: r.oops ? r.ret : -ERRNO.EIO, ...(r.oops ? { oops: r.oops } : {}) })];
+  if (w.stage === 'attach' && (r.ret < 0 || r.oops)) {
+    // out_detach / out_domain: the devices attached so far are detached, the domain freed, the attach's errno returned
+    return [
+      evt('attach_group.failed', { vm: w.vm, group: w.group, ret: r.ret }),
+      ...w.devices.slice(0, w.i).map((mdev) => cmd('host-vtd', 'iommu_aux_detach_device', { vm: w.vm, domain: w.domain, mdev, noreply: true })),
+      cmd('host-vtd', 'iommu_domain_free', { vm: w.vm, domain: w.domain, noreply: true }),
+      ...answer(w.caller, { ret: r.ret, ...(r.oops ? { oops: r.oops } : {}) }),
+    ];
+  }
   if (r.ret < 0 || r.oops) return failed;
   if (w.stage === 'domain') {
     // a success without a domain is not something the host answers; it would fail as an error does
