@@ -4,7 +4,9 @@ import { errnoName, type LogEntry } from '../../contracts/src/index.js';
  * The fields of an output's payload that say which way a decider went: its return value (as the
  * errno's name), why it refused, which kind of thing it did, what the kernel printed and where.
  */
-const BRANCH_FIELDS = ['why', 'reason', 'kind', 'status', 'level', 'fn', 'via', 'what', 'where', 'got', 'fault', 'granularity', 'cache'] as const;
+const BRANCH_FIELDS = ['why', 'reason', 'kind', 'status', 'level', 'fn', 'via', 'what', 'where', 'got', 'fault', 'granularity', 'granu', 'cache', 'source'] as const;
+/** Counts whose being zero or not is a branch (an invalidation that flushed nothing, a response to no request). */
+const COUNT_FIELDS = ['processed', 'retries', 'users'] as const;
 
 const scalar = (v: unknown) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined);
 
@@ -32,6 +34,7 @@ export function coverageOf(entries: readonly LogEntry[]): Set<string> {
       const v = scalar(p[f]);
       if (v !== undefined && v.length <= 40) parts.push(`${f}=${v}`);
     }
+    for (const f of COUNT_FIELDS) if (typeof p[f] === 'number') parts.push(`${f}${p[f] === 0 ? '=0' : '>0'}`);
     if (p.oops) parts.push('oops');
     out.add(parts.join(' '));
   }

@@ -16,7 +16,7 @@ function mutateOnce(sc: Scenario, r: Rand, cfg: SwarmConfig): Scenario | undefin
   switch (m) {
     case 'insert': {
       const at = r.int(0, steps.length);
-      const st = drawStep(stateAt(sc, at), r, cfg);
+      const st = drawStep(stateAt(sc, at), r, cfg, undefined, steps[at - 1]);
       if (!st) return undefined;
       steps.splice(at, 0, st);
       break;

@@ -14,8 +14,18 @@ export type RawStep = { op: Step['op'] } & Record<string, unknown>;
  * operations; they say nothing about what the kernel does with them (the deciders' business) nor
  * what should come of them (the checkers').
  */
+/**
+ * What operations make and use: a PASID, a binding (a PASID entry pointing at the guest's tables),
+ * a guest mapping, a cached translation, pinned pages, a queued page request. The generator favours
+ * an operation that uses what the step before it made (syzkaller's choice table, from the
+ * descriptions), so that programs chain: bind, map, DMA, remap, invalidate, DMA.
+ */
+export type Resource = 'pasid' | 'binding' | 'mapping' | 'translation' | 'pin' | 'prq';
+
 export interface OpDescription {
   op: Step['op'];
+  makes?: Resource[];
+  uses?: Resource[];
   /** who issues it */
   family: 'guest' | 'vmm' | 'device' | 'host' | 'setup';
   /** what most programs need (allocation, bind): kept on in most swarm draws */
@@ -87,18 +97,18 @@ export const OP_DESCRIPTIONS: OpDescription[] = [
   },
   // the guest's vIOMMU driver, through QEMU's VCMD and invalidation queue
   {
-    op: 'pasid_alloc', family: 'guest', core: true, enabled: () => true,
+    op: 'pasid_alloc', makes: ['pasid'], family: 'guest', core: true, enabled: () => true,
     draw: (s, r, o) => {
       const count = arg(r, o, { valid: () => 1, boundary: () => r.pick([pasidMax(s) - 1, pasidMax(s), pasidMax(s) + 1, 1000]), invalid: () => r.int(2, 64) });
       return { op: 'pasid_alloc', vm: anyVm(s, r), as: freshVar(s), ...(count > 1 ? { count: Math.min(count, 4096) } : {}) };
     },
   },
   {
-    op: 'pasid_free', family: 'guest', enabled: (s) => s.vars.length > 0,
+    op: 'pasid_free', uses: ['pasid', 'prq'], family: 'guest', enabled: (s) => s.vars.length > 0,
     draw: (s, r, o) => { const vm = anyVm(s, r); return { op: 'pasid_free', vm, pasid: pasidArg(r, o, s, vm) }; },
   },
   {
-    op: 'bind', family: 'guest', core: true, enabled: () => true,
+    op: 'bind', makes: ['binding'], uses: ['pasid'], family: 'guest', core: true, enabled: () => true,
     draw: (s, r, o) => {
       const vm = anyVm(s, r);
       return {
@@ -110,11 +120,11 @@ export const OP_DESCRIPTIONS: OpDescription[] = [
     },
   },
   {
-    op: 'unbind', family: 'guest', core: true, enabled: (s) => s.vars.length > 0 || s.roots.length > 0,
+    op: 'unbind', uses: ['binding', 'prq'], family: 'guest', core: true, enabled: (s) => s.vars.length > 0 || s.roots.length > 0,
     draw: (s, r, o) => { const vm = anyVm(s, r); return { op: 'unbind', vm, pasid: pasidArg(r, o, s, vm) }; },
   },
   {
-    op: 'iotlb_invalidate', family: 'guest', core: true, enabled: () => true,
+    op: 'iotlb_invalidate', uses: ['translation', 'mapping'], family: 'guest', core: true, enabled: () => true,
     draw: (s, r, o) => {
       const vm = anyVm(s, r);
       const addr = r.chance(0.5);
@@ -125,7 +135,7 @@ export const OP_DESCRIPTIONS: OpDescription[] = [
     },
   },
   {
-    op: 'guest_map', family: 'guest', core: true, enabled: () => true,
+    op: 'guest_map', makes: ['mapping'], uses: ['binding', 'translation'], family: 'guest', core: true, enabled: () => true,
     draw: (s, r, o) => {
       const vm = anyVm(s, r);
       const prev = s.mapped.filter((m) => m.vm === vm);
@@ -135,12 +145,12 @@ export const OP_DESCRIPTIONS: OpDescription[] = [
     },
   },
   {
-    op: 'guest_unmap', family: 'guest', enabled: (s) => s.mapped.length > 0,
+    op: 'guest_unmap', uses: ['mapping', 'translation'], family: 'guest', enabled: (s) => s.mapped.length > 0,
     draw: (s, r) => { const m = r.pick(s.mapped); return { op: 'guest_unmap', vm: m.vm, gpgd: m.gpgd, va: m.va }; },
   },
   // the VMM's own ioctls: the uAPI structs, field by field (DOMAIN.md §7.5, §7.6)
   {
-    op: 'ioctl_pasid_request', family: 'vmm', enabled: () => true,
+    op: 'ioctl_pasid_request', makes: ['pasid'], family: 'vmm', enabled: () => true,
     draw: (s, r, o) => ({
       op: 'ioctl_pasid_request', vm: anyVm(s, r), as: freshVar(s),
       argsz: arg(r, o, { valid: () => PASID_REQUEST_MINSZ, boundary: () => r.pick([PASID_REQUEST_MINSZ - 1, PASID_REQUEST_MINSZ + 8]), invalid: () => r.pick([0, 4]) }),
@@ -151,6 +161,7 @@ export const OP_DESCRIPTIONS: OpDescription[] = [
   },
   ...(['ioctl_bind', 'ioctl_unbind'] as const).map((op): OpDescription => ({
     op, family: 'vmm', enabled: () => true,
+    ...(op === 'ioctl_bind' ? { makes: ['binding'] as Resource[], uses: ['pasid'] as Resource[] } : { uses: ['binding'] as Resource[] }),
     draw: (s, r, o) => {
       const vm = anyVm(s, r);
       return {
@@ -167,7 +178,7 @@ export const OP_DESCRIPTIONS: OpDescription[] = [
     },
   })),
   {
-    op: 'ioctl_invalidate', family: 'vmm', enabled: () => true,
+    op: 'ioctl_invalidate', uses: ['translation', 'binding'], family: 'vmm', enabled: () => true,
     draw: (s, r, o) => {
       const vm = anyVm(s, r);
       // every cache type x granularity x flags (bug 5: the unsupported ones must not report success)
@@ -187,7 +198,7 @@ export const OP_DESCRIPTIONS: OpDescription[] = [
   },
   // devices: DMA with a PASID, page requests (PRI), a vendor driver's pins
   {
-    op: 'dma', family: 'device', core: true, enabled: (s) => mdevsOf(s).length > 0,
+    op: 'dma', makes: ['translation'], uses: ['mapping', 'binding', 'pin'], family: 'device', core: true, enabled: (s) => mdevsOf(s).length > 0,
     draw: (s, r, o) => {
       const m = pickMdev(s, r, mdevsOf(s));
       // mostly a PASID its VM bound: the DMA then walks the guest's tables, fills the caches, and can go stale
@@ -197,7 +208,7 @@ export const OP_DESCRIPTIONS: OpDescription[] = [
     },
   },
   {
-    op: 'page_request', family: 'device', enabled: (s) => mdevsOf(s).length > 0,
+    op: 'page_request', makes: ['prq'], uses: ['binding', 'mapping'], family: 'device', enabled: (s) => mdevsOf(s).length > 0,
     draw: (s, r, o) => {
       const m = pickMdev(s, r, mdevsOf(s));
       return {
@@ -208,9 +219,9 @@ export const OP_DESCRIPTIONS: OpDescription[] = [
       };
     },
   },
-  { op: 'prq_irq', family: 'host', enabled: () => true, draw: () => ({ op: 'prq_irq' }) },
+  { op: 'prq_irq', uses: ['prq'], family: 'host', enabled: () => true, draw: () => ({ op: 'prq_irq' }) },
   {
-    op: 'pin_pages', family: 'device', enabled: (s) => mdevsOf(s).length > 0,
+    op: 'pin_pages', makes: ['pin'], family: 'device', enabled: (s) => mdevsOf(s).length > 0,
     draw: (s, r, o) => {
       const non = mdevsOf(s).filter((m) => !m.iommu);
       const m = non.length && r.chance(0.8) ? r.pick(non) : r.pick(mdevsOf(s));
@@ -218,7 +229,7 @@ export const OP_DESCRIPTIONS: OpDescription[] = [
     },
   },
   {
-    op: 'dma_unmap', family: 'vmm', enabled: () => true,
+    op: 'dma_unmap', uses: ['pin'], family: 'vmm', enabled: () => true,
     draw: (s, r, o) => {
       const pin = s.pinned.length && r.chance(0.7) ? r.pick(s.pinned) : undefined;
       const vm = pin ? s.topo.vms.find((v) => v.mdevs.some((m) => m.id === pin.mdev))!.id : anyVm(s, r);
@@ -226,18 +237,18 @@ export const OP_DESCRIPTIONS: OpDescription[] = [
     },
   },
   {
-    op: 'mdev_clear_iommu_device', family: 'host', enabled: (s) => mdevsOf(s).some((m) => m.iommu),
+    op: 'mdev_clear_iommu_device', uses: ['binding', 'translation'], family: 'host', enabled: (s) => mdevsOf(s).some((m) => m.iommu),
     draw: (s, r) => ({ op: 'mdev_clear_iommu_device', mdev: r.pick(mdevsOf(s).filter((m) => m.iommu)).id }),
   },
   // teardown and hot-unplug
-  { op: 'vm_teardown', family: 'vmm', enabled: (s) => liveVms(s).length > 0, draw: (s, r) => ({ op: 'vm_teardown', vm: r.pick(liveVms(s)).id }) },
+  { op: 'vm_teardown', uses: ['pin', 'binding'], family: 'vmm', enabled: (s) => liveVms(s).length > 0, draw: (s, r) => ({ op: 'vm_teardown', vm: r.pick(liveVms(s)).id }) },
   { op: 'mdev_remove', family: 'host', enabled: (s) => mdevsOf(s).length > 0, draw: (s, r) => ({ op: 'mdev_remove', mdev: r.pick(mdevsOf(s)).id }) },
   {
-    op: 'device_remove', family: 'device', enabled: (s) => s.topo.parents.some((p) => p.kind === 'iommu-backed'),
+    op: 'device_remove', uses: ['binding', 'translation'], family: 'device', enabled: (s) => s.topo.parents.some((p) => p.kind === 'iommu-backed'),
     draw: (s, r) => ({ op: 'device_remove', parent: r.pick(s.topo.parents.filter((p) => p.kind === 'iommu-backed')).id, ...bg(r) }),
   },
   {
-    op: 'device_fault', family: 'device', enabled: (s) => s.topo.parents.some((p) => p.kind === 'iommu-backed'),
+    op: 'device_fault', uses: ['translation', 'prq'], family: 'device', enabled: (s) => s.topo.parents.some((p) => p.kind === 'iommu-backed'),
     draw: (s, r) => ({ op: 'device_fault', parent: r.pick(s.topo.parents.filter((p) => p.kind === 'iommu-backed')).id, fault: r.pick(['ite', 'prq_overflow']), count: r.pick([1, 2, 16]), ...bg(r) }),
   },
   {

@@ -1,6 +1,6 @@
 import { ScenarioSchema, StepSchema, type Scenario, type Step } from '../../../scenario/src/index.js';
 import { pasidArg } from './args.js';
-import { OP_DESCRIPTIONS, type OpDescription } from './ops.js';
+import { OP_DESCRIPTIONS, opDescription, type OpDescription } from './ops.js';
 import type { Rand } from './rand.js';
 import { emptyState, extend, stateAt, usableMdevs, type GenState } from './state.js';
 import type { SwarmConfig } from './swarm.js';
@@ -16,9 +16,18 @@ function pendingSetup(s: GenState): OpDescription | undefined {
   return OP_DESCRIPTIONS.find((d) => d.family === 'setup' && d.enabled(s));
 }
 
-/** Draws one step valid for the schema at state `s` (a few tries; undefined when nothing on the menu fits). */
-export function drawStep(s: GenState, r: Rand, cfg: SwarmConfig, only?: OpDescription): Step | undefined {
-  const ops = only ? [[only, 1] as [OpDescription, number]] : menu(cfg).filter(([d]) => d.enabled(s));
+/** An operation that uses what the previous step made is this many times likelier (the choice table). */
+const CHAIN = 4;
+
+/**
+ * Draws one step valid for the schema at state `s` (a few tries; undefined when nothing on the menu
+ * fits), favouring operations that use what `prev` made.
+ */
+export function drawStep(s: GenState, r: Rand, cfg: SwarmConfig, only?: OpDescription, prev?: Step): Step | undefined {
+  const made = prev ? (opDescription(prev.op)?.makes ?? []) : [];
+  const ops = only
+    ? [[only, 1] as [OpDescription, number]]
+    : menu(cfg).filter(([d]) => d.enabled(s)).map(([d, w]): [OpDescription, number] => [d, d.uses?.some((u) => made.includes(u)) ? w * CHAIN : w]);
   for (let tries = 0; tries < 5 && ops.length; tries++) {
     const d = ops[r.weighted(ops.map(([, w]) => w))]![0];
     const parsed = StepSchema.safeParse(d.draw(s, r, cfg));
@@ -70,7 +79,7 @@ export function generateScenario(name: string, r: Rand, cfg: SwarmConfig): Scena
     s = extend(s, st);
   }
   for (let i = 0; i < cfg.steps; i++) {
-    const st = drawStep(s, r, cfg);
+    const st = drawStep(s, r, cfg, undefined, steps[steps.length - 1]);
     if (!st) break;
     steps.push(st);
     s = extend(s, st);

@@ -50,13 +50,13 @@ export function uniformConfig(r: Rand): SwarmConfig {
 /** A configuration drawn for one run: a random subset of operations, random weights, odds and bias. */
 export function swarmConfig(r: Rand): SwarmConfig {
   const weights: Partial<Record<OpName, number>> = {};
-  // each operation is on with probability one half; the ones a program needs to do anything at all
-  // (a PASID, a bind) keep a floor so that a subset is rarely empty of what the others build on
-  for (const d of OP_DESCRIPTIONS) if (r.chance(d.core ? 0.85 : 0.5)) weights[d.op] = r.pick([1, 2, 4, 8]);
+  // each operation is on with probability 0.3, so a run goes deep into the few it has; the ones a
+  // program needs to do anything at all (a PASID, a bind, a mapping, a DMA) are on in most runs
+  for (const d of OP_DESCRIPTIONS) if (r.chance(d.core ? 0.85 : 0.3)) weights[d.op] = r.pick([1, 2, 4, 8]);
   const valid = r.pick([0.95, 0.8, 0.6]);
   return {
     weights, valid, boundary: (1 - valid) * r.pick([0.3, 0.5, 0.7]),
-    steps: r.int(1, 14), workload: r.chance(0.25) ? r.int(1, 2) : 0,
+    steps: r.int(1, 20), workload: r.chance(0.25) ? r.int(1, 2) : 0,
     bias: r.pick([0, 0.5, 0.9, 1]),
     topology: {
       vms: r.int(1, 3), parents: r.int(1, 3), mdevsPerVm: r.int(1, 3),
