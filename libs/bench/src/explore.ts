@@ -26,7 +26,7 @@ export function bugScenarios(dir = scenariosDir()): Scenario[] {
   return readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => loadScenario(join(dir, f))).filter((sc) => sc.bug).sort((a, b) => a.bug!.id - b.bug!.id);
 }
 
-/** One exploration with no scenario file, stopped at the first finding of `invariant` (or the cap, or a finding of it under mainline). */
+/** One exploration with no scenario file, until the cap or (given an invariant) its first finding of that invariant. */
 async function search(policy: ExploreState['policy'], mode: ExploreState['mode'], seed: number, invariant: string | undefined, cap: { ms: number; runs?: number }) {
   const st = newState(seed, policy, mode);
   const status = await explore(st, { pool: inlinePool(), budget: cap, ...(invariant ? { stopWhen: (f: Finding) => f.invariant === invariant } : {}) });
