@@ -8,3 +8,6 @@ export { openBenchRedis, type BenchRedis } from './bench-redis.js';
 export { machineInfo } from './machine.js';
 export { WORKLOAD } from './plan.js';
 export { SCALE_SHAPE } from './scale.js';
+export { bugScenarios } from './explore.js';
+export { summarize, speedUpOf, goalsOf, entryFigure, mainlineFinding, type EntryResult, type Search, type SideSummary, type SpeedUp } from './explore-summary.js';
+export { formatExplore, type MainlineResult } from './explore-table.js';

@@ -10,6 +10,12 @@ export interface BenchPlan {
   replay: { trials: number; minEntries: number };
   embedded: { trials: number; runs: number; minMs: number };
   scale: { trials: number; vms: number[] };
+  /**
+   * Exploration (issue 12): each bug-table entry searched from these seeds, guided and uniform, each
+   * search stopped at `capS` seconds or `capRuns` runs; the guided finding shrunk in at most
+   * `shrinkRuns` runs; mainline explored for `mainlineS` seconds.
+   */
+  explore: { seeds: number[]; capS: number; capRuns: number; shrinkRuns: number; mainlineS: number };
 }
 
 /** The hop-throughput and embedded workload: 4 VMs on one shared parent (binds, invalidations, DMA). */
@@ -24,6 +30,7 @@ export const PLANS: Record<'quick' | 'full', BenchPlan> = {
     replay: { trials: 3, minEntries: 10_000 },
     embedded: { trials: 3, runs: 5, minMs: 300 },
     scale: { trials: 1, vms: [1, 8] },
+    explore: { seeds: [1], capS: 10, capRuns: 5_000, shrinkRuns: 2_000, mainlineS: 10 },
   },
   full: {
     budgetSeconds: 570,
@@ -33,5 +40,6 @@ export const PLANS: Record<'quick' | 'full', BenchPlan> = {
     replay: { trials: 5, minEntries: 100_000 },
     embedded: { trials: 5, runs: 20, minMs: 1000 },
     scale: { trials: 3, vms: [1, 16, 64, 256] },
+    explore: { seeds: [1, 2, 3], capS: 60, capRuns: 30_000, shrinkRuns: 2_000, mainlineS: 60 },
   },
 };

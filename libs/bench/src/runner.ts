@@ -10,6 +10,8 @@ import { startClusterUnderTest, type ClusterUnderTest } from './cluster-under-te
 import { BENCH_POLICY, type BenchContext, type ClusterContext, type LocalContext } from './context.js';
 import { measureChaos } from './chaos.js';
 import { measureEmbedded } from './embedded.js';
+import { measureExplore } from './explore.js';
+import type { MainlineResult } from './explore-table.js';
 import { measureHopLatency } from './hop-latency.js';
 import { measureHopThroughput } from './hop-throughput.js';
 import { measureLogAppend } from './log-append.js';
@@ -21,14 +23,14 @@ import { round } from './stats.js';
 import type { BenchResult, Figure, Machine, Progress } from './types.js';
 
 /** The figures `--only` can name: each a measurement, in the order they are measured. */
-export const FIGURE_GROUPS = ['log-append', 'replay', 'embedded', 'chaos', 'hop-throughput', 'hop-latency', 'scale'] as const;
+export const FIGURE_GROUPS = ['log-append', 'replay', 'embedded', 'chaos', 'hop-throughput', 'hop-latency', 'scale', 'explore'] as const;
 export type FigureGroup = (typeof FIGURE_GROUPS)[number];
 
 export interface BenchOptions {
   quick: boolean;
   /**
    * Only these figures (absent: all). Redis is opened only if one of them needs it (all but
-   * `embedded`), the services only for the cluster figures; `scale` measures hop-throughput too (its
+   * `embedded`, `chaos` and `explore`), the services only for the cluster figures; `scale` measures hop-throughput too (its
    * sizes start from the sustained rate).
    */
   only?: readonly FigureGroup[];
@@ -46,7 +48,7 @@ export interface BenchOptions {
 }
 
 /** The order figures are reported in (the issue's): measured in another order, cheapest first. */
-const ORDER = ['hop-throughput', 'hop-latency', 'log-append', 'replay', 'embedded', 'chaos-embedded', 'scale-hop-throughput', 'scale-cpu', 'scale-memory'];
+const ORDER = ['hop-throughput', 'hop-latency', 'log-append', 'replay', 'embedded', 'chaos-embedded', 'scale-hop-throughput', 'scale-cpu', 'scale-memory', 'explore-bug'];
 const rank = (f: Figure) => {
   const i = ORDER.findIndex((p) => f.id.startsWith(p));
   const vms = Number(/-(\d+)vm$/.exec(f.id)?.[1] ?? 0);
@@ -66,6 +68,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const pr = o.progress;
   const figures: Figure[] = [];
   const notes: string[] = [];
+  let mainline: MainlineResult | undefined;
   const want = (g: FigureGroup) => !o.only || o.only.includes(g);
   const needsCluster = want('hop-throughput') || want('hop-latency') || want('scale');
   const needsRedis = needsCluster || want('log-append') || want('replay');
@@ -95,6 +98,11 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     if (ctx && want('replay')) figures.push(...(await measureReplay(ctx)));
     if (want('embedded')) figures.push(...(await measureEmbedded(local)));
     if (want('chaos')) figures.push(...(await measureChaos(local)));
+    if (want('explore')) {
+      const x = await measureExplore(local);
+      figures.push(...x.figures);
+      mainline = x.mainline;
+    }
 
     if (ctx && redis && needsCluster) {
       pr.phase('cluster: starting the five services', 0);
@@ -128,7 +136,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         value: 'median of the trials (spread: min, max, (max-min)/median); ratio = value / peer value; trials of a figure and its peer interleaved',
         plan,
       },
-      figures, notes,
+      figures, ...(mainline ? { explore: { mainline } } : {}), notes,
     };
   } finally {
     await orchestrator?.close().catch(() => {});

@@ -1,3 +1,5 @@
+import type { MainlineResult } from './explore-table.js';
+
 /** What `vsva-sim bench --json` prints: the machine, the configuration, and every figure beside its peer. */
 
 export interface Spread {
@@ -67,6 +69,8 @@ export interface BenchResult {
   /** settings shared by every figure (prefix, trials, sizes) */
   config: Record<string, unknown>;
   figures: Figure[];
+  /** `explore`: mainline explored for a fixed budget (no peer: its findings, each a documented quirk or open) */
+  explore?: { mainline: MainlineResult };
   /** what quick mode left out, or what could not be measured, and why */
   notes: string[];
 }
