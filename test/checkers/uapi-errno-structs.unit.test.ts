@@ -27,6 +27,21 @@ function withRet(r: Ran, type: 'VFIO_IOMMU_PASID_REQUEST' | 'VFIO_IOMMU_NESTING_
 }
 
 describe('uapi-errno judges each VMM ioctl both ways by the uAPI rules', () => {
+  it('an unsupported cache type x granularity reported as success (bug #5) is one violation, with the rule that refuses it', async () => {
+    const r = await run(oneIoctl('{ op: ioctl_invalidate, vm: vm1, cache: 4, granularity: 1, flags: 1, pasid: $p }'), 'mainline');
+    expect(messages(r.entries)).toEqual([expect.stringMatching(/^CACHE_INVLD returned 0 for an iommu_cache_invalidate_info the kernel's checks refuse .*type_granu/)]);
+  });
+
+  it('an ioctl after the VM was torn down is not judged (its VMM closed the container: it has no fd to issue it on)', async () => {
+    const r = await run(oneIoctl('{ op: vm_teardown, vm: vm1 }\n  - { op: ioctl_pasid_request, vm: vm1, flags: 3 }'), 'mainline');
+    const reply = r.entries.filter((e) => e.kind === 'command' && e.type === 'VFIO_IOMMU_PASID_REQUEST.ret').at(-1)!;
+    expect((reply.payload as { ret: number }).ret).not.toBe(-22);
+    expect(messages(r.entries)).toEqual([]);
+    // the same request before the teardown is judged
+    const before = await run(oneIoctl('{ op: ioctl_pasid_request, vm: vm1, flags: 3 }'), 'mainline');
+    expect(messages(withRet(before, 'VFIO_IOMMU_PASID_REQUEST', 1, -19))).toEqual([expect.stringMatching(/^PASID_REQUEST returned -ENODEV/)]);
+  });
+
   it('a refused PASID_REQUEST must get -EINVAL; a valid one must not get it', async () => {
     const r = await run(oneIoctl('{ op: ioctl_pasid_request, vm: vm1, argsz: 8, flags: 1, min: 1, max: 100 }'), 'mainline');
     expect(messages(r.entries)).toEqual([]);

@@ -237,7 +237,7 @@ program
   .option('--redis <url>', 'run them on explore-workers (vsva-sim explore-worker) on any machines sharing this Redis: the same findings as here')
   .option('--faults <list>', 'also inject faults (the chaos kinds the embedded engine has: delivery and device; see vsva-sim chaos --help), e.g. device,swarm')
   .option('--out <dir>', 'findings, corpus and coverage go here; a second explore with the same folder continues (default .vsva/explore)')
-  .option('--quirks <file>', 'a YAML list of known behaviours not to report again: { invariant, signature?, preset?, why }')
+  .option('--quirks <file|none>', 'known behaviours not to report again, beyond the documented ones (bug #5, #13): a YAML list of { invariant, signature?, message? (a regex), preset?, why }; none: report those too')
   .option('--no-shrink', 'report findings as found, without shrinking them')
   .option('--shrink-runs <n>', 'bound on the runs one shrink may take', int('--shrink-runs'), 2000)
   .option('--uniform', 'uniform random generation: every operation on with equal weight, no corpus (the benchmark\'s peer)')

@@ -98,7 +98,7 @@ export function entryFigure(e: EntryResult): Figure {
 
 /** A mainline finding as the table reports it: a documented quirk (and where it is documented) or open. */
 export function mainlineFinding(f: Finding, quirks: readonly Quirk[]): MainlineResult['findings'][number] {
-  const q = quirkOf(quirks, f.invariant, f.signature, f.policy.preset);
+  const q = quirkOf(quirks, f, f.policy.preset);
   return {
     key: f.key, invariant: f.invariant, signature: f.signature, message: f.message, run: f.index, hits: f.hits, foundAfterS: round(f.foundAfterS), steps: f.scenario.steps.length,
     status: q ? 'documented quirk' : 'open', ...(q ? { why: q.why } : {}),

@@ -39,13 +39,16 @@ export function judgeIoctls(h: History): Violation[] {
   const ioctls: Ioctl[] = [...h.commands('vfio-type1', 'VFIO_IOMMU_PASID_REQUEST'), ...h.commands('vfio-type1', 'VFIO_IOMMU_NESTING_OP')]
     .filter((e) => e.component === 'guest-viommu').sort((a, b) => a.seq - b.seq);
   const containers = h.events('vfio-type1', 'container.set_iommu');
+  const released = h.events('vfio-type1', 'container.released');
   for (const io of ioctls) {
     const reply = replies.get(io.eventId);
     if (!reply || reply.payload.oops) continue;
     const ret = reply.payload.ret;
     const vm = io.payload.vm;
-    // the simulator's VMM without a container has no fd to issue it on
-    if (!containers.some((c) => c.payload.vm === vm && c.seq < io.seq)) continue;
+    // the simulator's VMM without a container has no fd to issue it on; nor has it once the VM was
+    // torn down (QEMU closed the container: a real VMM's ioctl would get -EBADF, the model's -ENODEV)
+    const set = containers.filter((c) => c.payload.vm === vm && c.seq < io.seq);
+    if (!set.length || set.every((c) => released.some((r) => r.payload.vm === vm && r.payload.container === c.payload.container && r.seq > c.seq && r.seq < io.seq))) continue;
     const window = (e: { seq: number; correlationId: string }) => e.correlationId === io.correlationId && e.seq > io.seq && e.seq < reply.seq;
     if (io.type === 'VFIO_IOMMU_PASID_REQUEST') {
       out.push(...judgePasidRequest(obj(io.payload.req), ret, p, [io.seq, reply.seq]));

@@ -41,6 +41,9 @@ export const uapiErrno: Checker = {
         }
       }
     }
-    return [...out, ...judgeIoctls(h)];
+    // one ioctl, one message: where the rules judged the reply too, theirs says more (which rule, which errno)
+    const judged = judgeIoctls(h);
+    const replies = new Set(judged.map((v) => Math.max(...v.events)));
+    return [...out.filter((v) => !replies.has(Math.max(...v.events))), ...judged];
   },
 };

@@ -162,7 +162,7 @@ function newFindings(st: ExploreState, spec: ExploreRunSpec, res: ExploreRunResu
       had.hits++;
       continue;
     }
-    if (quirkOf(quirks, v.invariant, v.signature, spec.policy.preset)) {
+    if (quirkOf(quirks, v, spec.policy.preset)) {
       st.quirks.set(key, (st.quirks.get(key) ?? 0) + 1);
       continue;
     }

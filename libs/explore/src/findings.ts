@@ -37,10 +37,13 @@ export const findingKey = (invariant: string, signature: string) => `${invariant
 export interface Quirk {
   invariant: string;
   signature?: string;
+  /** a regular expression the violation's message must match (one behaviour of several an invariant catches at one place) */
+  message?: string;
   preset?: string;
   why: string;
 }
 
-export function quirkOf(quirks: readonly Quirk[], invariant: string, signature: string, preset: string): Quirk | undefined {
-  return quirks.find((q) => q.invariant === invariant && (q.signature === undefined || q.signature === signature) && (q.preset === undefined || q.preset === preset));
+export function quirkOf(quirks: readonly Quirk[], v: { invariant: string; signature: string; message: string }, preset: string): Quirk | undefined {
+  return quirks.find((q) => q.invariant === v.invariant && (q.signature === undefined || q.signature === v.signature)
+    && (q.preset === undefined || q.preset === preset) && (q.message === undefined || new RegExp(q.message).test(v.message)));
 }

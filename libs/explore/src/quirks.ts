@@ -8,20 +8,35 @@ import type { Quirk } from './findings.js';
  * not report them again. Each names the invariant (and, when one behaviour of several breaks it, the
  * signature) and the presets it holds for.
  */
-export const DOCUMENTED_QUIRKS: Quirk[] = [];
+export const DOCUMENTED_QUIRKS: Quirk[] = [
+  {
+    invariant: 'pasid-quota',
+    why: 'bug #13 (DOMAIN.md §4, docs/bug-table.md): a per-mm quota of 1000 over one global PASID space shared by every VM and host SVA; no posted revision fixes it, every preset keeps it (vfio.pasid_quota)',
+  },
+  {
+    invariant: 'uapi-errno',
+    message: 'type_granu|reported success although the IOMMU refused it',
+    why: 'bug #5 (DOMAIN.md §4, §2.4): an unsupported cache type x granularity (and any PASID-cache request) returns 0: the driver\'s loop breaks with ret 0; every preset keeps it (vtd.unsupported_inval, docs/policies.md)',
+  },
+];
 
 const QuirkSchema = z.object({
   invariant: z.string().min(1),
   signature: z.string().optional(),
+  message: z.string().refine((m) => { try { new RegExp(m); return true; } catch { return false; } }, 'a regular expression').optional(),
   preset: z.string().optional(),
   why: z.string().min(1, 'say where the behaviour is documented'),
 }).strict();
 
 export class QuirkFileError extends Error {}
 
-/** The documented quirks, plus a file's (`--quirks`: a YAML list of {invariant, signature?, preset?, why}). */
+/**
+ * The documented quirks, plus a file's (`--quirks`: a YAML list of {invariant, signature?, message?,
+ * preset?, why}); `none`: no quirk at all (every finding reported, the documented ones too).
+ */
 export function loadQuirks(file?: string): Quirk[] {
   if (!file) return DOCUMENTED_QUIRKS;
+  if (file === 'none') return [];
   let raw: unknown;
   try {
     raw = parse(readFileSync(file, 'utf8'));
@@ -29,6 +44,6 @@ export function loadQuirks(file?: string): Quirk[] {
     throw new QuirkFileError(`--quirks ${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
   const r = z.array(QuirkSchema).safeParse(raw);
-  if (!r.success) throw new QuirkFileError(`--quirks ${file}: ${r.error.issues.map((i) => `[${i.path.join('.')}] ${i.message}`).join('; ')} (a list of { invariant, signature?, preset?, why })`);
+  if (!r.success) throw new QuirkFileError(`--quirks ${file}: ${r.error.issues.map((i) => `[${i.path.join('.')}] ${i.message}`).join('; ')} (a list of { invariant, signature?, message?, preset?, why })`);
   return [...DOCUMENTED_QUIRKS, ...r.data];
 }
