@@ -167,7 +167,7 @@ function newFindings(st: ExploreState, spec: ExploreRunSpec, res: ExploreRunResu
       continue;
     }
     const f: Finding = {
-      key, invariant: v.invariant, signature: v.signature, message: v.message, index: spec.index, seed: spec.seed, bias: spec.bias, policy: spec.policy,
+      key, invariant: v.invariant, signature: v.signature, message: v.message, index: spec.index, ordinal: st.findings.size, seed: spec.seed, bias: spec.bias, policy: spec.policy,
       hits: 1, foundAfterS: s.elapsedMs / 1000, foundAfterRuns: s.runs + 1, scenario: spec.scenario,
     };
     st.findings.set(key, f);

@@ -10,6 +10,8 @@ export interface Finding {
   message: string;
   /** the run that found it */
   index: number;
+  /** its place among the exploration's findings (two can come from one run) */
+  ordinal: number;
   seed: number;
   bias: number;
   policy: ExploreRunSpec['policy'];

@@ -41,16 +41,18 @@ export class ExploreStore {
     const corpus = existsSync(corpusDir)
       ? readdirSync(corpusDir).filter((f) => f.endsWith('.yaml')).sort((a, b) => parseInt(a, 10) - parseInt(b, 10)).map((f) => this.scenario(join(corpusDir, f)))
       : [];
-    const findings = new Map<string, Finding>();
+    const found: Finding[] = [];
     const fdir = join(this.dir, 'findings');
     if (existsSync(fdir)) {
-      for (const d of readdirSync(fdir).sort()) {
+      for (const d of readdirSync(fdir)) {
         const jf = join(fdir, d, 'finding.json');
         if (!existsSync(jf)) continue;
         const f = JSON.parse(readFileSync(jf, 'utf8')) as Finding;
-        findings.set(f.key, { ...f, scenario: this.scenario(join(fdir, d, 'original.yaml')) });
+        found.push({ ...f, scenario: this.scenario(join(fdir, d, 'original.yaml')) });
       }
     }
+    // in the order they were found, as the exploration that wrote them held them
+    const findings = new Map(found.sort((a, b) => a.ordinal - b.ordinal).map((f) => [f.key, f]));
     return { ...raw, coverage, corpus, findings, quirks: new Map(Object.entries(raw.quirks ?? {})) };
   }
 
