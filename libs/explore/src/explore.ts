@@ -135,6 +135,9 @@ export async function explore(st: ExploreState, o: ExploreOptions): Promise<Expl
     }
     await o.onBatch?.(st);
     o.onStatus?.(status());
+    // an inline pool never waits on I/O: without this turn of the event loop a signal (Ctrl-C) would
+    // never be delivered to the handler that asks the loop to stop
+    await new Promise((r) => setImmediate(r));
   }
   return status();
 }

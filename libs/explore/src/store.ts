@@ -77,13 +77,14 @@ export class ExploreStore {
   }
 
   /** Writes (or rewrites, once shrunk) a finding's folder; returns its files. */
-  writeFinding(f: Finding, extra: { shrunkYaml?: string; log?: string } = {}): NonNullable<Finding['files']> {
+  writeFinding(f: Finding, extra: { shrunkYaml?: string } = {}): NonNullable<Finding['files']> {
     const d = join(this.dir, 'findings', findingSlug(f));
     mkdirSync(d, { recursive: true });
-    const files = { original: join(d, 'original.yaml'), scenario: join(d, 'scenario.yaml'), ...(extra.log !== undefined ? { log: join(d, 'run.ndjson') } : {}) };
+    // run.ndjson: the shrunk run's log, written beside by whoever shrank it
+    const log = join(d, 'run.ndjson');
+    const files = { original: join(d, 'original.yaml'), scenario: join(d, 'scenario.yaml'), ...(existsSync(log) ? { log } : {}) };
     writeAtomic(files.original, scenarioYaml(f.scenario, `the program of exploration run ${f.index} (seed ${f.seed}, scheduler bias ${f.bias}): ${f.invariant}`));
     writeAtomic(files.scenario, extra.shrunkYaml ?? scenarioYaml(f.scenario));
-    if (extra.log !== undefined) writeAtomic(join(d, 'run.ndjson'), extra.log);
     const { scenario: _, ...json } = f;
     writeAtomic(join(d, 'finding.json'), `${JSON.stringify({ ...json, files }, null, 2)}\n`);
     return files;
