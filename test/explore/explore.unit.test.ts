@@ -18,7 +18,8 @@ async function find(preset: string, set: Record<string, string>, invariant: stri
 
 const keys = (st: ExploreState) => [...st.findings.values()].map((f) => `${f.index} ${f.key}`);
 
-describe('explore', () => {
+// bounded by runs, never by time: a loaded machine only makes them slower
+describe('explore', { timeout: 600_000 }, () => {
   it('finds the seed review\'s NULL device under v1 and shrinks it to a scenario no longer than the hand-written one plus two', async () => {
     const f = await find('v1', {}, 'no-host-oops');
     expect(f).toBeDefined();
