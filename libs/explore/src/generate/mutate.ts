@@ -5,8 +5,8 @@ import type { Rand } from './rand.js';
 import { stateAt } from './state.js';
 import type { SwarmConfig } from './swarm.js';
 
-type Mutation = 'insert' | 'delete' | 'swap' | 'redraw' | 'topology';
-const MUTATIONS: Mutation[] = ['insert', 'insert', 'delete', 'swap', 'redraw', 'redraw', 'topology'];
+type Mutation = 'insert' | 'repeat' | 'delete' | 'swap' | 'redraw' | 'topology';
+const MUTATIONS: Mutation[] = ['insert', 'insert', 'repeat', 'repeat', 'delete', 'swap', 'redraw', 'redraw', 'topology'];
 
 function mutateOnce(sc: Scenario, r: Rand, cfg: SwarmConfig): Scenario | undefined {
   const steps = [...sc.steps];
@@ -19,6 +19,16 @@ function mutateOnce(sc: Scenario, r: Rand, cfg: SwarmConfig): Scenario | undefin
       const st = drawStep(stateAt(sc, at), r, cfg, undefined, steps[at - 1]);
       if (!st) return undefined;
       steps.splice(at, 0, st);
+      break;
+    }
+    case 'repeat': {
+      // a step done again later, on what it used before (a device touching the same page after the
+      // guest changed it); a step that binds a variable is not repeated (it would rebind it)
+      const device = steps.flatMap((x, i) => (opDescription(x.op)?.family === 'device' ? [i] : []));
+      const at = device.length && r.chance(0.8) ? r.pick(device) : k;
+      const st = steps[at];
+      if (!st || ('as' in st && st.as)) return undefined;
+      steps.splice(r.int(at + 1, steps.length), 0, st);
       break;
     }
     case 'delete':
@@ -61,7 +71,7 @@ function keepBinding(st: Step, was: Step): Step {
 
 /**
  * A child of a corpus program, as syzkaller mutates: one to three of insert a step drawn in the state
- * before it, delete one, swap two neighbours, draw one's arguments again, or turn a topology knob.
+ * before it, repeat one later, delete one, swap two neighbours, draw one's arguments again, or turn a topology knob.
  * Undefined when no mutation gave a program the schema takes.
  */
 export function mutateScenario(sc: Scenario, r: Rand, cfg: SwarmConfig): Scenario | undefined {
