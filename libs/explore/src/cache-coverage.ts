@@ -1,5 +1,9 @@
 import type { LogEntry } from '../../contracts/src/index.js';
 
+const PREFIX = 'derived:';
+/** A signal of this file's: a state several steps deep. */
+export const isCacheState = (c: string) => c.startsWith(PREFIX);
+
 /** A cached translation of a PASID whose entry points at a guest's tables, and its PTE's generation when filled. */
 interface Cached { vm: string; table: number; pasid: number; gen: number }
 interface Scope { seq: number; first: number; last: number }
@@ -31,8 +35,8 @@ export function cacheCoverageOf(entries: readonly LogEntry[]): Set<string> {
   /** a hit on a stale entry, and whether the guest was told an invalidation of it was done after the PTE changed */
   const hit = (what: string, c: Cached | undefined, page: number) => {
     if (!c || !stale(c, page)) return;
-    out.add(`derived:${what} stale`);
-    if (covers(done.get(`${c.vm}|${c.pasid}`), c, page)) out.add(`derived:${what} stale after an invalidation of it`);
+    out.add(`${PREFIX}${what} stale`);
+    if (covers(done.get(`${c.vm}|${c.pasid}`), c, page)) out.add(`${PREFIX}${what} stale after an invalidation of it`);
   };
   for (const e of entries) {
     if (e.kind !== 'event') continue;
@@ -49,8 +53,8 @@ export function cacheCoverageOf(entries: readonly LogEntry[]): Set<string> {
       case 'host-vtd:mem.pte_cleared':
         for (let i = 0; i < p.pages; i++) {
           const k = pteKey(p as { vm: string; table: number }, p.page + i);
-          if (gen.has(k)) out.add(`derived:${e.type} over a PTE`);
-          if ([...devtlb.values()].some((m) => { const c = m.get(p.page + i); return c && pteKey(c, p.page + i) === k; })) out.add(`derived:${e.type} under a devTLB entry`);
+          if (gen.has(k)) out.add(`${PREFIX}${e.type} over a PTE`);
+          if ([...devtlb.values()].some((m) => { const c = m.get(p.page + i); return c && pteKey(c, p.page + i) === k; })) out.add(`${PREFIX}${e.type} under a devTLB entry`);
           gen.set(k, { n: (gen.get(k)?.n ?? 0) + 1, seq: e.seq });
         }
         break;
@@ -67,7 +71,7 @@ export function cacheCoverageOf(entries: readonly LogEntry[]): Set<string> {
         const c = cached(p.rid, p.pasid, p.page);
         const k = `${p.rid}|${p.pasid}`;
         if (!c) break;
-        out.add('derived:devtlb.filled through the guest tables');
+        out.add(`${PREFIX}devtlb.filled through the guest tables`);
         (devtlb.get(k) ?? devtlb.set(k, new Map()).get(k)!).set(p.page, c);
         break;
       }
@@ -75,7 +79,7 @@ export function cacheCoverageOf(entries: readonly LogEntry[]): Set<string> {
         const held = devtlb.get(`${p.rid}|${p.pasid}`);
         if (!held) break;
         for (const pg of p.pages as number[]) held.delete(pg);
-        if (held.size) out.add(`derived:devtlb.invalidated left>0${[...held].some(([pg, c]) => stale(c, pg)) ? ' stale' : ''}`);
+        if (held.size) out.add(`${PREFIX}devtlb.invalidated left>0${[...held].some(([pg, c]) => stale(c, pg)) ? ' stale' : ''}`);
         break;
       }
       case 'mdev-parent:dma.completed':
@@ -88,7 +92,7 @@ export function cacheCoverageOf(entries: readonly LogEntry[]): Set<string> {
         const d = { seq: e.seq, first, last: sc?.granularity === 'addr' ? first + Math.max(1, sc.pages) - 1 : Infinity };
         done.set(`${p.vm}|${p.pasid}`, d);
         const left = [...devtlb.values()].flatMap((m) => [...m].filter(([pg, c]) => c.vm === p.vm && c.pasid === p.pasid && stale(c, pg)));
-        if (left.length) out.add(`derived:invalidation done, a devTLB entry ${left.some(([pg, c]) => covers(d, c, pg)) ? 'it covers' : 'outside it'} stale`);
+        if (left.length) out.add(`${PREFIX}invalidation done, a devTLB entry ${left.some(([pg, c]) => covers(d, c, pg)) ? 'it covers' : 'outside it'} stale`);
         break;
       }
       default:

@@ -28,7 +28,8 @@ function mutateOnce(sc: Scenario, r: Rand, cfg: SwarmConfig): Scenario | undefin
       const at = device.length && r.chance(0.8) ? r.pick(device) : k;
       const st = steps[at];
       if (!st || ('as' in st && st.as)) return undefined;
-      steps.splice(r.int(at + 1, steps.length), 0, st);
+      // half the time at the end, where everything the program did before it holds
+      steps.splice(r.chance(0.5) ? steps.length : r.int(at + 1, steps.length), 0, st);
       break;
     }
     case 'delete':
