@@ -2,7 +2,8 @@ import type { Scenario, Step } from '../../../scenario/src/index.js';
 import { opDescription } from './ops.js';
 import { asScenario, drawStep } from './program.js';
 import type { Rand } from './rand.js';
-import { stateAt } from './state.js';
+import { devicePasidsGrounded, stateAt } from './state.js';
+import { auxOffFits } from './topology.js';
 import type { SwarmConfig } from './swarm.js';
 
 type Mutation = 'insert' | 'repeat' | 'delete' | 'swap' | 'redraw' | 'topology';
@@ -55,14 +56,19 @@ function mutateOnce(sc: Scenario, r: Rand, cfg: SwarmConfig): Scenario | undefin
       const knob = r.int(0, 3);
       if (knob === 0) host.prq_irq = host.prq_irq === 'auto' ? 'manual' : 'auto';
       else if (knob === 1) host.pasid_bits = host.pasid_bits === 20 ? r.pick([3, 4, 6]) : 20;
-      else if (knob === 2) { const p = r.pick(parents); p.aux = !p.aux; }
+      else if (knob === 2) {
+        const p = r.pick(parents);
+        if (p.aux !== false && !auxOffFits(sc.vms, p)) return undefined;
+        p.aux = p.aux === false;
+      }
       else { const p = r.pick(parents); p.ats = !p.ats; }
       topo = { ...topo, host, parents };
       break;
     }
   }
   const workload = sc.workload.filter((w) => w.from <= steps.length);
-  return asScenario(sc.name, topo, steps, workload, sc.description);
+  const child = asScenario(sc.name, topo, steps, workload, sc.description);
+  return child && devicePasidsGrounded(child) ? child : undefined;
 }
 
 /** A redrawn step keeps the variable the original bound (later steps refer to it). */
