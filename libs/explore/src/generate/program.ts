@@ -16,6 +16,7 @@ function pendingSetup(s: GenState): OpDescription | undefined {
   return OP_DESCRIPTIONS.find((d) => d.family === 'setup' && d.enabled(s));
 }
 
+/** the odds of a clean step (SwarmConfig.clean): every argument valid */
 const ALL_VALID = { valid: 1, boundary: 0 };
 
 /** An operation that uses what the previous step made is this many times likelier (the choice table). */
