@@ -1,4 +1,5 @@
 import { errnoName, type LogEntry } from '../../contracts/src/index.js';
+import { cacheCoverageOf } from './cache-coverage.js';
 
 /**
  * The fields of an output's payload that say which way a decider went: its return value (as the
@@ -38,5 +39,6 @@ export function coverageOf(entries: readonly LogEntry[]): Set<string> {
     if (p.oops) parts.push('oops');
     out.add(parts.join(' '));
   }
+  for (const c of cacheCoverageOf(entries)) out.add(c);
   return out;
 }

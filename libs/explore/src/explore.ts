@@ -1,5 +1,6 @@
 import { drawRunFaults, withDeviceFaults, type FaultSpec } from '../../chaos/src/index.js';
 import type { Scenario } from '../../scenario/src/index.js';
+import { isCacheState } from './cache-coverage.js';
 import { findingKey, quirkOf, type Finding, type Quirk } from './findings.js';
 import { generateScenario } from './generate/program.js';
 import { mutateScenario } from './generate/mutate.js';
@@ -27,6 +28,8 @@ export interface ExploreState {
   coverage: Set<string>;
   /** programs that reached new coverage, in the order they did */
   corpus: Scenario[];
+  /** the corpus entries whose new coverage was a cache state (cache-coverage.ts): mutated more often, as each is a step toward the next */
+  deep?: number[];
   findings: Map<string, Finding>;
   /** findings matching a quirk: counted, not reported */
   quirks: Map<string, number>;
@@ -59,7 +62,7 @@ export interface ExploreOptions {
 }
 
 export function newState(seed: number, policy: ExploreRunSpec['policy'], mode: ExploreState['mode'], faults?: string): ExploreState {
-  return { seed, policy, mode, faults, next: 0, coverage: new Set(), corpus: [], findings: new Map(), quirks: new Map() };
+  return { seed, policy, mode, faults, next: 0, coverage: new Set(), corpus: [], deep: [], findings: new Map(), quirks: new Map() };
 }
 
 /** The run's own seed: the exploration's and its index mixed, so run i is the same in every session. */
@@ -77,8 +80,10 @@ export function specFor(st: ExploreState, index: number, faults?: FaultSpec): Ex
   const name = `explore-${index}`;
   let sc: Scenario | undefined;
   if (st.mode === 'guided' && st.corpus.length && r.chance(0.5)) {
-    // recent entries reached the newest coverage: favour them
-    const i = st.corpus.length - 1 - Math.min(st.corpus.length - 1, Math.floor(st.corpus.length * r.float() * r.float()));
+    // recent entries reached the newest coverage: favour them, and half the time take a deep one
+    const recent = (n: number) => n - 1 - Math.min(n - 1, Math.floor(n * r.float() * r.float()));
+    const deep = st.deep ?? [];
+    const i = deep.length && r.chance(0.5) ? deep[recent(deep.length)]! : recent(st.corpus.length);
     sc = mutateScenario({ ...st.corpus[i]!, name }, r, cfg);
   }
   sc ??= generateScenario(name, r, cfg);
@@ -124,7 +129,9 @@ export async function explore(st: ExploreState, o: ExploreOptions): Promise<Expl
       const spec = byIndex.get(res.index);
       if (!spec) continue;
       if (res.error) errors++;
-      if (mergeCoverage(st, res)) {
+      const fresh = mergeCoverage(st, res);
+      if (fresh.length) {
+        if (fresh.some(isCacheState)) (st.deep ??= []).push(st.corpus.length);
         st.corpus.push(spec.scenario);
         await o.onCorpus?.(spec.scenario, spec.index);
       }
@@ -142,14 +149,10 @@ export async function explore(st: ExploreState, o: ExploreOptions): Promise<Expl
   return status();
 }
 
-function mergeCoverage(st: ExploreState, res: ExploreRunResult): boolean {
-  let fresh = false;
-  for (const c of res.coverage) {
-    if (!st.coverage.has(c)) {
-      st.coverage.add(c);
-      fresh = true;
-    }
-  }
+/** The run's coverage no earlier run had, now merged in. */
+function mergeCoverage(st: ExploreState, res: ExploreRunResult): string[] {
+  const fresh = res.coverage.filter((c) => !st.coverage.has(c));
+  for (const c of fresh) st.coverage.add(c);
   return fresh;
 }
 

@@ -50,6 +50,25 @@ export function pasidArg(r: Rand, o: ModeOdds, s: GenState, vm: string | undefin
   return own.length && mode === 'valid' ? `$${r.pick(own).name}` : r.int(1, 200);
 }
 
+/**
+ * A PASID a device of `vm` presents: one its VM bound (mostly: the DMA then walks the guest's tables),
+ * else one it allocated (freed ones too), else 0 (the default PASID, or none). Never a number nobody
+ * allocated: the vendor driver programs the device's PASIDs, so an mdev cannot present an arbitrary
+ * host PASID (fault_storm is the operation for a PASID with no entry).
+ */
+export function devicePasid(r: Rand, s: GenState, vm: string): number | string {
+  const bound = s.roots.filter((x) => x.vm === vm);
+  if (bound.length && r.chance(0.7)) return r.pick(bound).pasid;
+  const mine = s.vars.filter((v) => v.vm === vm);
+  return mine.length && r.chance(0.8) ? `$${r.pick(mine).name}` : 0;
+}
+
+/** A PASID argument of a guest operation on what the VM bound (invalidate, unbind): mostly a bound one. */
+export function boundPasidArg(r: Rand, o: ModeOdds, s: GenState, vm: string): number | string {
+  const bound = s.roots.filter((x) => x.vm === vm);
+  return bound.length && r.chance(0.7) ? r.pick(bound).pasid : pasidArg(r, o, s, vm);
+}
+
 export const pageAligned: ArgDraw<number> = {
   valid: (r) => r.pick(GPAS),
   boundary: (r) => r.pick([0, 4095 * PAGE]),

@@ -1,6 +1,6 @@
 import { CACHE_INVALIDATE_INFO_MINSZ, GPASID_BIND_DATA_MINSZ, PASID_REQUEST_MINSZ } from '../../../contracts/src/index.js';
 import type { Step } from '../../../scenario/src/index.js';
-import { arg, drawMode, pageAligned, pasidArg, pasidMax, ROOTS, VAS, type ModeOdds } from './args.js';
+import { arg, boundPasidArg, devicePasid, drawMode, GPAS, pageAligned, pasidArg, pasidMax, ROOTS, VAS, type ModeOdds } from './args.js';
 import type { Rand } from './rand.js';
 import { freshVar, usableMdevs, type GenState } from './state.js';
 
@@ -121,7 +121,7 @@ export const OP_DESCRIPTIONS: OpDescription[] = [
   },
   {
     op: 'unbind', uses: ['binding', 'prq'], family: 'guest', core: true, enabled: (s) => s.vars.length > 0 || s.roots.length > 0,
-    draw: (s, r, o) => { const vm = anyVm(s, r); return { op: 'unbind', vm, pasid: pasidArg(r, o, s, vm) }; },
+    draw: (s, r, o) => { const vm = anyVm(s, r); return { op: 'unbind', vm, pasid: boundPasidArg(r, o, s, vm) }; },
   },
   {
     op: 'iotlb_invalidate', uses: ['translation', 'mapping'], family: 'guest', core: true, enabled: () => true,
@@ -129,7 +129,7 @@ export const OP_DESCRIPTIONS: OpDescription[] = [
       const vm = anyVm(s, r);
       const addr = r.chance(0.5);
       return {
-        op: 'iotlb_invalidate', vm, pasid: pasidArg(r, o, s, vm),
+        op: 'iotlb_invalidate', vm, pasid: boundPasidArg(r, o, s, vm),
         ...(addr ? { granularity: 'addr', addr: arg(r, o, { valid: () => deviceVa(s, r, vm), boundary: () => 0, invalid: () => 0x400800 }), pages: arg(r, o, { valid: () => 1, boundary: () => r.pick([2, 512]), invalid: () => 3 }) } : {}),
       };
     },
@@ -139,9 +139,14 @@ export const OP_DESCRIPTIONS: OpDescription[] = [
     draw: (s, r, o) => {
       const vm = anyVm(s, r);
       const prev = s.mapped.filter((m) => m.vm === vm);
-      // remapping a mapped VA to another page is what makes a cached translation stale
-      const va = prev.length && r.chance(0.4) ? r.pick(prev).va : r.pick(VAS);
-      return { op: 'guest_map', vm, gpgd: gpgdArg(s, r, o, vm), va, gpa: arg(r, o, pageAligned), ...(r.chance(0.15) ? { write: false } : {}) };
+      const write = r.chance(0.15) ? { write: false } : {};
+      // remapping a mapped VA (in the same tables) to another page is what makes a cached translation stale
+      if (prev.length && r.chance(0.5)) {
+        const m = r.pick(prev);
+        const other = GPAS.filter((g) => g !== m.gpa);
+        return { op: 'guest_map', vm, gpgd: r.chance(0.9) ? m.gpgd : gpgdArg(s, r, o, vm), va: m.va, gpa: arg(r, o, { ...pageAligned, valid: () => r.pick(other) }), ...write };
+      }
+      return { op: 'guest_map', vm, gpgd: gpgdArg(s, r, o, vm), va: r.pick(VAS), gpa: arg(r, o, pageAligned), ...write };
     },
   },
   {
@@ -183,7 +188,7 @@ export const OP_DESCRIPTIONS: OpDescription[] = [
       const vm = anyVm(s, r);
       // every cache type x granularity x flags (bug 5: the unsupported ones must not report success)
       return {
-        op: 'ioctl_invalidate', vm, pasid: pasidArg(r, o, s, vm),
+        op: 'ioctl_invalidate', vm, pasid: boundPasidArg(r, o, s, vm),
         op_argsz: arg(r, o, { valid: () => 16, boundary: () => 8, invalid: () => 4 }),
         argsz: arg(r, o, { valid: () => CACHE_INVALIDATE_INFO_MINSZ, boundary: () => r.pick([16, 32, 56]), invalid: () => r.pick([0, 8]) }),
         version: arg(r, o, { valid: () => 1, boundary: () => 2, invalid: () => 0 }),
@@ -199,12 +204,9 @@ export const OP_DESCRIPTIONS: OpDescription[] = [
   // devices: DMA with a PASID, page requests (PRI), a vendor driver's pins
   {
     op: 'dma', makes: ['translation'], uses: ['mapping', 'binding', 'pin'], family: 'device', core: true, enabled: (s) => mdevsOf(s).length > 0,
-    draw: (s, r, o) => {
+    draw: (s, r) => {
       const m = pickMdev(s, r, mdevsOf(s));
-      // mostly a PASID its VM bound: the DMA then walks the guest's tables, fills the caches, and can go stale
-      const bound = s.roots.filter((x) => x.vm === m.vm);
-      const pasid = bound.length && r.chance(0.7) ? r.pick(bound).pasid : pasidArg(r, o, s, m.vm);
-      return { op: 'dma', mdev: m.id, pasid: m.iommu ? pasid : 0, va: m.iommu ? deviceVa(s, r, m.vm) : r.pick([0x10000, 0x20000]), ...(r.chance(0.5) ? { write: true } : {}), ...bg(r) };
+      return { op: 'dma', mdev: m.id, pasid: m.iommu ? devicePasid(r, s, m.vm) : 0, va: m.iommu ? deviceVa(s, r, m.vm) : r.pick([0x10000, 0x20000]), ...(r.chance(0.5) ? { write: true } : {}), ...bg(r) };
     },
   },
   {
@@ -212,7 +214,7 @@ export const OP_DESCRIPTIONS: OpDescription[] = [
     draw: (s, r, o) => {
       const m = pickMdev(s, r, mdevsOf(s));
       return {
-        op: 'page_request', mdev: m.id, pasid: pasidArg(r, o, s, m.vm), va: deviceVa(s, r, m.vm), ...(r.chance(0.4) ? { write: true } : {}),
+        op: 'page_request', mdev: m.id, pasid: devicePasid(r, s, m.vm), va: deviceVa(s, r, m.vm), ...(r.chance(0.4) ? { write: true } : {}),
         ...(drawMode(r, o) !== 'valid' ? { lpig: r.chance(0.5), pdp: r.chance(0.7) } : {}),
         ...(r.chance(0.05) ? { pasid_present: false } : {}), ...(r.chance(0.05) ? { pm_req: true } : {}), ...(r.chance(0.05) ? { exe_req: true } : {}),
         ...(r.chance(0.2) ? { prg: r.int(0, 511) } : {}), ...bg(r),
@@ -238,7 +240,7 @@ export const OP_DESCRIPTIONS: OpDescription[] = [
   },
   {
     op: 'mdev_clear_iommu_device', uses: ['binding', 'translation'], family: 'host', enabled: (s) => mdevsOf(s).some((m) => m.iommu),
-    draw: (s, r) => ({ op: 'mdev_clear_iommu_device', mdev: r.pick(mdevsOf(s).filter((m) => m.iommu)).id }),
+    draw: (s, r) => ({ op: 'mdev_clear_iommu_device', mdev: pickMdev(s, r, mdevsOf(s).filter((m) => m.iommu)).id }),
   },
   // teardown and hot-unplug
   { op: 'vm_teardown', uses: ['pin', 'binding'], family: 'vmm', enabled: (s) => liveVms(s).length > 0, draw: (s, r) => ({ op: 'vm_teardown', vm: r.pick(liveVms(s)).id }) },

@@ -1,6 +1,6 @@
 import { ScenarioSchema, StepSchema, type Scenario, type Step } from '../../../scenario/src/index.js';
-import { pasidArg } from './args.js';
-import { OP_DESCRIPTIONS, opDescription, type OpDescription } from './ops.js';
+import { devicePasid } from './args.js';
+import { OP_DESCRIPTIONS, opDescription, type OpDescription, type Resource } from './ops.js';
 import type { Rand } from './rand.js';
 import { emptyState, extend, stateAt, usableMdevs, type GenState } from './state.js';
 import type { SwarmConfig } from './swarm.js';
@@ -16,24 +16,38 @@ function pendingSetup(s: GenState): OpDescription | undefined {
   return OP_DESCRIPTIONS.find((d) => d.family === 'setup' && d.enabled(s));
 }
 
+/** the odds of a clean step (SwarmConfig.clean): every argument valid */
+const ALL_VALID = { valid: 1, boundary: 0 };
+
 /** An operation that uses what the previous step made is this many times likelier (the choice table). */
 const CHAIN = 4;
 
 /**
  * Draws one step valid for the schema at state `s` (a few tries; undefined when nothing on the menu
- * fits), favouring operations that use what `prev` made.
+ * fits), favouring operations that use what `prev` made, and disfavouring those that use nothing made yet.
  */
 export function drawStep(s: GenState, r: Rand, cfg: SwarmConfig, only?: OpDescription, prev?: Step): Step | undefined {
   const made = prev ? (opDescription(prev.op)?.makes ?? []) : [];
+  const have = madeSoFar(s);
+  const weight = (d: OpDescription, w: number) => (d.uses?.some((u) => made.includes(u)) ? w * CHAIN : d.uses?.length && !d.uses.some((u) => have.has(u)) ? w / CHAIN : w);
   const ops = only
     ? [[only, 1] as [OpDescription, number]]
-    : menu(cfg).filter(([d]) => d.enabled(s)).map(([d, w]): [OpDescription, number] => [d, d.uses?.some((u) => made.includes(u)) ? w * CHAIN : w]);
+    : menu(cfg).filter(([d]) => d.enabled(s)).map(([d, w]): [OpDescription, number] => [d, weight(d, w)]);
+  const odds = r.chance(cfg.clean) ? ALL_VALID : cfg;
   for (let tries = 0; tries < 5 && ops.length; tries++) {
     const d = ops[r.weighted(ops.map(([, w]) => w))]![0];
-    const parsed = StepSchema.safeParse(d.draw(s, r, cfg));
+    const parsed = StepSchema.safeParse(d.draw(s, r, odds));
     if (parsed.success && refsBound(parsed.data, s)) return parsed.data;
   }
   return undefined;
+}
+
+/** The resources the program has made so far (an operation that uses none of them is rarer: it has nothing to work on). */
+function madeSoFar(s: GenState): Set<Resource> {
+  return new Set<Resource>([
+    ...(s.vars.length ? ['pasid' as const] : []), ...(s.roots.length ? ['binding' as const] : []), ...(s.roots.length && s.mapped.length ? ['translation' as const] : []),
+    ...(s.mapped.length ? ['mapping' as const] : []), ...(s.pinned.length ? ['pin' as const] : []),
+  ]);
 }
 
 /** A `$var` a step names must be one the program bound before it. */
@@ -51,7 +65,7 @@ function drawWorkload(sc: Pick<Scenario, 'host' | 'parents' | 'vms' | 'steps'>, 
     const mdevs = usableMdevs(s);
     if (!mdevs.length) continue;
     const m = r.pick(mdevs);
-    const pasid = pasidArg(r, cfg, s, m.vm);
+    const pasid = devicePasid(r, s, m.vm);
     out.push({ mdev: m.id, pasid, op: r.chance(0.7) ? 'dma' : 'page_request', va: 0x400000, pages: r.pick([1, 4]), write: r.chance(0.5), from, count: r.pick([1, 4, 16]) });
   }
   return out;

@@ -78,3 +78,17 @@ export function usableMdevs(s: GenState): Array<{ id: string; vm: string; parent
 export function freshVar(s: GenState): string {
   for (let i = 1; ; i++) if (!s.vars.some((v) => v.name === `p${i}`)) return `p${i}`;
 }
+
+/**
+ * Whether every PASID a device presents (DMA, page request, workload) is one its VM allocated or
+ * bound before, or 0 (args.ts devicePasid): a mutation that reorders or deletes steps keeps it.
+ */
+export function devicePasidsGrounded(sc: Pick<Scenario, 'host' | 'parents' | 'vms' | 'steps' | 'workload'>): boolean {
+  const ok = (mdev: string, pasid: number | string, at: number) => {
+    if (pasid === 0) return true;
+    const s = stateAt(sc, at);
+    const vm = s.topo.vms.find((v) => v.mdevs.some((m) => m.id === mdev))?.id;
+    return s.roots.some((x) => x.vm === vm && x.pasid === pasid) || s.vars.some((v) => v.vm === vm && `$${v.name}` === pasid);
+  };
+  return sc.steps.every((st, i) => (st.op !== 'dma' && st.op !== 'page_request') || ok(st.mdev, st.pasid, i)) && sc.workload.every((w) => ok(w.mdev, w.pasid, w.from));
+}

@@ -13,6 +13,8 @@ export interface SwarmConfig {
   /** how an argument is drawn: valid, at a boundary, or invalid (the rest) */
   valid: number;
   boundary: number;
+  /** the odds a step has every argument valid (a chain of steps that each work is what reaches deep state) */
+  clean: number;
   /** foreground steps of the program */
   steps: number;
   /** background workload entries */
@@ -41,7 +43,7 @@ export const UNIFORM_TOPOLOGY: TopologyOdds = { vms: 3, parents: 3, mdevsPerVm: 
 export function uniformConfig(r: Rand): SwarmConfig {
   return {
     weights: Object.fromEntries(OP_DESCRIPTIONS.map((d) => [d.op, 1])),
-    valid: 0.8, boundary: 0.1,
+    valid: 0.8, boundary: 0.1, clean: 0,
     steps: r.int(2, 16), workload: r.chance(0.2) ? 1 : 0, bias: 0,
     topology: UNIFORM_TOPOLOGY,
   };
@@ -55,7 +57,7 @@ export function swarmConfig(r: Rand): SwarmConfig {
   for (const d of OP_DESCRIPTIONS) if (r.chance(d.core ? 0.85 : 0.3)) weights[d.op] = r.pick([1, 2, 4, 8]);
   const valid = r.pick([0.95, 0.8, 0.6]);
   return {
-    weights, valid, boundary: (1 - valid) * r.pick([0.3, 0.5, 0.7]),
+    weights, valid, boundary: (1 - valid) * r.pick([0.3, 0.5, 0.7]), clean: r.pick([0.3, 0.6, 0.9]),
     steps: r.int(1, 20), workload: r.chance(0.25) ? r.int(1, 2) : 0,
     bias: r.pick([0, 0.5, 0.9, 1]),
     topology: {

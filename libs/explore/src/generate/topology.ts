@@ -36,8 +36,12 @@ export function drawTopology(r: Rand, o: TopologyOdds): Topology {
     const manual = knob(o.manualSetup);
     const mdevs: Topology['vms'][number]['mdevs'] = [];
     const n = r.int(1, o.mdevsPerVm);
+    const vmId = `vm${v}`;
+    const free = parents.filter((p) => oneVmFits(vms, p, vmId));
+    // a VM whose mdev could not attach could not start: with no parent free for it, no more VMs
+    if (!free.length) break;
     for (let k = 0; k < n; k++) {
-      const parent = r.pick(parents);
+      const parent = r.pick(free);
       const id = parent.kind === 'non-iommu' ? `vgpu${++m}` : `mdev${++m}`;
       const group = mdevs.length && knob(o.sharedGroup) ? (mdevs[mdevs.length - 1]!.group ?? mdevs[mdevs.length - 1]!.id) : undefined;
       mdevs.push({
@@ -48,7 +52,7 @@ export function drawTopology(r: Rand, o: TopologyOdds): Topology {
     // a group named by a later mdev is named on the first too, so the group is one
     for (const md of mdevs) if (!md.group && mdevs.some((x) => x.group === md.id)) md.group = md.id;
     vms.push({
-      id: `vm${v}`, nesting: !knob(o.hostKnob), mdevs, ram_pages: 4096,
+      id: vmId, nesting: !knob(o.hostKnob), mdevs, ram_pages: 4096,
       page_requests: knob(o.hostKnob / 2) ? 'ignore' : 'respond',
       ...(manual && knob(0.5) ? { set_iommu: 'manual' as const } : {}),
     });
@@ -62,3 +66,14 @@ export function drawTopology(r: Rand, o: TopologyOdds): Topology {
   };
   return { host, parents, vms };
 }
+
+/**
+ * An IOMMU-backed parent without aux domains (a wrapped PF, attached with iommu_attach_device) serves
+ * one domain: the kernel refuses a second attach with -EBUSY, so its mdevs are all in one VM.
+ */
+export function oneVmFits(vms: Topology['vms'], p: Topology['parents'][number], vm: string): boolean {
+  return p.kind !== 'iommu-backed' || p.aux !== false || vms.every((x) => x.id === vm || !x.mdevs.some((m) => m.parent === p.id));
+}
+
+/** Whether `p` may be without aux domains: its mdevs are in one VM at most. */
+export const auxOffFits = (vms: Topology['vms'], p: Topology['parents'][number]) => new Set(vms.filter((v) => v.mdevs.some((m) => m.parent === p.id)).map((v) => v.id)).size <= 1;
