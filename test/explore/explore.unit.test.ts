@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkHistory } from '../../libs/checkers/src/index.js';
 import { resolvePolicy } from '../../libs/contracts/src/index.js';
 import { runEmbedded } from '../../libs/engine/src/index.js';
