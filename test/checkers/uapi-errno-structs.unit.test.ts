@@ -32,6 +32,12 @@ describe('uapi-errno judges each VMM ioctl both ways by the uAPI rules', () => {
     expect(messages(r.entries)).toEqual([expect.stringMatching(/^CACHE_INVLD returned 0 for an iommu_cache_invalidate_info the kernel's checks refuse .*type_granu/)]);
   });
 
+  it('a PASID beyond a small host PASID space is not judged a valid struct the IOMMU refused (PASID_MAX is the host\'s)', async () => {
+    const r = await run(oneIoctl('{ op: iotlb_invalidate, vm: vm1, pasid: 71 }').replace('parents:', 'host: { pasid_bits: 3 }\nparents:'), 'mainline');
+    expect(r.entries.some((e) => e.type === 'sva_invalidate.rejected')).toBe(true);
+    expect(messages(r.entries)).toEqual([]);
+  });
+
   it('an ioctl after the VM was torn down is not judged (its VMM closed the container: it has no fd to issue it on)', async () => {
     const r = await run(oneIoctl('{ op: vm_teardown, vm: vm1 }\n  - { op: ioctl_pasid_request, vm: vm1, flags: 3 }'), 'mainline');
     const reply = r.entries.filter((e) => e.kind === 'command' && e.type === 'VFIO_IOMMU_PASID_REQUEST.ret').at(-1)!;

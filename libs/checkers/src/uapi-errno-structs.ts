@@ -30,7 +30,8 @@ const errnos = (set: Set<ErrnoName>) => [...set].map((n) => `-${n}`).join(' or '
  * UNBIND_PGTBL's data is not judged: DOMAIN.md names no check of it, and it returns 0 (§7.3).
  */
 export function judgeIoctls(h: History): Violation[] {
-  const p: Policy = h.policy();
+  const host = h.events('host-vtd', 'host.configured')[0]?.payload.host;
+  const p: Policy = { ...h.policy(), ...(host ? { pasidMax: 2 ** host.pasid_bits } : {}) };
   const out: Violation[] = [];
   const replies = new Map<string, CommandEntry<'guest-viommu', 'VFIO_IOMMU_PASID_REQUEST.ret' | 'VFIO_IOMMU_NESTING_OP.ret'>>();
   for (const t of ['VFIO_IOMMU_PASID_REQUEST.ret', 'VFIO_IOMMU_NESTING_OP.ret'] as const) {

@@ -71,11 +71,11 @@ export const CACHE_INVALIDATE_INFO_RULES: readonly UapiRule<Fields>[] = [
       : i.granularity === GRANU.ADDR ? flagsWithin(granuInfo(i).flags, ADDR_INFO_FLAGS.PASID | ADDR_INFO_FLAGS.ARCHID | ADDR_INFO_FLAGS.LEAF) : 'accept'),
   },
   {
-    id: 'cache_invalidate_info.pasid', section: 'DOMAIN.md §1.4, §2.4', says: 'a PASID at or above PASID_MAX with the PASID flag: DOMAIN.md does not say who refuses it, not judged', errno: 'EINVAL', stage: 'late', after: LOOP_AFTER,
-    judge: (i) => {
+    id: 'cache_invalidate_info.pasid', section: 'DOMAIN.md §1.4, §2.4', says: 'a PASID at or above the host\'s PASID_MAX with the PASID flag: DOMAIN.md does not say who refuses it, not judged', errno: 'EINVAL', stage: 'late', after: LOOP_AFTER,
+    judge: (i, p) => {
       const g = granuInfo(i);
       if (!(isInt(g.flags) && g.flags & 1) || i.granularity === GRANU.DOMAIN) return 'accept';
-      return isInt(g.pasid) && g.pasid >= 0 && g.pasid < 0x100000 ? 'accept' : 'unknown';
+      return isInt(g.pasid) && g.pasid >= 0 && g.pasid < (p.pasidMax ?? 0x100000) ? 'accept' : 'unknown';
     },
   },
   {

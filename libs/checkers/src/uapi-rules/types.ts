@@ -7,8 +7,12 @@ import type { ErrnoName, PolicyValues } from '../../../contracts/src/index.js';
  */
 export type RuleOutcome = 'reject' | 'accept' | 'unknown';
 
-/** The run's resolved policy values (h.policy()): rules that differ by preset read them, nothing else. */
-export type Policy = Partial<PolicyValues>;
+/**
+ * The run's resolved policy values (h.policy()): rules that differ by preset read them; and the host's
+ * PASID space (`pasidMax`, 1 << host.pasid_bits, from host.configured), which a run may make smaller
+ * than the kernel's 20 bits.
+ */
+export type Policy = Partial<PolicyValues> & { pasidMax?: number };
 
 /**
  * One input rule of a uAPI struct, read from DOMAIN.md apart from the deciders (libs/domain), so the
