@@ -62,7 +62,9 @@ export const invalidationOrder: Checker = {
       const rank = RANK[e.type];
       // the device whose teardown this is: named by its entry clear, kept by the flushes that follow
       const dev = e.type === 'pasid_entry.cleared' ? e.payload.dev : prev?.dev;
-      const nextDevice = e.type === 'pasid_entry.cleared' && prev?.type === 'qi.wait' && prev.dev !== undefined && prev.dev !== dev;
+      // (a failed bind's unwind sends its unbinds at once, and the host may start the next device's teardown
+      // while the last one waits on its device TLB: each device keeps its own order, DOMAIN.md §7.14)
+      const nextDevice = e.type === 'pasid_entry.cleared' && prev?.dev !== undefined && prev.dev !== dev;
       // VFIO's CACHE_INVLD calls intel_iommu_sva_invalidate once per device of the container (the same
       // device again for each of its mdevs): a call that came in after the last flush's descriptor is its
       // own flush (the last one may end without a wait descriptor: its devTLB flush skipped, device gone)
