@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { checkHistory } from '../../libs/checkers/src/index.js';
 import { resolvePolicy } from '../../libs/contracts/src/index.js';
 import { runEmbedded } from '../../libs/engine/src/index.js';
-import { ScenarioSchema } from '../../libs/scenario/src/index.js';
+import { loadScenario, ScenarioSchema } from '../../libs/scenario/src/index.js';
+import { DOCUMENTED_QUIRKS, quirkOf } from '../../libs/explore/src/index.js';
 
 /** A DMA that faults and asks for the page; the PRQ interrupt held or not; a prq_irq step after it or not. */
 async function liveness(prqIrq: 'auto' | 'manual', policy = 'mainline') {
@@ -49,5 +50,40 @@ describe('invalidation-order', () => {
     const cleared = run.entries.filter((e) => e.type === 'pasid_entry.cleared').map((e) => (e.payload as { dev: string }).dev);
     expect(new Set(cleared).size).toBe(2);
     expect(checkHistory(run.entries).violations.filter((v) => v.invariant === 'invalidation-order')).toEqual([]);
+  });
+});
+
+describe('no-stale-translation', () => {
+  const stale = async (file: string, preset: string) => {
+    const run = await runEmbedded({ runId: 's', scenario: loadScenario(file), policy: resolvePolicy(preset), seed: 1 });
+    return checkHistory(run.entries).violations.filter((v) => v.invariant === 'no-stale-translation');
+  };
+
+  it('names an invalidation the IOMMU refused as unsupported and reported as success (bug #5), so the quirk list can tell it from a new stale translation', async () => {
+    const bug5 = await stale('test/checkers/fixtures/stale-after-unsupported-inval.yaml', 'mainline');
+    expect(bug5).toHaveLength(1);
+    expect(quirkOf(DOCUMENTED_QUIRKS, { ...bug5[0]!, signature: '' }, 'mainline')?.why).toMatch(/bug #5/);
+    // bug #9's stale entry came from a supported flush: reported, not a quirk
+    const bug9 = await stale('scenarios/devtlb-pasid-flush-user-range.yaml', 'v6');
+    expect(bug9.length).toBeGreaterThan(0);
+    for (const v of bug9) expect(quirkOf(DOCUMENTED_QUIRKS, { ...v, signature: '' }, 'v6')).toBeUndefined();
+  });
+});
+
+describe('drain-before-reuse', () => {
+  const freedBound = async (file: string, preset: string) => {
+    const run = await runEmbedded({ runId: 'd', scenario: loadScenario(file), policy: resolvePolicy(preset), seed: 1 });
+    return checkHistory(run.entries).violations.filter((v) => v.invariant === 'drain-before-reuse' && v.message.includes('still bound'));
+  };
+
+  it('says when a PASID outlives its free because its mdev lost its IOMMU device while bound (the fault model), and only then', async () => {
+    const lost = await freedBound('test/checkers/fixtures/teardown-after-lost-iommu-device.yaml', 'mainline');
+    expect(lost).toHaveLength(1);
+    expect(lost[0]!.message).toMatch(/mdev1 lost its IOMMU device while bound/);
+    expect(quirkOf(DOCUMENTED_QUIRKS, { ...lost[0]!, signature: '' }, 'mainline')).toBeDefined();
+    // bug #11: free before unbind, no fault model: reported
+    const bug11 = await freedBound('scenarios/pasid-free-before-unbind.yaml', 'v7');
+    expect(bug11).toHaveLength(1);
+    expect(quirkOf(DOCUMENTED_QUIRKS, { ...bug11[0]!, signature: '' }, 'v7')).toBeUndefined();
   });
 });

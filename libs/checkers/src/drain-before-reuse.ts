@@ -20,8 +20,15 @@ export const drainBeforeReuse: Checker = {
     const unanswered = new Map<number, Map<string, Waiting>>();
     const undrained = new Map<number, number>();
     const of = (pasid: number) => unanswered.get(pasid) ?? unanswered.set(pasid, new Map()).get(pasid)!;
+    // the mdev each (device, PASID) was bound through, and the mdevs whose parent dropped their IOMMU device
+    const boundVia = new Map<string, string>();
+    const lostIommu = new Set<string>();
     for (const e of h.entries) {
       if (e.kind !== 'event') continue;
+      if (e.component === 'mdev-parent' && e.type === 'mdev.iommu_device_cleared') {
+        lostIommu.add(e.payload.mdev);
+        continue;
+      }
       if (e.component === 'mdev-parent' && e.type === 'page_request.issued') {
         of(e.payload.pasid).set(`${e.payload.rid}:${e.payload.prg}`, { seq: e.seq, where: 'queue' });
         continue;
@@ -41,6 +48,9 @@ export const drainBeforeReuse: Checker = {
         case 'fault.responded':
           unanswered.get(e.payload.pasid)?.delete(`${e.payload.rid}:${e.payload.prg}`);
           break;
+        case 'svm.bound':
+          if (e.payload.mdev) boundVia.set(`${e.payload.dev}|${e.payload.hpasid}`, e.payload.mdev);
+          break;
         case 'svm.unbound':
           if (e.payload.drained) undrained.delete(e.payload.hpasid);
           else if (!e.payload.unwind) undrained.set(e.payload.hpasid, e.seq);
@@ -49,7 +59,10 @@ export const drainBeforeReuse: Checker = {
           const p = e.payload;
           if (p.set === 'host') break;
           if (p.bound.length) {
-            out.push({ invariant: 'drain-before-reuse', message: `PASID ${p.pasid} left set ${p.set} while still bound on ${p.bound.join(', ')} (free before unbind)`, events: h.chain(e) });
+            // an mdev that lost its IOMMU device cannot be named to the IOMMU layer: VFIO's unbind skips it
+            const lost = p.bound.map((d) => boundVia.get(`${d}|${p.pasid}`)).filter((m): m is string => m !== undefined && lostIommu.has(m));
+            const why = lost.length ? `; ${lost.join(', ')} lost its IOMMU device while bound (mdev_clear_iommu_device), so VFIO could not unbind it` : '';
+            out.push({ invariant: 'drain-before-reuse', message: `PASID ${p.pasid} left set ${p.set} while still bound on ${p.bound.join(', ')} (free before unbind${why})`, events: h.chain(e) });
           }
           const waiting = [...(unanswered.get(p.pasid)?.values() ?? [])];
           const queued = waiting.filter((w) => w.where === 'queue');

@@ -2,7 +2,7 @@ import type { LogEntry } from '../../contracts/src/index.js';
 import { sorted, type Checker, type Violation } from './types.js';
 
 interface Entry { p: boolean; vm?: string; table: number; pgtt: number; seq: number }
-interface Done { seq: number; all: boolean; first: number; last: number }
+interface Done { seq: number; all: boolean; first: number; last: number; unsupported?: string }
 
 /**
  * After an invalidation or unbind completes (the guest's wait descriptor status write with success),
@@ -19,6 +19,9 @@ export const noStaleTranslation: Checker = {
     const pte = new Map<string, { gpa: number; seq: number }>();
     const pteChanged = new Map<string, number>();
     const completions = new Map<string, Done[]>();
+    // invalidations the IOMMU refused as unsupported, by the guest operation they belong to: bug #5
+    // reports them as success, and the guest believes the flush it never got
+    const unsupported = new Map<string, string>();
     const truth = (rid: string, pasid: number, page: number): number | 'fault' => {
       const e = entries.get(`${rid}|${pasid}`);
       if (!e || !e.p || !e.vm) return 'fault';
@@ -40,7 +43,7 @@ export const noStaleTranslation: Checker = {
         if (!d.all && (page < d.first || page > d.last)) continue;
         out.push({
           invariant: 'no-stale-translation',
-          message: `${source} answered (${rid}, PASID ${pasid}, page 0x${page.toString(16)}) with HPA page 0x${hpa.toString(16)} after VM ${binder.vm}'s invalidation completed; the tables say ${t === 'fault' ? 'no translation' : `0x${t.toString(16)}`}`,
+          message: `${source} answered (${rid}, PASID ${pasid}, page 0x${page.toString(16)}) with HPA page 0x${hpa.toString(16)} after VM ${binder.vm}'s invalidation completed; the tables say ${t === 'fault' ? 'no translation' : `0x${t.toString(16)}`}${d.unsupported ? ` (the invalidation was ${d.unsupported}, unsupported: the IOMMU flushed nothing and reported success, bug #5)` : ''}`,
           events: sorted([obs.seq, changed || undefined, d.seq]),
         });
         return;
@@ -74,6 +77,9 @@ export const noStaleTranslation: Checker = {
             }
             break;
           }
+          case 'sva_invalidate.unsupported':
+            unsupported.set(e.correlationId, `${e.payload.cache} x ${e.payload.granularity}`);
+            break;
           case 'translation.done': {
             const p = e.payload;
             if (p.source === 'iotlb') observe(e, p.rid, p.pasid, p.page, p.hpa, 'the IOTLB');
@@ -90,7 +96,7 @@ export const noStaleTranslation: Checker = {
         const scope = p.scope;
         const all = p.op === 'unbind' || !scope || scope.granularity !== 'addr';
         const first = scope ? Math.floor(scope.addr / 4096) : 0;
-        const d: Done = { seq: e.seq, all, first, last: first + Math.max(1, scope?.pages ?? 1) - 1 };
+        const d: Done = { seq: e.seq, all, first, last: first + Math.max(1, scope?.pages ?? 1) - 1, unsupported: unsupported.get(e.correlationId) };
         const k = `${p.vm}|${p.pasid}`;
         (completions.get(k) ?? completions.set(k, []).get(k)!).push(d);
       }

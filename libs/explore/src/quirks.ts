@@ -18,6 +18,16 @@ export const DOCUMENTED_QUIRKS: Quirk[] = [
     message: 'type_granu|reported success although the IOMMU refused it',
     why: 'bug #5 (DOMAIN.md §4, §2.4): an unsupported cache type x granularity (and any PASID-cache request) returns 0: the driver\'s loop breaks with ret 0; every preset keeps it (vtd.unsupported_inval, docs/policies.md)',
   },
+  {
+    invariant: 'no-stale-translation',
+    message: 'unsupported: the IOMMU flushed nothing and reported success, bug #5',
+    why: 'bug #5\'s consequence (DOMAIN.md §6: no-stale-translation catches #5): the guest believes an unsupported invalidation that was answered 0 and flushed nothing',
+  },
+  {
+    invariant: 'drain-before-reuse',
+    message: 'lost its IOMMU device while bound',
+    why: 'the consequence of the fault model\'s driver bug (mdev_clear_iommu_device while bound): VFIO names devices to the IOMMU layer through vfio_mdev_get_iommu_device (DOMAIN.md §3), so teardown cannot unbind one it can no longer name, and its PASID entry outlives the free (docs/exploration.md)',
+  },
 ];
 
 const QuirkSchema = z.object({
