@@ -1,8 +1,8 @@
 import { PolicyError, resolvePolicy } from '../../../../libs/contracts/src/index.js';
 import { FaultSpecError, parseFaults, type FaultSpec } from '../../../../libs/chaos/src/index.js';
 import {
-  explore, ExploreStore, ExploreWorkerError, findingSlug, formatSizes, inlinePool, loadQuirks, newState, NotReproducedError, processPool, QuirkFileError, redisPool, shrinkScenario, signatureOf, StoreError,
-  type ExploreState, type ExploreStatus, type Finding, type RunPool,
+  explore, ExploreStore, ExploreWorkerError, findingSlug, formatSizes, inlinePool, loadQuirks, newState, NotReproducedError, processPool, QuirkFileError, quirkOf, redisPool, shrinkScenario, signatureOf, StoreError,
+  type ExploreState, type ExploreStatus, type Finding, type Quirk, type RunPool,
 } from '../../../../libs/explore/src/index.js';
 import { join } from 'node:path';
 import { stateDir } from '../cluster-state.js';
@@ -82,7 +82,7 @@ export async function exploreCommand(o: ExploreOptions): Promise<number> {
   } catch (e) {
     throw e instanceof FaultSpecError ? usage(e.message) : e;
   }
-  let quirks;
+  let quirks: Quirk[];
   try {
     quirks = loadQuirks(o.quirks);
   } catch (e) {
@@ -146,17 +146,21 @@ export async function exploreCommand(o: ExploreOptions): Promise<number> {
   if (process.stderr.isTTY && !o.json) say('');
   store.save(st);
   // each new finding shrunk to the smallest scenario that breaks the same invariant at the same place
-  if (o.shrink && !ac.signal.aborted) for (const f of fresh) await shrinkFinding(f, store, o.shrinkRuns);
+  if (o.shrink && !ac.signal.aborted) for (const f of fresh) await shrinkFinding(f, store, o.shrinkRuns, quirks);
   const all = [...st.findings.values()];
   for (const f of all) f.reproduce ??= f.files ? reproduceOf(f.shrunk ? f.files.scenario : f.files.original, f.policy, f.shrunk?.seed ?? f.seed) : undefined;
   report(all, st, status, out, !!o.json);
   return all.length ? 1 : 0;
 }
 
-async function shrinkFinding(f: Finding, store: ExploreStore, maxRuns: number): Promise<void> {
+async function shrinkFinding(f: Finding, store: ExploreStore, maxRuns: number, quirks: readonly Quirk[]): Promise<void> {
   const t0 = Date.now();
   const policy = resolvePolicy(f.policy.preset, f.policy.set);
-  const holds = (vs: Violation[], entries: LogEntry[]) => vs.some((v) => v.invariant === f.invariant && signatureOf(v, entries) === f.signature);
+  // the same invariant at the same place, and not a documented quirk there (one signature can hold both)
+  const holds = (vs: Violation[], entries: LogEntry[]) => vs.some((v) => {
+    const signature = signatureOf(v, entries);
+    return v.invariant === f.invariant && signature === f.signature && !quirkOf(quirks, { ...v, signature }, f.policy.preset);
+  });
   try {
     const r = await shrinkScenario(f.scenario, {
       policy, seed: f.seed, bias: f.bias, invariant: f.invariant, holds, maxRuns, source: `exploration run ${f.index}`, runId: `explore-${findingSlug(f)}`,

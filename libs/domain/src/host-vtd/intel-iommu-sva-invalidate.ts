@@ -41,7 +41,8 @@ function copyInvalidateInfo(info: object, pasidMax: number, policy: PolicyValues
     const a = i.addr_info;
     if (!a || !isInt(a.flags) || a.flags & ~(IOMMU_INV_ADDR_FLAGS_PASID | IOMMU_INV_ADDR_FLAGS_ARCHID | IOMMU_INV_ADDR_FLAGS_LEAF)) return 'addr_info: unknown flags';
     if (a.flags & IOMMU_INV_ADDR_FLAGS_PASID && (!isInt(a.pasid) || a.pasid >= pasidMax)) return 'addr_info.pasid >= PASID_MAX';
-    if (!isInt(a.addr) || !isInt(a.granule_size) || !isInt(a.nb_granules) || a.granule_size === 0 || a.nb_granules === 0) return 'addr_info: bad addr, granule_size or nb_granules';
+    // a zero granule_size or nb_granules is no refusal: the size order, order_base_2(0), is 0: one page (DOMAIN.md §2.4)
+    if (!isInt(a.addr) || !isInt(a.granule_size) || !isInt(a.nb_granules)) return 'addr_info: bad addr, granule_size or nb_granules';
     if (a.granule_size * a.nb_granules > 2 ** 52) return 'addr_info: range beyond the address space';
   }
   // copy_from_user: every field the driver reads below was checked above
