@@ -114,9 +114,11 @@ describe('drain-before-reuse, the PRQ', () => {
     return checkHistory(run.entries).violations.filter((v) => v.invariant === 'drain-before-reuse' && v.message.includes('not yet drained from the PRQ'));
   };
 
-  it('owes no drain for a PASID never bound (its request is answered INVALID), and still flags bug #10', async () => {
+  it('owes a drain only for requests issued while the PASID was bound (others are answered INVALID by the PRQ thread), and still flags bug #10', async () => {
     // the interleaving explore found: the request lands between the guest's free and the host's
     expect(await queuedAtFree('test/checkers/fixtures/request-on-freed-never-bound.yaml', 'mainline', {}, 565675703, 0.5)).toEqual([]);
+    // bound, unbound (drained), then a request on the unbound PASID: the drain was done, none is owed for it
+    expect(await queuedAtFree('test/checkers/fixtures/request-after-unbind.yaml', 'mainline')).toEqual([]);
     expect((await queuedAtFree('scenarios/prq-no-drain-pasid-reuse.yaml', 'mainline', { 'vtd.drain_prq': false })).length).toBeGreaterThan(0);
   });
 });

@@ -1,14 +1,14 @@
 import { sorted, type Checker, type Violation } from './types.js';
 
 /** Where an unanswered page request of a PASID is: still on its way to or in the PRQ, or with the guest. */
-type Waiting = { seq: number; where: 'queue' | 'guest' };
+type Waiting = { seq: number; where: 'queue' | 'guest'; whileBound?: boolean };
 
 /**
  * A PASID is freed (or reused) only after unbind, cache flush and page-request drain completed
  * (DOMAIN.md §2.7, §6; bugs #10, #11):
  * - no binding left;
- * - no page request of the PASID unanswered anywhere: still on its way to or in the PRQ (of a PASID
- *   bound since it was allocated: the drain is owed by its unbind), or reported to the guest (with LPIG
+ * - no page request of the PASID unanswered anywhere: still on its way to or in the PRQ (one issued
+ *   while the PASID was bound: the drain is owed by its unbind), or reported to the guest (with LPIG
  *   or PDP, so the device waits for an answer) and not answered, unless the drain answered it (issue 10 §5);
  * - no unbind of the PASID that recorded it did not drain (`svm.unbound` with `drained: false`) since
  *   the last one that did.
@@ -23,9 +23,9 @@ export const drainBeforeReuse: Checker = {
     // the mdev each (device, PASID) was bound through, and the mdevs whose parent dropped their IOMMU device
     const boundVia = new Map<string, string>();
     const lostIommu = new Set<string>();
-    // PASIDs bound since they were allocated: the drain is the unbind's (DOMAIN.md §2.6.5), so a PASID
-    // never bound has none owed; a request on it is answered INVALID by the PRQ thread
-    const boundSinceAlloc = new Set<number>();
+    // bindings of each PASID now: the drain is the unbind's (DOMAIN.md §2.6.5), owed for the requests
+    // issued while it was bound; one issued on a PASID bound nowhere is answered INVALID by the PRQ thread
+    const bindings = new Map<number, number>();
     for (const e of h.entries) {
       if (e.kind !== 'event') continue;
       if (e.component === 'mdev-parent' && e.type === 'mdev.iommu_device_cleared') {
@@ -33,7 +33,7 @@ export const drainBeforeReuse: Checker = {
         continue;
       }
       if (e.component === 'mdev-parent' && e.type === 'page_request.issued') {
-        of(e.payload.pasid).set(`${e.payload.rid}:${e.payload.prg}`, { seq: e.seq, where: 'queue' });
+        of(e.payload.pasid).set(`${e.payload.rid}:${e.payload.prg}`, { seq: e.seq, where: 'queue', whileBound: (bindings.get(e.payload.pasid) ?? 0) > 0 });
         continue;
       }
       if (e.component !== 'host-vtd') continue;
@@ -51,14 +51,12 @@ export const drainBeforeReuse: Checker = {
         case 'fault.responded':
           unanswered.get(e.payload.pasid)?.delete(`${e.payload.rid}:${e.payload.prg}`);
           break;
-        case 'ioasid.allocated':
-          if (e.payload.set !== 'host') boundSinceAlloc.delete(e.payload.pasid);
-          break;
         case 'svm.bound':
-          boundSinceAlloc.add(e.payload.hpasid);
+          bindings.set(e.payload.hpasid, (bindings.get(e.payload.hpasid) ?? 0) + 1);
           if (e.payload.mdev) boundVia.set(`${e.payload.dev}|${e.payload.hpasid}`, e.payload.mdev);
           break;
         case 'svm.unbound':
+          bindings.set(e.payload.hpasid, Math.max(0, (bindings.get(e.payload.hpasid) ?? 0) - 1));
           if (e.payload.drained) undrained.delete(e.payload.hpasid);
           else if (!e.payload.unwind) undrained.set(e.payload.hpasid, e.seq);
           break;
@@ -72,9 +70,9 @@ export const drainBeforeReuse: Checker = {
             out.push({ invariant: 'drain-before-reuse', message: `PASID ${p.pasid} left set ${p.set} while still bound on ${p.bound.join(', ')} (free before unbind${why})`, events: h.chain(e) });
           }
           const waiting = [...(unanswered.get(p.pasid)?.values() ?? [])];
-          const queued = waiting.filter((w) => w.where === 'queue');
+          const queued = waiting.filter((w) => w.where === 'queue' && w.whileBound);
           const withGuest = waiting.filter((w) => w.where === 'guest');
-          if (queued.length && boundSinceAlloc.has(p.pasid)) {
+          if (queued.length) {
             out.push({ invariant: 'drain-before-reuse', message: `PASID ${p.pasid} left set ${p.set} with ${queued.length} page request(s) of it not yet drained from the PRQ`, events: sorted([e.seq, ...queued.map((w) => w.seq)]) });
           }
           if (withGuest.length) {
