@@ -6,16 +6,12 @@ import type { Scenario } from '../../scenario/src/index.js';
 import type { ChaosRunInput, ChaosRunResult, InjectedFault } from './chaos-run.js';
 import { judge } from './chaos-check.js';
 import { withDeviceFaults, type DeviceFault, type Faulted } from './device-faults.js';
-import { faultsArg, type RunFaults } from './fault-spec.js';
+import { deliveryRates, faultsArg } from './fault-spec.js';
 import { planOf } from './outcome-compare.js';
 import type { FaultKindName } from './kinds.js';
 
 const KIND: Record<FiredFault['kind'], FaultKindName> = { duplicate: 'duplicate', holdBack: 'delay', crash: 'crash' };
 
-const rate = (f: RunFaults, k: FaultKindName) => {
-  const r = f.rates[k];
-  return typeof r === 'number' ? r : 0;
-};
 
 /** A run of the embedded engine and its report (the chaos run's twins, in both engines). */
 export async function embeddedReport(runId: string, sc: Scenario, policy: ResolvedPolicy, i: Pick<ChaosRunInput, 'seed' | 'file' | 'reproduce'>, extra?: Partial<Parameters<typeof runEmbedded>[0]>) {
@@ -51,7 +47,7 @@ export async function embeddedChaosRun(i: ChaosRunInput): Promise<ChaosRunResult
   const healAt = Math.max(1, Math.floor(reference.run.deliveries * 0.75));
   const { run, report } = await embeddedReport(id, faulted.scenario, i.policy, i, {
     startExtra: { chaos },
-    faults: { duplicate: rate(i.faults, 'duplicate'), holdBack: rate(i.faults, 'delay'), crash: rate(i.faults, 'crash'), healAt },
+    faults: { ...deliveryRates(i.faults), healAt },
     onFault: (f) => injected.push({ kind: KIND[f.kind], target: f.to, seq: f.seq, slot: f.slot, note: f.point ? `${f.jobId}, ${f.point}` : f.jobId }),
   });
   injected.push(...deviceFaultMarks(run.entries, faulted.faults));

@@ -111,3 +111,12 @@ const round = (x: number) => Math.round(x * 10_000) / 10_000;
 export function faultsArg(f: RunFaults): string {
   return (Object.entries(f.rates) as Array<[FaultKindName, number | 'once']>).map(([k, r]) => (r === 'once' ? k : `${k}=${r}`)).join(',') || 'none';
 }
+
+/** A run's delivery-fault probabilities per job, as the embedded scheduler takes them (a kind off is 0). */
+export function deliveryRates(f: RunFaults): { duplicate: number; holdBack: number; crash: number } {
+  const rate = (k: FaultKindName) => {
+    const r = f.rates[k];
+    return typeof r === 'number' ? r : 0;
+  };
+  return { duplicate: rate('duplicate'), holdBack: rate('delay'), crash: rate('crash') };
+}

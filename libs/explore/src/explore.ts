@@ -1,4 +1,4 @@
-import { drawRunFaults, withDeviceFaults, type FaultSpec } from '../../chaos/src/index.js';
+import { deliveryRates, drawRunFaults, withDeviceFaults, type FaultSpec } from '../../chaos/src/index.js';
 import type { Scenario } from '../../scenario/src/index.js';
 import { isCacheState } from './cache-coverage.js';
 import { findingKey, quirkOf, type Finding, type Quirk } from './findings.js';
@@ -92,8 +92,7 @@ export function specFor(st: ExploreState, index: number, faults?: FaultSpec): Ex
   if (faults && Object.keys(faults.kinds).length) {
     const rf = drawRunFaults(faults, seed);
     sc = withDeviceFaults(sc, rf, seed, `${name}.yaml`).scenario;
-    const rate = (k: string) => (typeof rf.rates[k as keyof typeof rf.rates] === 'number' ? (rf.rates[k as keyof typeof rf.rates] as number) : 0);
-    delivery = { duplicate: rate('duplicate'), holdBack: rate('delay'), crash: rate('crash') };
+    delivery = deliveryRates(rf);
   }
   return { index, seed, policy: st.policy, scenario: sc, bias: cfg.bias, ...(delivery ? { delivery } : {}) };
 }

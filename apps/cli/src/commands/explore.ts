@@ -9,7 +9,7 @@ import { stateDir } from '../cluster-state.js';
 import { infra, usage } from '../errors.js';
 import { RedisUnavailableError } from '../../../../libs/redis/src/index.js';
 import { writeJsonResult } from '../json-output.js';
-import { parseSets } from './run.js';
+import { parseSets, reproduceCommand } from './run.js';
 import { writeShrunk } from './shrink.js';
 import type { Violation } from '../../../../libs/checkers/src/index.js';
 import type { LogEntry } from '../../../../libs/contracts/src/index.js';
@@ -59,10 +59,9 @@ function statusPrinter(json: boolean) {
   };
 }
 
-function reproduceOf(file: string, policy: ExploreState['policy'], seed: number): string {
-  const sets = Object.entries(policy.set).map(([k, v]) => ` --set ${k}=${v}`).join('');
-  return `npx vsva-sim run ${file} --policy ${policy.preset}${sets} --engine embedded --seed ${seed}`;
-}
+/** How `vsva-sim run` runs a finding's scenario again: the exploration's policy, the run's seed and scheduler bias. */
+const reproduceOf = (file: string, policy: ExploreState['policy'], seed: number, bias?: number): string =>
+  reproduceCommand(file, { policy: policy.preset, set: Object.entries(policy.set).map(([k, v]) => `${k}=${v}`), seed, bias }, 'embedded');
 
 /** `vsva-sim explore`: exit 0 no finding, 1 findings (new or carried over from the folder). */
 export async function exploreCommand(o: ExploreOptions): Promise<number> {
@@ -128,7 +127,7 @@ export async function exploreCommand(o: ExploreOptions): Promise<number> {
       onFinding: (f) => {
         fresh.push(f);
         f.files = store.writeFinding(f);
-        f.reproduce = reproduceOf(f.files.original, f.policy, f.seed);
+        f.reproduce = reproduceOf(f.files.original, f.policy, f.seed, f.bias);
         print({ runs: f.foundAfterRuns, elapsedMs: f.foundAfterS * 1000, coverage: st.coverage.size, corpus: st.corpus.length, findings: st.findings.size, errors: 0 }, true);
         say(`\n  ✗ ${f.key} (run ${f.index}, after ${f.foundAfterRuns} runs, ${f.foundAfterS.toFixed(1)} s): ${f.message}`);
       },
@@ -148,7 +147,7 @@ export async function exploreCommand(o: ExploreOptions): Promise<number> {
   // each new finding shrunk to the smallest scenario that breaks the same invariant at the same place
   if (o.shrink && !ac.signal.aborted) for (const f of fresh) await shrinkFinding(f, store, o.shrinkRuns, quirks);
   const all = [...st.findings.values()];
-  for (const f of all) f.reproduce ??= f.files ? reproduceOf(f.shrunk ? f.files.scenario : f.files.original, f.policy, f.shrunk?.seed ?? f.seed) : undefined;
+  for (const f of all) f.reproduce ??= f.files ? (f.shrunk ? reproduceOf(f.files.scenario, f.policy, f.shrunk.seed, f.shrunk.bias) : reproduceOf(f.files.original, f.policy, f.seed, f.bias)) : undefined;
   report(all, st, status, out, !!o.json);
   return all.length ? 1 : 0;
 }

@@ -59,7 +59,7 @@ export function loadRunInputs(file: string, o: Pick<RunOptions, 'policy' | 'set'
   }
 }
 
-export function reproduceCommand(file: string, o: RunOptions, engine: string): string {
+export function reproduceCommand(file: string, o: Pick<RunOptions, 'policy' | 'set' | 'seed' | 'bias'>, engine: string): string {
   const sets = o.set.map((s) => ` --set ${s}`).join('');
   return `npx vsva-sim run ${file} --policy ${o.policy}${sets} --engine ${engine} --seed ${o.seed}${o.bias === undefined ? '' : ` --bias ${o.bias}`}`;
 }
