@@ -113,10 +113,21 @@ describe('the drain at unbind runs the held PRQ thread first (bug #10, DOMAIN.md
       );
   });
 
-  it('mainline: the drain\'s pass reports it to the guest, and the unanswered fault is completed INVALID by the drain', () => {
+  it('mainline: the sdev is unlinked first (list_del_rcu), so the drain\'s pass answers the request INVALID itself, never reporting it to a guest whose PASID is going', () => {
     held('mainline')
       .when(iommu_sva_unbind_gpasid({ pasid: P }))
-      .then(returns(0), emitsInOrder('page_request.reported', 'qi.drain', 'prq.drained', 'page_response.sent', 'svm.unbound'), emits('page_response.sent', { pasid: P, by: 'drain' }));
+      .then(
+        returns(0),
+        ...notReported,
+        emitsInOrder('svm.sdev_unlinked', 'pasid_entry.cleared', 'page_response.sent', 'prq.pass_done', 'qi.drain', 'prq.drained', 'svm.unbound'),
+        emits('page_response.sent', { pasid: P, code: 'INVALID', by: 'prq_event_thread', why: `no sdev with sid ${RID} for PASID ${P}` }),
+      );
+  });
+
+  it('mainline: a fault reported before the unbind and still unanswered is completed INVALID by the drain', () => {
+    given('host-vtd', ...boundOn('mainline'), page_request(P))
+      .when(iommu_sva_unbind_gpasid({ pasid: P }))
+      .then(returns(0), emitsInOrder('qi.drain', 'prq.drained', 'page_response.sent', 'svm.unbound'), emits('page_response.sent', { pasid: P, code: 'INVALID', by: 'drain' }));
   });
 
   it('v2 (no draining): the request stays in the PRQ and the unbind is undrained', () => {

@@ -20,15 +20,23 @@ export const pageResponse: Checker = {
     const bound = new Set<string>();
     // requests in the PRQ that no pass of the thread has reached yet
     const queued = new Set<string>();
+    // how many more requests a device issued with a PRG index still outstanding
+    const reused = new Map<string, number>();
     for (const e of h.entries) {
       if (e.kind !== 'event') continue;
       if (e.component === 'mdev-parent') {
         if (e.type === 'page_request.issued') {
           const p = e.payload;
-          if (p.needsResponse) open.set(prgKey(p), { seq: e.seq, rid: p.rid, pasid: p.pasid, prg: p.prg });
+          if (!p.needsResponse) continue;
+          // a device that reuses a PRG index still outstanding breaks PRI's rule, not the host: each
+          // of its requests is answered, and the second answer finds nothing outstanding (UPRGI)
+          if (open.has(prgKey(p))) reused.set(prgKey(p), (reused.get(prgKey(p)) ?? 0) + 1);
+          open.set(prgKey(p), { seq: e.seq, rid: p.rid, pasid: p.pasid, prg: p.prg });
         } else if (e.type === 'page_response.received') {
           const p = e.payload;
-          if (!p.matched) out.push({ invariant: 'page-response', message: `device ${p.rid} got a response for PRG ${p.prg} of PASID ${p.pasid} that it has no outstanding request for`, events: h.chain(e) });
+          const extra = reused.get(prgKey(p)) ?? 0;
+          if (!p.matched && extra > 0) reused.set(prgKey(p), extra - 1);
+          else if (!p.matched) out.push({ invariant: 'page-response', message: `device ${p.rid} got a response for PRG ${p.prg} of PASID ${p.pasid} that it has no outstanding request for`, events: h.chain(e) });
           open.delete(prgKey(p));
         } else if (e.type === 'device.removed') for (const k of open.keys()) if (k.startsWith(`${e.payload.rid}:`)) excused.add(k);
       } else if (e.component === 'guest-viommu' && e.type === 'guest_fault.pending') excused.add(prgKey(e.payload));
@@ -36,6 +44,8 @@ export const pageResponse: Checker = {
         if (e.type === 'prq.queued') queued.add(prgKey(e.payload));
         else if (e.type === 'prq.pass_done') queued.clear();
         else if (e.type === 'svm.bound') bound.add(`${e.payload.dev}:${e.payload.hpasid}`);
+        // from the unlink on, the drain's passes answer the device's requests INVALID (no sdev): that is the unbind's
+        else if (e.type === 'svm.sdev_unlinked') bound.delete(`${e.payload.dev}:${e.payload.hpasid}`);
         else if (e.type === 'svm.unbound') {
           const p = e.payload;
           bound.delete(`${p.dev}:${p.hpasid}`);

@@ -22,18 +22,20 @@ export const expectedOutcome: Checker = {
 };
 
 /**
- * Every command gets a completion: no step hangs the run (DOMAIN.md §6 `liveness`). A device step
- * that waits on a page request still in the page request queue, the PRQ interrupt held by the
- * scenario (host.prq_irq manual) and no pass of prq_event_thread since it was queued, is not hung by
- * the kernel: the scenario holds the interrupt a real one would have raised (as page-response excuses
- * such a request).
+ * Every command gets a completion: no step hangs the run (DOMAIN.md §6 `liveness`). Two waits are
+ * the scenario's, not the kernel's (as page-response excuses their requests):
+ * - a device step that waits on a page request still in the page request queue, the PRQ interrupt
+ *   held (host.prq_irq manual) and no pass of prq_event_thread since it was queued;
+ * - a DMA that waits on the page response to a fault the host reported to a guest that keeps its
+ *   faults (page_requests: ignore).
  */
 export const liveness: Checker = {
   name: 'liveness',
   check(h) {
     const held = heldAtTimeout(h);
+    const kept = keptByGuest(h);
     return h.events('orchestrator', 'step.completed')
-      .filter((e) => e.payload.outcome.timeout && !held.has(e.seq))
+      .filter((e) => e.payload.outcome.timeout && !held.has(e.seq) && !kept.has(e.seq))
       .map((e) => ({ invariant: 'liveness', message: `${label(e.payload)} never completed`, events: h.chain(e) }));
   },
 };
@@ -49,6 +51,26 @@ function heldAtTimeout(h: Parameters<Checker['check']>[0]): Set<number> {
     else if (e.component === 'host-vtd' && e.type === 'prq.pass_done') queued = 0;
     else if (e.component === 'orchestrator' && e.type === 'step.started') device.set(e.payload.step, e.payload.target === 'mdev-parent');
     else if (e.component === 'orchestrator' && e.type === 'step.completed' && e.payload.outcome.timeout && queued > 0 && device.get(e.payload.step)) out.add(e.seq);
+  }
+  return out;
+}
+
+/** The timed-out DMA steps (by their step.completed seq) waiting on a fault their guest keeps unanswered. */
+function keptByGuest(h: Parameters<Checker['check']>[0]): Set<number> {
+  const out = new Set<number>();
+  const key = (p: { rid: string; pasid: number; prg: number }) => `${p.rid}:${p.pasid}:${p.prg}`;
+  // the (RID, PASID, PRG) each waiting DMA's step waits on, and the faults guests keep pending
+  const waitsOn = new Map<number, string>();
+  const kept = new Set<string>();
+  for (const e of h.entries) {
+    if (e.kind !== 'event') continue;
+    if (e.component === 'mdev-parent' && e.type === 'dma.waiting_prg') waitsOn.set(e.payload.dma.step, e.payload.key);
+    else if (e.component === 'guest-viommu' && e.type === 'guest_fault.pending') kept.add(key(e.payload));
+    else if (e.component === 'mdev-parent' && e.type === 'page_response.received') kept.delete(key(e.payload));
+    else if (e.component === 'orchestrator' && e.type === 'step.completed' && e.payload.outcome.timeout) {
+      const k = waitsOn.get(e.payload.step);
+      if (k !== undefined && kept.has(k)) out.add(e.seq);
+    }
   }
   return out;
 }

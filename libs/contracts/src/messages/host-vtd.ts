@@ -91,6 +91,11 @@ export type HostVtdEvents<W = unknown> = {
   'svm.bound': { vm: string; dev: string; mdev: string | null; domain: number; hpasid: number; gpasid: number; sid: string | null; owner: string | null };
   'svm.users_inc': { vm: string; dev: string; mdev: string | null; domain: number; hpasid: number; users: number; boundDomain: number };
   'svm.users_dec': { vm: string; dev: string; hpasid: number; users: number };
+  /**
+   * list_del_rcu(&sdev->list): the first thing intel_svm_unbind_gpasid does at users = 0, before the
+   * teardown and the drain, so prq_event_thread (an RCU reader) finds no sdev for the device from here on
+   */
+  'svm.sdev_unlinked': { vm: string; dev: string; hpasid: number };
   /** `drained`: intel_svm_drain_prq ran, or returned at once on a device without PRI (nothing to drain) */
   'svm.unbound': { vm: string; dev: string; hpasid: number; unwind: boolean; drained: boolean };
   /** `hpasid` as the user struct held it (unchecked) */

@@ -143,6 +143,12 @@ export const hostVtdDecider: Decider<HostVtdState, InputTo<'host-vtd'>, HostOut>
         const svm = s.svm[p.hpasid]!;
         return { ...s, svm: put(s.svm, p.hpasid, { ...svm, devs: put(svm.devs, p.dev, { ...svm.devs[p.dev]!, users: p.users }) }) };
       }
+      case 'svm.sdev_unlinked': {
+        const p = o.payload;
+        const svm = s.svm[p.hpasid];
+        if (!svm?.devs[p.dev]) return s;
+        return { ...s, svm: put(s.svm, p.hpasid, { ...svm, devs: put(svm.devs, p.dev, { ...svm.devs[p.dev]!, unlinked: true }) }) };
+      }
       case 'svm.unbound': {
         const p = o.payload;
         const svm = s.svm[p.hpasid];

@@ -13,7 +13,12 @@ type UnbindWait = Extract<HostWait, { kind: 'unbind' }>;
 
 const isInt = (x: unknown): x is number => Number.isInteger(x);
 
-/** intel_svm_unbind_gpasid (DOMAIN.md §2.3): tear down the entry, flush, drain, free the sdev. */
+/**
+ * intel_svm_unbind_gpasid (DOMAIN.md §2.3): unlink the sdev, tear down the entry, flush, drain, free
+ * the sdev. The unlink comes first in the source (list_del_rcu, then intel_pasid_tear_down_entry,
+ * then intel_svm_drain_prq): the drain's passes of prq_event_thread answer the device's requests
+ * INVALID themselves instead of reporting them to a guest whose PASID is going.
+ */
 export function intelSvmUnbindGpasid(s: HostVtdState, input: HostInputOf<'iommu_sva_unbind_gpasid'>): HostOut[] {
   const p = input.payload;
   const caller = callerOf(input);
@@ -44,6 +49,7 @@ export function intelSvmUnbindGpasid(s: HostVtdState, input: HostInputOf<'iommu_
   // intel_pasid_tear_down_entry(fault_ignore): clear, PASID cache, PIOTLB, devTLB. unbind_gpasid passes
   // fault_ignore = false, so no FPD (DOMAIN.md §7.10); vtd.fpd_on_teardown is the "what if" override
   const outs: HostOut[] = [
+    evt('svm.sdev_unlinked', { vm: p.vm, dev, hpasid: pasid }),
     evt('pasid_entry.cleared', { dev, pasid, did, vm: entry?.vm ?? p.vm, fpd: s.policy!['vtd.fpd_on_teardown'], via: 'intel_pasid_tear_down_entry' }),
     flushPasidCache(s, did, pasid, 'teardown'),
     flushPiotlb(s, did, pasid, 'all', 'teardown'),
@@ -56,7 +62,7 @@ export function intelSvmUnbindGpasid(s: HostVtdState, input: HostInputOf<'iommu_
     for (const o of f.outs) outs.push(o);
     if (f.awaited) return [...outs, parked(input.id, { ...w, acks: 1, desc: f.desc })];
   }
-  return [...outs, ...afterFlush(s, input.id, w)];
+  return [...outs, ...afterFlush(foldOutputs(hostVtdDecider, s, outs), input.id, w)];
 }
 
 /**
@@ -92,9 +98,10 @@ export function afterFlush(s: HostVtdState, tag: string, w: UnbindWait): HostOut
     // the PRQ can hold a long workload's page requests: no spread into push
     if (left.length) for (const o of runPrqThread(s, s.prq, `drain of PASID ${w.pasid}`)) outs.push(o);
     outs.push(evt('prq.drained', { pasid: w.pasid, dev: w.dev }));
-    // faults reported but never answered complete INVALID: the device's page group must not wait on a
-    // PASID that is gone (the iopf auto-response of later kernels [M]; 5.10 left them pending)
-    for (const [key, f] of Object.entries(s.pendingFaults)) {
+    // faults reported (before the unlink) but never answered complete INVALID: the device's page group
+    // must not wait on a PASID that is gone (the iopf auto-response of later kernels [M]; 5.10 left
+    // them pending). Read after this input's own pass, which may have reported other devices' requests
+    for (const [key, f] of Object.entries(foldOutputs(hostVtdDecider, s, outs).pendingFaults)) {
       const prg = Number(key.slice(key.lastIndexOf(':') + 1));
       if (!key.startsWith(`${w.dev}:${w.pasid}:`)) continue;
       outs.push(evt('fault.responded', { vm: f.vm, rid: w.dev, pasid: w.pasid, prg, by: 'drain' }));

@@ -27,6 +27,13 @@ function words(req: Queued): string {
 
 const pr = (level: 'err' | 'warn', text: string) => evt('dmesg', { level, fn: 'prq_event_thread', text });
 
+/**
+ * The thread's walk of svm->devs under RCU for the sdev whose sid is the request's RID. An sdev its
+ * unbind has unlinked (list_del_rcu, before the teardown and the drain) is no longer on the list, so
+ * a request the drain's pass handles finds none and is answered at bad_req, not reported to the guest.
+ */
+const sdevOf = (svm: HostVtdState['svm'][number], rid: string) => Object.values(svm.devs).find((d) => !d.unlinked && d.sid === rid);
+
 /** Why the thread answers a request itself, the code it answers, and what it printed on the way. */
 type Bad = { why: string; code: typeof QI_RESP_INVALID | typeof QI_RESP_FAILURE; log: HostOut[] };
 
@@ -41,7 +48,7 @@ function v59Thread(s: HostVtdState, req: Queued): Bad {
   const svm = s.svm[req.pasid];
   if (!svm) return { why: 'unknown PASID', code: QI_RESP_FAILURE, log: [pr('err', `${IOMMU}: Page request for invalid PASID ${req.pasid}: ${words(req)}`)] };
   // bad_req: WARN_ON(!sdev); the sdev lookup matches sdev->sid against the RID (bug #7: sid never set)
-  const sdev = Object.values(svm.devs).find((d) => d.sid === req.rid);
+  const sdev = sdevOf(svm, req.rid);
   return { why: 'svm->mm is NULL (guest mode)', code: QI_RESP_INVALID, log: sdev ? [] : [pr('warn', 'WARNING: at drivers/iommu/intel/svm.c prq_event_thread (WARN_ON(!sdev))')] };
 }
 
@@ -59,7 +66,7 @@ function reportingThread(s: HostVtdState, req: Queued): Bad | null {
   const svm = s.svm[req.pasid];
   if (!svm) return bad('unknown PASID');
   // the loop matches sdev->sid against the descriptor's RID (bug #7: sid never set)
-  if (!Object.values(svm.devs).some((d) => d.sid === req.rid)) return bad(`no sdev with sid ${req.rid} for PASID ${req.pasid}`);
+  if (!sdevOf(svm, req.rid)) return bad(`no sdev with sid ${req.rid} for PASID ${req.pasid}`);
   return null;
 }
 

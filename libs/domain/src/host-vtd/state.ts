@@ -48,7 +48,7 @@ export interface HostVtdState {
   nextDomain: number;
   nextDid: number;
   /** intel_svm by host PASID, with its intel_svm_dev list keyed by device */
-  svm: Record<number, { gpasid: number; vm: string; guestMode: boolean; devs: Record<string, { sid: string | null; users: number; domain: number }> }>;
+  svm: Record<number, { gpasid: number; vm: string; guestMode: boolean; devs: Record<string, { sid: string | null; users: number; domain: number; unlinked?: true }> }>;
   /** per device, its PASID table */
   pasidTable: Record<string, Record<number, PasidEntry>>;
   /** PASID cache: per PASID, per device, the entry last read (invalidated by DID + PASID) */
