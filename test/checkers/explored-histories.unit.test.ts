@@ -69,6 +69,19 @@ describe('liveness and page-response: waits and answers the scenario caused', ()
     expect(events(answered, 'step.completed').filter((c) => (c.outcome as { timeout?: boolean }).timeout)).toEqual([]);
   });
 
+  it('a quiesce waiting for a workload DMA is excused as the DMA is: a held PRQ interrupt, or a guest that keeps its faults; otherwise it completes', async () => {
+    const timedOut = (run: Awaited<ReturnType<typeof runEmbedded>>) => events(run, 'step.completed').filter((c) => (c.outcome as { timeout?: boolean }).timeout).map((c) => c.op);
+    const sc = fixture('quiesce-held-prq');
+    const held = await runEmbedded({ runId: 'q', scenario: sc, policy: resolvePolicy('mainline'), seed: 1 });
+    expect(timedOut(held)).toEqual(['quiesce']);
+    expect(checkHistory(held.entries).violations).toEqual([]);
+    const keeps = await runEmbedded({ runId: 'k', scenario: { ...sc, host: { ...sc.host, prq_irq: 'auto' }, vms: sc.vms.map((v) => ({ ...v, page_requests: 'ignore' as const })) }, policy: resolvePolicy('mainline'), seed: 1 });
+    expect(timedOut(keeps)).toEqual(['quiesce']);
+    expect(checkHistory(keeps.entries).violations).toEqual([]);
+    const answered = await runEmbedded({ runId: 'a', scenario: { ...sc, host: { ...sc.host, prq_irq: 'auto' } }, policy: resolvePolicy('mainline'), seed: 1 });
+    expect(timedOut(answered)).toEqual([]);
+  });
+
   it('a device that reuses an outstanding PRG index gets a second answer it has no request for: its doing, not the host\'s', async () => {
     const run = await runEmbedded({ runId: 'p', scenario: fixture('prg-index-reused'), policy: resolvePolicy('mainline'), seed: 1 });
     expect(events(run, 'page_response.received').map((p) => p.matched)).toEqual([true, false]);
@@ -76,6 +89,29 @@ describe('liveness and page-response: waits and answers the scenario caused', ()
     // a response to a group never issued at all is still the host's fault
     const stray = run.entries.filter((e) => !(e.kind === 'event' && e.type === 'page_request.issued' && e.seq === run.entries.find((x) => x.kind === 'event' && x.type === 'page_request.issued')!.seq));
     expect(checkHistory(stray).violations.map((v) => v.invariant)).toContain('page-response');
+  });
+});
+
+describe('dma-isolation', () => {
+  const isolation = async (file: string, preset = 'mainline', sets: Parameters<typeof resolvePolicy>[1] = {}) => {
+    const run = await runEmbedded({ runId: 'i', scenario: loadScenario(file), policy: resolvePolicy(preset, sets), seed: 1 });
+    return { run, found: checkHistory(run.entries).violations.filter((v) => v.invariant === 'dma-isolation') };
+  };
+
+  it('does not blame the host for a device that presents another VM\'s PASID: the IOMMU tells a parent\'s mdevs apart by PASID alone', async () => {
+    const { run, found } = await isolation('test/checkers/fixtures/device-presents-foreign-pasid.yaml');
+    // the DMA did reach vm3's memory, through mdev6's default PASID
+    expect(run.entries.filter((e) => e.kind === 'event' && e.type === 'dma.completed').map((e) => (e.payload as { pasid: number }).pasid)).toEqual([5]);
+    expect(run.entries.some((e) => e.kind === 'event' && e.type === 'aux.attached' && (e.payload as { defaultPasid: number; vm: string }).defaultPasid === 5 && (e.payload as { vm: string }).vm === 'vm3')).toBe(true);
+    expect(found).toEqual([]);
+  });
+
+  it('nor for a page request on a PASID the device\'s VM freed before issuing it; a request issued while its VM owned the PASID still may not reach the next owner (bug #10)', async () => {
+    const freed = await isolation('test/checkers/fixtures/device-presents-freed-pasid.yaml');
+    expect(freed.run.entries.filter((e) => e.kind === 'event' && e.type === 'page_request.reported').map((e) => (e.payload as { vm: string }).vm)).toEqual(['vm2']);
+    expect(freed.found).toEqual([]);
+    const bug10 = await isolation('scenarios/prq-no-drain-pasid-reuse.yaml', 'mainline', { 'vtd.drain_prq': false });
+    expect(bug10.found.map((v) => v.message)).toEqual([expect.stringMatching(/page request of mdev1 \(VM vm1\) on PASID \d+ was reported to VM vm2/)]);
   });
 });
 
@@ -99,6 +135,20 @@ describe('no-stale-translation', () => {
     const run = await runEmbedded({ runId: 's', scenario: loadScenario(file), policy: resolvePolicy(preset), seed: 1 });
     return checkHistory(run.entries).violations.filter((v) => v.invariant === 'no-stale-translation');
   };
+
+  it('does not hold the host to an IOTLB flush the VMM did not ask for (DEV_IOTLB alone); the same with IOTLB asked is flushed', async () => {
+    const file = 'test/checkers/fixtures/stale-iotlb-after-devtlb-only.yaml';
+    const run = await runEmbedded({ runId: 'd', scenario: loadScenario(file), policy: resolvePolicy('mainline'), seed: 1 });
+    // the IOTLB did answer the second DMA, with the page the first DMA was given, not the remapped one
+    const done = run.entries.filter((e) => e.kind === 'event' && e.type === 'translation.done').map((e) => e.payload as { source: string; hpa: number });
+    expect(done.map((d) => d.source)).toEqual([expect.not.stringMatching(/^iotlb$/), 'iotlb']);
+    expect(done[1]!.hpa).toBe(done[0]!.hpa);
+    expect(checkHistory(run.entries).violations).toEqual([]);
+    const sc = loadScenario(file);
+    const both = await runEmbedded({ runId: 'b', scenario: { ...sc, steps: sc.steps.map((st) => (st.op === 'ioctl_invalidate' ? { ...st, cache: 3 } : st)) }, policy: resolvePolicy('mainline'), seed: 1 });
+    expect(both.entries.filter((e) => e.kind === 'event' && e.type === 'translation.done' && (e.payload as { source: string }).source === 'iotlb')).toEqual([]);
+    expect(checkHistory(both.entries).violations).toEqual([]);
+  });
 
   it('names an invalidation the IOMMU refused as unsupported and reported as success (bug #5), so the quirk list can tell it from a new stale translation', async () => {
     const bug5 = await stale('test/checkers/fixtures/stale-after-unsupported-inval.yaml', 'mainline');
@@ -126,6 +176,13 @@ describe('drain-before-reuse', () => {
     const bug11 = await freedBound('scenarios/pasid-free-before-unbind.yaml', 'v7');
     expect(bug11).toHaveLength(1);
     expect(quirkOf(DOCUMENTED_QUIRKS, { ...bug11[0]!, signature: '' }, 'v7')).toBeUndefined();
+  });
+
+  it('names the lost IOMMU device in every consequence of the missing unbind: a fault the guest kept is never drained either', async () => {
+    const run = await runEmbedded({ runId: 'k', scenario: loadScenario('test/checkers/fixtures/fault-kept-after-lost-iommu-device.yaml'), policy: resolvePolicy('mainline'), seed: 1 });
+    const found = checkHistory(run.entries).violations.filter((v) => v.invariant === 'drain-before-reuse');
+    expect(found.map((v) => v.message)).toEqual([expect.stringMatching(/still bound/), expect.stringMatching(/reported to the guest and never answered \(mdev2 lost its IOMMU device while bound/)]);
+    for (const v of found) expect(quirkOf(DOCUMENTED_QUIRKS, { ...v, signature: '' }, 'mainline')).toBeDefined();
   });
 });
 

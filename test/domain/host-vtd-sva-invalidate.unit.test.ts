@@ -62,6 +62,19 @@ describe('intel_iommu_sva_invalidate: IOTLB', () => {
       );
   });
 
+  it('the size order is to_vtd_size()\'s, in u64: no range is refused, a product past 2^64 wraps, under two pages is one page (explore under mainline)', () => {
+    const sized = (granule_size: number, nb_granules: number, addr = 0) => {
+      const info = addrInvalidateInfo(P, addr, 1);
+      return invalidate({ ...info, addr_info: { ...(info.addr_info as object), granule_size, nb_granules } });
+    };
+    // 2M x (2^32 - 1): 2^41 - 2^9 pages, order 41: the whole cache of the PASID is in range
+    given('host-vtd', ...cached('mainline')).when(sized(0x200000, 2 ** 32 - 1)).then(returns(0), doesNotEmit('sva_invalidate.rejected'), emits('qi.piotlb', { granu: 'PSI_PASID', addr: 0, npages: 2 ** 41, pages: [5, 6] }));
+    // 2^63 x 2 wraps to 0 bytes: order 0, one page
+    given('host-vtd', ...cached('mainline')).when(sized(2 ** 63, 2, 0x5000)).then(returns(0), emits('qi.piotlb', { addr: 0x5000, npages: 1, pages: [5] }));
+    // 6000 bytes: (6000 >> 12) = 1 page, order 0
+    given('host-vtd', ...cached('mainline')).when(sized(6000, 1, 0x5000)).then(returns(0), emits('qi.piotlb', { addr: 0x5000, npages: 1, pages: [5] }));
+  });
+
   it('a misaligned ADDR range: -ERANGE with the v5.8 check ("Address out of range"), a warning and an aligned flush in mainline', () => {
     // 2 pages from page 5: size order 1, so the address must be 8K-aligned (the preset values of
     // vtd.psi_misaligned are the lead's to place: the override names the behaviour under test)

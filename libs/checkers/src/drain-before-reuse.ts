@@ -63,20 +63,22 @@ export const drainBeforeReuse: Checker = {
         case 'ioasid.freed': {
           const p = e.payload;
           if (p.set === 'host') break;
+          // an mdev that lost its IOMMU device cannot be named to the IOMMU layer: VFIO's unbind skips
+          // it, so neither the unbind nor its drain runs (every message below says so when it applies)
+          const lost = p.bound.map((d) => boundVia.get(`${d}|${p.pasid}`)).filter((m): m is string => m !== undefined && lostIommu.has(m));
+          const why = lost.length ? `${lost.join(', ')} lost its IOMMU device while bound (mdev_clear_iommu_device), so VFIO could not unbind it` : '';
+          const because = why ? `; ${why}` : '';
           if (p.bound.length) {
-            // an mdev that lost its IOMMU device cannot be named to the IOMMU layer: VFIO's unbind skips it
-            const lost = p.bound.map((d) => boundVia.get(`${d}|${p.pasid}`)).filter((m): m is string => m !== undefined && lostIommu.has(m));
-            const why = lost.length ? `; ${lost.join(', ')} lost its IOMMU device while bound (mdev_clear_iommu_device), so VFIO could not unbind it` : '';
-            out.push({ invariant: 'drain-before-reuse', message: `PASID ${p.pasid} left set ${p.set} while still bound on ${p.bound.join(', ')} (free before unbind${why})`, events: h.chain(e) });
+            out.push({ invariant: 'drain-before-reuse', message: `PASID ${p.pasid} left set ${p.set} while still bound on ${p.bound.join(', ')} (free before unbind${because})`, events: h.chain(e) });
           }
           const waiting = [...(unanswered.get(p.pasid)?.values() ?? [])];
           const queued = waiting.filter((w) => w.where === 'queue' && w.whileBound);
           const withGuest = waiting.filter((w) => w.where === 'guest');
           if (queued.length) {
-            out.push({ invariant: 'drain-before-reuse', message: `PASID ${p.pasid} left set ${p.set} with ${queued.length} page request(s) of it not yet drained from the PRQ`, events: sorted([e.seq, ...queued.map((w) => w.seq)]) });
+            out.push({ invariant: 'drain-before-reuse', message: `PASID ${p.pasid} left set ${p.set} with ${queued.length} page request(s) of it not yet drained from the PRQ${because}`, events: sorted([e.seq, ...queued.map((w) => w.seq)]) });
           }
           if (withGuest.length) {
-            out.push({ invariant: 'drain-before-reuse', message: `PASID ${p.pasid} left set ${p.set} with ${withGuest.length} page request(s) of it reported to the guest and never answered (the drain did not answer them)`, events: sorted([e.seq, ...withGuest.map((w) => w.seq)]) });
+            out.push({ invariant: 'drain-before-reuse', message: `PASID ${p.pasid} left set ${p.set} with ${withGuest.length} page request(s) of it reported to the guest and never answered (${why || 'the drain did not answer them'})`, events: sorted([e.seq, ...withGuest.map((w) => w.seq)]) });
           }
           const unbound = undrained.get(p.pasid);
           if (unbound !== undefined) {

@@ -2,7 +2,8 @@ import type { LogEntry } from '../../contracts/src/index.js';
 import { sorted, type Checker, type Violation } from './types.js';
 
 interface Entry { p: boolean; vm?: string; table: number; pgtt: number; seq: number }
-interface Done { seq: number; all: boolean; first: number; last: number; unsupported?: string }
+/** `iotlb`/`devtlb`: which caches the invalidation asked for (IOTLB implies the device TLB: the driver falls through with ATS) */
+interface Done { seq: number; all: boolean; first: number; last: number; iotlb: boolean; devtlb: boolean; unsupported?: string }
 
 /**
  * After an invalidation or unbind completes (the guest's wait descriptor status write with success),
@@ -30,7 +31,7 @@ export const noStaleTranslation: Checker = {
       const gpa = e.pgtt === 3 ? pte.get(`${e.vm}|${e.table}|${page}`)?.gpa : page;
       return gpa === undefined || gpa >= ram.ram ? 'fault' : ram.base + gpa;
     };
-    const observe = (obs: LogEntry, rid: string, pasid: number, page: number, hpa: number, source: string) => {
+    const observe = (obs: LogEntry, rid: string, pasid: number, page: number, hpa: number, source: 'the IOTLB' | 'the device TLB') => {
       const t = truth(rid, pasid, page);
       if (t === hpa) return;
       const key = `${rid}|${pasid}`;
@@ -41,6 +42,8 @@ export const noStaleTranslation: Checker = {
       for (let i = list.length - 1; i >= 0 && list[i]!.seq > changed; i--) {
         const d = list[i]!;
         if (!d.all && (page < d.first || page > d.last)) continue;
+        // an invalidation of the device TLB alone leaves the IOTLB as it was: the guest asked for no more
+        if (source === 'the IOTLB' ? !d.iotlb : !d.devtlb) continue;
         out.push({
           invariant: 'no-stale-translation',
           message: `${source} answered (${rid}, PASID ${pasid}, page 0x${page.toString(16)}) with HPA page 0x${hpa.toString(16)} after VM ${binder.vm}'s invalidation completed; the tables say ${t === 'fault' ? 'no translation' : `0x${t.toString(16)}`}${d.unsupported ? ` (the invalidation was ${d.unsupported}, unsupported: the IOMMU flushed nothing and reported success, bug #5)` : ''}`,
@@ -96,7 +99,10 @@ export const noStaleTranslation: Checker = {
         const scope = p.scope;
         const all = p.op === 'unbind' || !scope || scope.granularity !== 'addr';
         const first = scope ? Math.floor(scope.addr / 4096) : 0;
-        const d: Done = { seq: e.seq, all, first, last: first + Math.max(1, scope?.pages ?? 1) - 1, unsupported: unsupported.get(e.correlationId) };
+        // an unbind, or a scope that does not say, covers every cache
+        const cache = p.op === 'unbind' || scope?.cache === undefined ? 7 : Number.isInteger(scope.cache) ? scope.cache : 0;
+        const iotlb = (cache & 1) !== 0;
+        const d: Done = { seq: e.seq, all, first, last: first + Math.max(1, scope?.pages ?? 1) - 1, iotlb, devtlb: iotlb || (cache & 2) !== 0, unsupported: unsupported.get(e.correlationId) };
         const k = `${p.vm}|${p.pasid}`;
         (completions.get(k) ?? completions.set(k, []).get(k)!).push(d);
       }

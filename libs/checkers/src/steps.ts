@@ -49,27 +49,33 @@ function heldAtTimeout(h: Parameters<Checker['check']>[0]): Set<number> {
     if (e.kind !== 'event') continue;
     if (e.component === 'host-vtd' && e.type === 'prq.queued') queued++;
     else if (e.component === 'host-vtd' && e.type === 'prq.pass_done') queued = 0;
-    else if (e.component === 'orchestrator' && e.type === 'step.started') device.set(e.payload.step, e.payload.target === 'mdev-parent');
+    // a device step, or a quiesce waiting for the workload's device steps
+    else if (e.component === 'orchestrator' && e.type === 'step.started') device.set(e.payload.step, e.payload.target === 'mdev-parent' || e.payload.op === 'quiesce');
     else if (e.component === 'orchestrator' && e.type === 'step.completed' && e.payload.outcome.timeout && queued > 0 && device.get(e.payload.step)) out.add(e.seq);
   }
   return out;
 }
 
-/** The timed-out DMA steps (by their step.completed seq) waiting on a fault their guest keeps unanswered. */
+/**
+ * The timed-out DMA steps (by their step.completed seq) waiting on a fault their guest keeps
+ * unanswered, and the quiesce steps waiting for such a DMA of the workload.
+ */
 function keptByGuest(h: Parameters<Checker['check']>[0]): Set<number> {
   const out = new Set<number>();
   const key = (p: { rid: string; pasid: number; prg: number }) => `${p.rid}:${p.pasid}:${p.prg}`;
-  // the (RID, PASID, PRG) each waiting DMA's step waits on, and the faults guests keep pending
-  const waitsOn = new Map<number, string>();
+  // the DMAs waiting for a page response (by their tag: the step they serve, the (RID, PASID, PRG)
+  // they wait on), and the faults guests keep pending
+  const waiting = new Map<string, { step: number; key: string }>();
   const kept = new Set<string>();
   for (const e of h.entries) {
     if (e.kind !== 'event') continue;
-    if (e.component === 'mdev-parent' && e.type === 'dma.waiting_prg') waitsOn.set(e.payload.dma.step, e.payload.key);
+    if (e.component === 'mdev-parent' && e.type === 'dma.waiting_prg') waiting.set(e.payload.tag, { step: e.payload.dma.step, key: e.payload.key });
+    else if (e.component === 'mdev-parent' && e.type === 'dma.resumed') waiting.delete(e.payload.tag);
     else if (e.component === 'guest-viommu' && e.type === 'guest_fault.pending') kept.add(key(e.payload));
     else if (e.component === 'mdev-parent' && e.type === 'page_response.received') kept.delete(key(e.payload));
     else if (e.component === 'orchestrator' && e.type === 'step.completed' && e.payload.outcome.timeout) {
-      const k = waitsOn.get(e.payload.step);
-      if (k !== undefined && kept.has(k)) out.add(e.seq);
+      const c = e.payload;
+      if ([...waiting.values()].some((w) => kept.has(w.key) && (w.step === c.step || c.op === 'quiesce'))) out.add(e.seq);
     }
   }
   return out;

@@ -47,8 +47,11 @@ export type GuestPasidEntry = {
 /** A page request as the host reported it to the guest (iommu_report_device_fault). */
 export type ReportedFault = GuestViommuInputs['iommu_report_device_fault'];
 
-/** The scope of a PASID-based IOTLB invalidation, as the wait descriptor's status write reports it. */
-export type InvalidationScope = { granularity: string; addr: number; pages: number };
+/**
+ * The scope of a PASID-based IOTLB invalidation, as the wait descriptor's status write reports it;
+ * `cache`: the iommu_cache_invalidate_info cache type bits passed on (IOTLB 1, DEV_IOTLB 2, PASID 4).
+ */
+export type InvalidationScope = { granularity: string; addr: number; pages: number; cache?: number };
 
 /**
  * What the component records about itself. `W` is its parked continuation (libs/domain

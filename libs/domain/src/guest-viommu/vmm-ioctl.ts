@@ -27,8 +27,8 @@ export function ioctlBindUnbind(input: In<'step.ioctl_bind' | 'step.ioctl_unbind
 export function ioctlInvalidate(input: In<'step.ioctl_invalidate'>) {
   const p = input.payload;
   const scope = p.granularity === IOMMU_INV_GRANU_ADDR
-    ? { granularity: 'addr', addr: p.addr, pages: Math.max(1, Math.ceil((p.granule_size * p.nb_granules) / 4096)) }
-    : { granularity: p.granularity === 1 ? 'pasid' : 'other', addr: 0, pages: 0 };
+    ? { granularity: 'addr', addr: p.addr, pages: Math.max(1, Math.ceil((p.granule_size * p.nb_granules) / 4096)), cache: p.cache }
+    : { granularity: p.granularity === 1 ? 'pasid' : 'other', addr: 0, pages: 0, cache: p.cache };
   return [parked<GuestCall>(input.id, { step: p.step, op: 'ioctl', vm: p.vm, pasid: p.pasid, scope }), nestingOp(p.vm, VFIO_IOMMU_NESTING_OP_CACHE_INVLD, rawInfo(p), input.id, p.op_argsz)];
 }
 

@@ -1,4 +1,4 @@
-import { VFIO_IOMMU_NESTING_OP_CACHE_INVLD, type InputTo, type Reply } from '../../../contracts/src/index.js';
+import { IOMMU_CACHE_INV_TYPE_IOTLB, VFIO_IOMMU_NESTING_OP_CACHE_INVLD, type InputTo, type Reply } from '../../../contracts/src/index.js';
 import { parked } from '../request-reply.js';
 import { completeWith, waitDone, type GuestCall } from './state.js';
 import { piotlbInfo } from './uapi.js';
@@ -10,7 +10,8 @@ import { nestingOp } from './vtd-pasid-cache-sync.js';
  */
 export function piotlbInvalidate(input: InputTo<'guest-viommu'> & { type: 'step.iotlb_invalidate' }) {
   const p = input.payload;
-  const scope = { granularity: p.granularity, addr: p.addr, pages: p.pages };
+  // QEMU passes the IOTLB type on: the host's driver flushes the device TLB with it when ATS is on
+  const scope = { granularity: p.granularity, addr: p.addr, pages: p.pages, cache: IOMMU_CACHE_INV_TYPE_IOTLB };
   return [
     parked<GuestCall>(input.id, { step: p.step, op: 'inval', vm: p.vm, pasid: p.pasid, scope }),
     nestingOp(p.vm, VFIO_IOMMU_NESTING_OP_CACHE_INVLD, piotlbInfo(p.pasid, scope.granularity, scope.addr, scope.pages), input.id),

@@ -43,10 +43,20 @@ function copyInvalidateInfo(info: object, pasidMax: number, policy: PolicyValues
     if (a.flags & IOMMU_INV_ADDR_FLAGS_PASID && (!isInt(a.pasid) || a.pasid >= pasidMax)) return 'addr_info.pasid >= PASID_MAX';
     // a zero granule_size or nb_granules is no refusal: the size order, order_base_2(0), is 0: one page (DOMAIN.md §2.4)
     if (!isInt(a.addr) || !isInt(a.granule_size) || !isInt(a.nb_granules)) return 'addr_info: bad addr, granule_size or nb_granules';
-    if (a.granule_size * a.nb_granules > 2 ** 52) return 'addr_info: range beyond the address space';
   }
   // copy_from_user: every field the driver reads below was checked above
   return { info: i as CacheInvalidateInfo };
+}
+
+/**
+ * to_vtd_size(granu_size, nr_granules): order_base_2((granu_size * nr_granules) >> VTD_PAGE_SHIFT), in
+ * u64 arithmetic: no range is refused, a product past 2^64 wraps, fewer than two pages is order 0.
+ * (The driver then passes `1 << size` pages, an int shift the C standard leaves undefined past 30;
+ * the model takes the 2^size pages it means.)
+ */
+function toVtdSize(granuleSize: number, nbGranules: number): number {
+  const pages = ((BigInt(granuleSize) * BigInt(nbGranules)) & ((1n << 64n) - 1n)) >> 12n;
+  return pages <= 1n ? 0 : (pages - 1n).toString(2).length;
 }
 
 /** The type x granularity map of DOMAIN.md §2.4; undefined = rejected. */
@@ -103,8 +113,8 @@ export function intelIommuSvaInvalidate(s: HostVtdState, input: HostInputOf<'iom
   // size order = to_vtd_size(): order_base_2 of the 4K pages, computed for ADDR only
   let size = 0;
   if (addrInfo) {
-    const npages = 2 ** Math.ceil(Math.log2(Math.max(1, (addrInfo.granule_size * addrInfo.nb_granules) / 4096)));
-    size = Math.log2(npages);
+    size = toVtdSize(addrInfo.granule_size, addrInfo.nb_granules);
+    const npages = 2 ** size;
     range = { first: Math.floor(addrInfo.addr / 4096 / npages) * npages, npages };
   }
   const device = s.devices[dev]!;
