@@ -136,6 +136,15 @@ describe('no-stale-translation', () => {
     return checkHistory(run.entries).violations.filter((v) => v.invariant === 'no-stale-translation');
   };
 
+  it('names an unbind that never reached the host because the mdev lost its IOMMU device (the fault model): a documented quirk', async () => {
+    const found = await stale('test/checkers/fixtures/stale-after-unbind-lost-iommu-device.yaml', 'mainline');
+    expect(found.length).toBeGreaterThan(0);
+    for (const v of found) {
+      expect(v.message).toMatch(/after VM vm1's unbind completed.*the unbind never reached the host: mdev1 lost its IOMMU device while bound/);
+      expect(quirkOf(DOCUMENTED_QUIRKS, { ...v, signature: '' }, 'mainline')).toBeDefined();
+    }
+  });
+
   it('does not hold the host to an IOTLB flush the VMM did not ask for (DEV_IOTLB alone); the same with IOTLB asked is flushed', async () => {
     const file = 'test/checkers/fixtures/stale-iotlb-after-devtlb-only.yaml';
     const run = await runEmbedded({ runId: 'd', scenario: loadScenario(file), policy: resolvePolicy('mainline'), seed: 1 });

@@ -3,7 +3,7 @@ import { sorted, type Checker, type Violation } from './types.js';
 
 interface Entry { p: boolean; vm?: string; table: number; pgtt: number; seq: number }
 /** `iotlb`/`devtlb`: which caches the invalidation asked for (IOTLB implies the device TLB: the driver falls through with ATS) */
-interface Done { seq: number; all: boolean; first: number; last: number; iotlb: boolean; devtlb: boolean; unsupported?: string }
+interface Done { seq: number; all: boolean; first: number; last: number; iotlb: boolean; devtlb: boolean; unbind: boolean; unsupported?: string }
 
 /**
  * After an invalidation or unbind completes (the guest's wait descriptor status write with success),
@@ -23,6 +23,10 @@ export const noStaleTranslation: Checker = {
     // invalidations the IOMMU refused as unsupported, by the guest operation they belong to: bug #5
     // reports them as success, and the guest believes the flush it never got
     const unsupported = new Map<string, string>();
+    // the mdev each (device, PASID) was bound through, and the mdevs whose parent dropped their IOMMU
+    // device: VFIO cannot name such an mdev to the IOMMU layer, so the guest's unbind never reaches the host
+    const boundVia = new Map<string, string>();
+    const lostIommu = new Set<string>();
     const truth = (rid: string, pasid: number, page: number): number | 'fault' => {
       const e = entries.get(`${rid}|${pasid}`);
       if (!e || !e.p || !e.vm) return 'fault';
@@ -44,9 +48,13 @@ export const noStaleTranslation: Checker = {
         if (!d.all && (page < d.first || page > d.last)) continue;
         // an invalidation of the device TLB alone leaves the IOTLB as it was: the guest asked for no more
         if (source === 'the IOTLB' ? !d.iotlb : !d.devtlb) continue;
+        const lost = d.unbind ? boundVia.get(key) : undefined;
+        const why = d.unsupported
+          ? ` (the invalidation was ${d.unsupported}, unsupported: the IOMMU flushed nothing and reported success, bug #5)`
+          : lost && lostIommu.has(lost) ? ` (the unbind never reached the host: ${lost} lost its IOMMU device while bound (mdev_clear_iommu_device), so VFIO could not name it)` : '';
         out.push({
           invariant: 'no-stale-translation',
-          message: `${source} answered (${rid}, PASID ${pasid}, page 0x${page.toString(16)}) with HPA page 0x${hpa.toString(16)} after VM ${binder.vm}'s invalidation completed; the tables say ${t === 'fault' ? 'no translation' : `0x${t.toString(16)}`}${d.unsupported ? ` (the invalidation was ${d.unsupported}, unsupported: the IOMMU flushed nothing and reported success, bug #5)` : ''}`,
+          message: `${source} answered (${rid}, PASID ${pasid}, page 0x${page.toString(16)}) with HPA page 0x${hpa.toString(16)} after VM ${binder.vm}'s ${d.unbind ? 'unbind' : 'invalidation'} completed; the tables say ${t === 'fault' ? 'no translation' : `0x${t.toString(16)}`}${why}`,
           events: sorted([obs.seq, changed || undefined, d.seq]),
         });
         return;
@@ -80,6 +88,9 @@ export const noStaleTranslation: Checker = {
             }
             break;
           }
+          case 'svm.bound':
+            if (e.payload.mdev) boundVia.set(`${e.payload.dev}|${e.payload.hpasid}`, e.payload.mdev);
+            break;
           case 'sva_invalidate.unsupported':
             unsupported.set(e.correlationId, `${e.payload.cache} x ${e.payload.granularity}`);
             break;
@@ -89,6 +100,8 @@ export const noStaleTranslation: Checker = {
             break;
           }
         }
+      } else if (e.component === 'mdev-parent' && e.type === 'mdev.iommu_device_cleared') {
+        lostIommu.add(e.payload.mdev);
       } else if (e.component === 'mdev-parent' && e.type === 'dma.completed' && e.payload.source === 'devtlb') {
         const p = e.payload;
         // a devTLB hit is an ATS translation: the device has a RID
@@ -102,7 +115,7 @@ export const noStaleTranslation: Checker = {
         // an unbind, or a scope that does not say, covers every cache
         const cache = p.op === 'unbind' || scope?.cache === undefined ? 7 : Number.isInteger(scope.cache) ? scope.cache : 0;
         const iotlb = (cache & 1) !== 0;
-        const d: Done = { seq: e.seq, all, first, last: first + Math.max(1, scope?.pages ?? 1) - 1, iotlb, devtlb: iotlb || (cache & 2) !== 0, unsupported: unsupported.get(e.correlationId) };
+        const d: Done = { seq: e.seq, all, first, last: first + Math.max(1, scope?.pages ?? 1) - 1, iotlb, devtlb: iotlb || (cache & 2) !== 0, unbind: p.op === 'unbind', unsupported: unsupported.get(e.correlationId) };
         const k = `${p.vm}|${p.pasid}`;
         (completions.get(k) ?? completions.set(k, []).get(k)!).push(d);
       }

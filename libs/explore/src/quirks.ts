@@ -28,6 +28,11 @@ export const DOCUMENTED_QUIRKS: Quirk[] = [
     message: 'lost its IOMMU device while bound',
     why: 'the consequence of the fault model\'s driver bug (mdev_clear_iommu_device while bound): VFIO names devices to the IOMMU layer through vfio_mdev_get_iommu_device (DOMAIN.md §3), so teardown cannot unbind one it can no longer name, and its PASID entry outlives the free (docs/exploration.md)',
   },
+  {
+    invariant: 'no-stale-translation',
+    message: 'lost its IOMMU device while bound',
+    why: 'the same consequence of the fault model\'s driver bug (mdev_clear_iommu_device while bound): the guest\'s unbind never reaches the host, so nothing is torn down or flushed and the old translation stays cached (docs/exploration.md)',
+  },
 ];
 
 const QuirkSchema = z.object({
