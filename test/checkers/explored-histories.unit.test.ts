@@ -116,6 +116,17 @@ describe('dma-isolation', () => {
 });
 
 describe('invalidation-order', () => {
+  it('judges each device\'s teardown by the device its flushes and waits name: an ITE resubmission after the other device\'s final wait is in order', async () => {
+    const run = await runEmbedded({ runId: 'i', scenario: loadScenario('test/checkers/fixtures/unwind-ite-resubmit.yaml'), policy: resolvePolicy('mainline'), seed: 1861869243, bias: 0.5 });
+    const host = run.entries.filter((e) => e.kind === 'event' && e.component === 'host-vtd');
+    const firstWait = host.findIndex((e) => e.type === 'qi.wait' && (e.payload as { why: string }).why === 'unbind');
+    // the interleaving happened: the other device's teardown flush was resubmitted after the first device's final wait
+    const resubmitted = host.slice(firstWait).filter((e) => e.type === 'qi.devtlb' && (e.payload as { why: string; sid: string }).why === 'teardown');
+    expect(resubmitted.map((e) => (e.payload as { sid: string }).sid)).toEqual(['6b:01.0']);
+    expect((host[firstWait]!.payload as { dev: string }).dev).toBe('6a:01.0');
+    expect(checkHistory(run.entries).violations).toEqual([]);
+  });
+
   it('a failed bind\'s unwind tears down each bound device in its own order, even when the host interleaves two devices', async () => {
     const sc = ScenarioSchema.parse({
       name: 'unwind-two-devices', description: 'a bind that fails on its third device unwinds the first two (found by explore under mainline)',
@@ -152,6 +163,8 @@ describe('no-stale-translation', () => {
     const done = run.entries.filter((e) => e.kind === 'event' && e.type === 'translation.done').map((e) => e.payload as { source: string; hpa: number });
     expect(done.map((d) => d.source)).toEqual([expect.not.stringMatching(/^iotlb$/), 'iotlb']);
     expect(done[1]!.hpa).toBe(done[0]!.hpa);
+    // and the device TLB, refilled from it, answered the third
+    expect(run.entries.filter((e) => e.kind === 'event' && e.type === 'dma.completed').map((e) => (e.payload as { source: string }).source)).toEqual(['ats', 'ats', 'devtlb']);
     expect(checkHistory(run.entries).violations).toEqual([]);
     const sc = loadScenario(file);
     const both = await runEmbedded({ runId: 'b', scenario: { ...sc, steps: sc.steps.map((st) => (st.op === 'ioctl_invalidate' ? { ...st, cache: 3 } : st)) }, policy: resolvePolicy('mainline'), seed: 1 });

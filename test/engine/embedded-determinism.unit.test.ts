@@ -49,3 +49,15 @@ describe('the same seed, the same export, byte for byte', () => {
     expect(faulty.bytes.equals(clean.bytes)).toBe(true);
   });
 });
+
+describe('a job its receiver puts off (it came before the run.open it needs)', () => {
+  it('waits until another delivery is done, so the default order (bias 1) does not draw it and its channel-mate in turn for ever', async () => {
+    const sc = loadScenario(new URL('./fixtures/put-off-before-run-open.yaml', import.meta.url).pathname);
+    // the pin comes before the container has an IOMMU driver: vfio_pin_pages answers -ENODEV
+    for (const bias of [1, 0.5, 0]) {
+      const r = await runEmbedded({ runId: `off-${bias}`, scenario: sc, policy: resolvePolicy('mainline'), seed: 1, bias, maxDeliveries: 20_000 });
+      const done = r.entries.filter((e) => e.kind === 'event' && e.type === 'step.completed' && e.component === 'orchestrator').map((e) => (e.payload as { op: string; got: string }));
+      expect(done.map((c) => `${c.op}:${c.got}`), `bias ${bias}`).toEqual(['mdev_create:ok', 'pin_pages:ENODEV', 'vfio_set_iommu:ok', 'vfio_attach_group:ok']);
+    }
+  });
+});

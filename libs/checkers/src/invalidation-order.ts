@@ -17,6 +17,8 @@ export const invalidationOrder: Checker = {
   check(h) {
     const out: Violation[] = [];
     const last = new Map<string, { rank: number; seq: number; type: string; dev?: string }>();
+    // the device whose entry each teardown cleared last
+    const clearedLast = new Map<string, string>();
     // what each device TLB holds, per (RID, PASID): page -> seq of the fill
     const devtlb = new Map<string, Map<number, number>>();
     for (const e of h.entries) {
@@ -57,7 +59,15 @@ export const invalidationOrder: Checker = {
       }
       if (!phase) continue;
       const pasid = e.payload.pasid;
-      const k = `${e.correlationId}|${pasid}|${phase}`;
+      // a teardown is judged per device: the device its entry clear, devTLB flush or wait names, else
+      // the one whose entry was cleared last (the PASID cache and IOTLB flushes that follow name none).
+      // A failed bind's unwind may interleave two devices' teardowns, an ITE resubmitting one device's
+      // devTLB flush after the other's final wait
+      const named = e.type === 'pasid_entry.cleared' ? e.payload.dev : e.type === 'qi.devtlb' ? e.payload.sid : e.type === 'qi.wait' ? e.payload.dev : undefined;
+      const base = `${e.correlationId}|${pasid}|${phase}`;
+      const ofDev = phase === 'teardown' ? named ?? clearedLast.get(base) : undefined;
+      if (e.type === 'pasid_entry.cleared' && phase === 'teardown') clearedLast.set(base, e.payload.dev);
+      const k = ofDev === undefined ? base : `${base}|${ofDev}`;
       const prev = last.get(k);
       const rank = RANK[e.type];
       // the device whose teardown this is: named by its entry clear, kept by the flushes that follow

@@ -27,6 +27,8 @@ export const noStaleTranslation: Checker = {
     // device: VFIO cannot name such an mdev to the IOMMU layer, so the guest's unbind never reaches the host
     const boundVia = new Map<string, string>();
     const lostIommu = new Set<string>();
+    // when each device TLB entry was last filled (log seq)
+    const filled = new Map<string, number>();
     const truth = (rid: string, pasid: number, page: number): number | 'fault' => {
       const e = entries.get(`${rid}|${pasid}`);
       if (!e || !e.p || !e.vm) return 'fault';
@@ -46,8 +48,10 @@ export const noStaleTranslation: Checker = {
       for (let i = list.length - 1; i >= 0 && list[i]!.seq > changed; i--) {
         const d = list[i]!;
         if (!d.all && (page < d.first || page > d.last)) continue;
-        // an invalidation of the device TLB alone leaves the IOTLB as it was: the guest asked for no more
-        if (source === 'the IOTLB' ? !d.iotlb : !d.devtlb) continue;
+        // an invalidation of the device TLB alone leaves the IOTLB as it was: the guest asked for no more,
+        // and a device TLB entry filled after it came from that IOTLB (ATS), so it is judged as the IOTLB is
+        const refilled = source === 'the device TLB' && (filled.get(`${rid}|${pasid}|${page}`) ?? 0) > d.seq;
+        if (source === 'the IOTLB' || refilled ? !d.iotlb : !d.devtlb) continue;
         const lost = d.unbind ? boundVia.get(key) : undefined;
         const why = d.unsupported
           ? ` (the invalidation was ${d.unsupported}, unsupported: the IOMMU flushed nothing and reported success, bug #5)`
@@ -100,6 +104,8 @@ export const noStaleTranslation: Checker = {
             break;
           }
         }
+      } else if (e.component === 'mdev-parent' && e.type === 'devtlb.filled') {
+        filled.set(`${e.payload.rid}|${e.payload.pasid}|${e.payload.page}`, e.seq);
       } else if (e.component === 'mdev-parent' && e.type === 'mdev.iommu_device_cleared') {
         lostIommu.add(e.payload.mdev);
       } else if (e.component === 'mdev-parent' && e.type === 'dma.completed' && e.payload.source === 'devtlb') {

@@ -51,6 +51,21 @@ export class ChannelQueue implements Outbox {
     this.delayed.push({ job, due });
   }
 
+  /**
+   * A job its receiver put off (it came before an earlier one it needs: its run.open, or its channel's
+   * previous command): it waits until some other delivery is done (`progress`). Back after a fixed
+   * slot, two put-off jobs of a channel the default order draws first could be drawn in turn for ever,
+   * starving the one they wait for.
+   */
+  defer(job: Envelope): void {
+    this.delayed.push({ job, due: Infinity });
+  }
+
+  /** A delivery was done at `slot`: the jobs put off until then are due. */
+  progress(slot: number): void {
+    for (const d of this.delayed) if (d.due === Infinity) d.due = slot;
+  }
+
   /** The delayed jobs due by `slot` back on their channels, in the order they were delayed. */
   promote(slot: number): void {
     for (let k = 0; k < this.delayed.length; ) {

@@ -140,10 +140,11 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRun> {
     // a crash armed for a delivery that was put off never fired
     if (f?.crash && counts.crash[f.crash] > crashes) fired('crash', job, f.crash);
     if (delivered === 'deferred') {
-      // handed out again once the slot after next comes, as BullMQ's delayed set would
-      queue.delay(job, slots + 1);
+      // handed out again once another delivery is done, as BullMQ's delayed set would after its backoff
+      queue.defer(job);
       continue;
     }
+    queue.progress(slots);
     deliveries++;
     if (f?.duplicate) {
       counts.duplicate++;

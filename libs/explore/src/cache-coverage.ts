@@ -1,4 +1,4 @@
-import type { LogEntry } from '../../contracts/src/index.js';
+import { typedEntries, type LogEntry } from '../../contracts/src/index.js';
 
 const PREFIX = 'derived:';
 /** A signal of this file's: a state several steps deep. */
@@ -38,64 +38,78 @@ export function cacheCoverageOf(entries: readonly LogEntry[]): Set<string> {
     out.add(`${PREFIX}${what} stale`);
     if (covers(done.get(`${c.vm}|${c.pasid}`), c, page)) out.add(`${PREFIX}${what} stale after an invalidation of it`);
   };
-  for (const e of entries) {
+  for (const e of typedEntries(entries)) {
     if (e.kind !== 'event') continue;
-    const p = (e.payload ?? {}) as Record<string, any>;
-    switch (`${e.component}:${e.type}`) {
-      case 'host-vtd:pasid_entry.set':
-        if (p.entry.p && p.entry.pgtt === 3 && p.entry.vm) tables.set(`${p.dev}|${p.pasid}`, { vm: p.entry.vm, table: Math.floor(p.entry.flptr / 4096) });
-        else tables.delete(`${p.dev}|${p.pasid}`);
-        break;
-      case 'host-vtd:pasid_entry.cleared':
-        tables.delete(`${p.dev}|${p.pasid}`);
-        break;
-      case 'host-vtd:mem.pte_written':
-      case 'host-vtd:mem.pte_cleared':
-        for (let i = 0; i < p.pages; i++) {
-          const k = pteKey(p as { vm: string; table: number }, p.page + i);
-          if (gen.has(k)) out.add(`${PREFIX}${e.type} over a PTE`);
-          if ([...devtlb.values()].some((m) => { const c = m.get(p.page + i); return c && pteKey(c, p.page + i) === k; })) out.add(`${PREFIX}${e.type} under a devTLB entry`);
-          gen.set(k, { n: (gen.get(k)?.n ?? 0) + 1, seq: e.seq });
+    if (e.component === 'host-vtd') {
+      switch (e.type) {
+        case 'pasid_entry.set': {
+          const p = e.payload;
+          if (p.entry.p && p.entry.pgtt === 3 && p.entry.vm) tables.set(`${p.dev}|${p.pasid}`, { vm: p.entry.vm, table: Math.floor(p.entry.flptr / 4096) });
+          else tables.delete(`${p.dev}|${p.pasid}`);
+          break;
         }
-        break;
-      case 'host-vtd:translation.done': {
-        const key = `${p.did}|${p.pasid}|${p.page}`;
-        if (p.source === 'iotlb') hit('translation.done source=iotlb', iotlb.get(key), p.page);
-        else {
+        case 'pasid_entry.cleared':
+          tables.delete(`${e.payload.dev}|${e.payload.pasid}`);
+          break;
+        case 'mem.pte_written':
+        case 'mem.pte_cleared': {
+          const p = e.payload;
+          for (let i = 0; i < p.pages; i++) {
+            const k = pteKey(p, p.page + i);
+            if (gen.has(k)) out.add(`${PREFIX}${e.type} over a PTE`);
+            if ([...devtlb.values()].some((m) => { const c = m.get(p.page + i); return c && pteKey(c, p.page + i) === k; })) out.add(`${PREFIX}${e.type} under a devTLB entry`);
+            gen.set(k, { n: (gen.get(k)?.n ?? 0) + 1, seq: e.seq });
+          }
+          break;
+        }
+        case 'translation.done': {
+          const p = e.payload;
+          const key = `${p.did}|${p.pasid}|${p.page}`;
+          if (p.source === 'iotlb') hit('translation.done source=iotlb', iotlb.get(key), p.page);
+          else {
+            const c = cached(p.rid, p.pasid, p.page);
+            if (c) iotlb.set(key, c);
+          }
+          break;
+        }
+        default:
+      }
+    } else if (e.component === 'mdev-parent') {
+      switch (e.type) {
+        case 'devtlb.filled': {
+          const p = e.payload;
           const c = cached(p.rid, p.pasid, p.page);
-          if (c) iotlb.set(key, c);
+          const k = `${p.rid}|${p.pasid}`;
+          if (!c) break;
+          out.add(`${PREFIX}devtlb.filled through the guest tables`);
+          (devtlb.get(k) ?? devtlb.set(k, new Map()).get(k)!).set(p.page, c);
+          break;
         }
-        break;
+        case 'devtlb.invalidated': {
+          const p = e.payload;
+          const held = devtlb.get(`${p.rid}|${p.pasid}`);
+          if (!held) break;
+          for (const pg of p.pages) held.delete(pg);
+          if (held.size) out.add(`${PREFIX}devtlb.invalidated left>0${[...held].some(([pg, c]) => stale(c, pg)) ? ' stale' : ''}`);
+          break;
+        }
+        case 'dma.completed': {
+          const p = e.payload;
+          if (p.source === 'devtlb' && p.rid !== null) hit('dma.completed source=devtlb', devtlb.get(`${p.rid}|${p.pasid}`)?.get(p.page), p.page);
+          break;
+        }
+        default:
       }
-      case 'mdev-parent:devtlb.filled': {
-        const c = cached(p.rid, p.pasid, p.page);
-        const k = `${p.rid}|${p.pasid}`;
-        if (!c) break;
-        out.add(`${PREFIX}devtlb.filled through the guest tables`);
-        (devtlb.get(k) ?? devtlb.set(k, new Map()).get(k)!).set(p.page, c);
-        break;
-      }
-      case 'mdev-parent:devtlb.invalidated': {
-        const held = devtlb.get(`${p.rid}|${p.pasid}`);
-        if (!held) break;
-        for (const pg of p.pages as number[]) held.delete(pg);
-        if (held.size) out.add(`${PREFIX}devtlb.invalidated left>0${[...held].some(([pg, c]) => stale(c, pg)) ? ' stale' : ''}`);
-        break;
-      }
-      case 'mdev-parent:dma.completed':
-        if (p.source === 'devtlb') hit('dma.completed source=devtlb', devtlb.get(`${p.rid}|${p.pasid}`)?.get(p.page), p.page);
-        break;
-      case 'guest-viommu:wait_descriptor.completed': {
-        if (p.op !== 'inval' || p.status !== 'done' || typeof p.pasid !== 'number') break;
-        const sc = p.scope as { granularity: string; addr: number; pages: number } | undefined;
-        const first = sc?.granularity === 'addr' ? Math.floor(sc.addr / 4096) : 0;
-        const d = { seq: e.seq, first, last: sc?.granularity === 'addr' ? first + Math.max(1, sc.pages) - 1 : Infinity };
-        done.set(`${p.vm}|${p.pasid}`, d);
-        const left = [...devtlb.values()].flatMap((m) => [...m].filter(([pg, c]) => c.vm === p.vm && c.pasid === p.pasid && stale(c, pg)));
-        if (left.length) out.add(`${PREFIX}invalidation done, a devTLB entry ${left.some(([pg, c]) => covers(d, c, pg)) ? 'it covers' : 'outside it'} stale`);
-        break;
-      }
-      default:
+    } else if (e.component === 'guest-viommu') {
+      if (e.type !== 'wait_descriptor.completed') continue;
+      const p = e.payload;
+      if (p.op !== 'inval' || p.status !== 'done' || typeof p.pasid !== 'number') continue;
+      const sc = p.scope;
+      const first = sc?.granularity === 'addr' ? Math.floor(sc.addr / 4096) : 0;
+      const d = { seq: e.seq, first, last: sc?.granularity === 'addr' ? first + Math.max(1, sc.pages) - 1 : Infinity };
+      done.set(`${p.vm}|${p.pasid}`, d);
+      const left = [...devtlb.values()].flatMap((m) => [...m].filter(([pg, c]) => c.vm === p.vm && c.pasid === p.pasid && stale(c, pg)));
+      if (left.length) out.add(`${PREFIX}invalidation done, a devTLB entry ${left.some(([pg, c]) => covers(d, c, pg)) ? 'it covers' : 'outside it'} stale`);
     }
   }
   return out;

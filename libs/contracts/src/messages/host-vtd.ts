@@ -113,7 +113,8 @@ export type HostVtdEvents<W = unknown> = {
   'qi.devtlb': DevtlbDesc;
   'qi.devtlb_skipped': DevtlbDesc & { because: string };
   /** the wait descriptor completed */
-  'qi.wait': { pasid: number; why: string };
+  /** `dev`: the device whose flush or teardown the wait ends */
+  'qi.wait': { pasid: number; why: string; dev?: string };
   'qi.drain': { pasid: number; sid: string; opts: string; fence: boolean };
   /** an invalidation time-out error: the device did not answer the devTLB invalidation; `attempt`: the how-many-th of this wait */
   'qi.ite': { rid: string; pasid: number; attempt: number };

@@ -116,7 +116,7 @@ export function afterFlush(s: HostVtdState, tag: string, w: UnbindWait): HostOut
 function unbound(w: UnbindWait, drained: boolean): HostOut[] {
   return [
     evt('svm.unbound', { vm: w.vm, dev: w.dev, hpasid: w.pasid, unwind: w.unwind, drained }),
-    evt('qi.wait', { pasid: w.pasid, why: 'unbind' }),
+    evt('qi.wait', { pasid: w.pasid, why: 'unbind', dev: w.dev }),
     ...answer(w.caller, { ret: 0 }),
   ];
 }

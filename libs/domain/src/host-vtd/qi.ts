@@ -48,7 +48,7 @@ export function devtlbDone(s: HostVtdState, input: HostInputOf<'devtlb_invalidat
 function completed(s: HostVtdState, tag: string, w: HostWait): HostOut[] {
   const acks = w.acks - 1;
   if (acks > 0) return [parked(tag, { ...w, acks })];
-  if (w.kind === 'inval') return [evt('qi.wait', { pasid: w.pasid, why: 'CACHE_INVLD' }), evt('sva_invalidate.done', { vm: w.vm, dev: w.dev, pasid: w.pasid, ret: w.ret }), ...answer(w.caller, { ret: w.ret })];
+  if (w.kind === 'inval') return [evt('qi.wait', { pasid: w.pasid, why: 'CACHE_INVLD', dev: w.dev }), evt('sva_invalidate.done', { vm: w.vm, dev: w.dev, pasid: w.pasid, ret: w.ret }), ...answer(w.caller, { ret: w.ret })];
   return afterFlush(s, tag, { ...w, acks });
 }
 
