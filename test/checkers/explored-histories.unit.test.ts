@@ -115,6 +115,21 @@ describe('dma-isolation', () => {
   });
 });
 
+describe('pasid-ownership', () => {
+  it('names bug #5 when an unsupported invalidation answers 0 on another VM\'s PASID (the loop breaks before ioasid_find): a documented quirk; a supported one is refused', async () => {
+    const file = 'test/checkers/fixtures/unsupported-inval-foreign-pasid.yaml';
+    const run = await runEmbedded({ runId: 'o', scenario: loadScenario(file), policy: resolvePolicy('mainline'), seed: 1 });
+    const found = checkHistory(run.entries).violations.filter((v) => v.invariant === 'pasid-ownership');
+    expect(found.map((v) => v.message)).toEqual([expect.stringMatching(/belongs to vm1 \(the invalidation was DEV_IOTLB x PASID, unsupported: the loop broke with 0 before ioasid_find/)]);
+    expect(quirkOf(DOCUMENTED_QUIRKS, { ...found[0]!, signature: '' }, 'mainline')).toBeDefined();
+    // IOTLB x PASID is in the map: ioasid_find runs and refuses vm1's PASID to vm2
+    const sc = loadScenario(file);
+    const supported = await runEmbedded({ runId: 's', scenario: { ...sc, steps: sc.steps.map((st) => (st.op === 'ioctl_invalidate' ? { ...st, cache: 1, granularity: 1 } : st)) }, policy: resolvePolicy('mainline'), seed: 1 });
+    expect(checkHistory(supported.entries).violations.filter((v) => v.invariant === 'pasid-ownership')).toEqual([]);
+    expect(supported.entries.filter((e) => e.kind === 'event' && e.type === 'sva_invalidate.rejected').map((e) => (e.payload as { errno: string }).errno)).toEqual(['EINVAL']);
+  });
+});
+
 describe('invalidation-order', () => {
   it('judges each device\'s teardown by the device its flushes and waits name: an ITE resubmission after the other device\'s final wait is in order', async () => {
     const run = await runEmbedded({ runId: 'i', scenario: loadScenario('test/checkers/fixtures/unwind-ite-resubmit.yaml'), policy: resolvePolicy('mainline'), seed: 1861869243, bias: 0.5 });

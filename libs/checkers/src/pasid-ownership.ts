@@ -10,10 +10,12 @@ export const pasidOwnership: Checker = {
   check(h) {
     const out: Violation[] = [];
     const owner = new Map<number, { set: string; seq: number }>();
-    const flag = (e: LogEntry, vm: string, pasid: number, what: string) => {
+    // invalidation calls (by correlation) whose type x granularity the driver's map left unsupported
+    const unsupported = new Map<string, string>();
+    const flag = (e: LogEntry, vm: string, pasid: number, what: string, why = '') => {
       const o = owner.get(pasid);
       if (!o || o.set === vm || o.set === 'host') return;
-      out.push({ invariant: 'pasid-ownership', message: `${what} of PASID ${pasid} succeeded for VM ${vm}, but the PASID belongs to ${o.set}`, events: sorted([o.seq, ...h.chain(e)]) });
+      out.push({ invariant: 'pasid-ownership', message: `${what} of PASID ${pasid} succeeded for VM ${vm}, but the PASID belongs to ${o.set}${why}`, events: sorted([o.seq, ...h.chain(e)]) });
     };
     for (const e of h.entries) {
       if (e.kind !== 'event' || e.component !== 'host-vtd') continue;
@@ -31,9 +33,17 @@ export const pasidOwnership: Checker = {
         case 'svm.unbound':
           if (!e.payload.unwind) flag(e, e.payload.vm, e.payload.hpasid, 'unbind');
           break;
-        case 'sva_invalidate.done':
-          if (e.payload.ret === 0 && e.payload.pasid) flag(e, e.payload.vm, e.payload.pasid, 'cache invalidation');
+        case 'sva_invalidate.unsupported':
+          unsupported.set(e.correlationId, `${e.payload.cache} x ${e.payload.granularity}`);
           break;
+        case 'sva_invalidate.done': {
+          // the ownership check (ioasid_find) comes inside the loop after the granularity check: an
+          // unsupported cell breaks out first with ret 0 (DOMAIN.md §7.8, bug #5), nothing flushed
+          const u = unsupported.get(e.correlationId);
+          const why = u ? ` (the invalidation was ${u}, unsupported: the loop broke with 0 before ioasid_find, nothing flushed, bug #5)` : '';
+          if (e.payload.ret === 0 && e.payload.pasid) flag(e, e.payload.vm, e.payload.pasid, 'cache invalidation', why);
+          break;
+        }
         case 'page_response.sent':
           // the guest's response names its VM (host-vtd prq.ts); the PRQ thread's and the drain's are the host's own
           if (e.payload.by === 'guest' && e.payload.vm !== undefined) flag(e, e.payload.vm, e.payload.pasid, 'page response');

@@ -24,6 +24,11 @@ export const DOCUMENTED_QUIRKS: Quirk[] = [
     why: 'bug #5\'s consequence (DOMAIN.md §6: no-stale-translation catches #5): the guest believes an unsupported invalidation that was answered 0 and flushed nothing',
   },
   {
+    invariant: 'pasid-ownership',
+    message: 'unsupported: the loop broke with 0 before ioasid_find',
+    why: 'bug #5\'s consequence (DOMAIN.md §7.8): the ownership check comes inside the loop after the granularity check, so an unsupported type x granularity answers 0 for any PASID, flushing nothing',
+  },
+  {
     invariant: 'drain-before-reuse',
     message: 'lost its IOMMU device while bound',
     why: 'the consequence of the fault model\'s driver bug (mdev_clear_iommu_device while bound): VFIO names devices to the IOMMU layer through vfio_mdev_get_iommu_device (DOMAIN.md §3), so teardown cannot unbind one it can no longer name, and its PASID entry outlives the free (docs/exploration.md)',
