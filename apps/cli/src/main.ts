@@ -83,6 +83,30 @@ program
   });
 
 program
+  .command('diagram')
+  .description('draw a recorded run as a sequence diagram: a lane per component (per VM for the guest), an arrow per command from send to consume, events and kernel log lines as marks, the violating entries in red')
+  .argument('<run>', "a run id (looked up in the cluster's Redis) or an exported .ndjson file")
+  .addOption(new Option('--format <f>', 'mermaid pastes into GitHub and most review tools; svg stands alone; html is one self-contained file').choices(['mermaid', 'svg', 'html']).default('mermaid'))
+  .option('--around <seq>', 'centre the window on this log entry (default: end it on the first violation, or the run\'s end)', int('--around'))
+  .option('--from <seq>', 'the window\'s first log entry', int('--from'))
+  .option('--to <seq>', 'the window\'s last log entry', int('--to'))
+  .option('--max <n>', 'at most this many log entries in the window (the diagram says what it left out)', int('--max'), 80)
+  .option('--lanes <list>', `only these lanes, comma-separated (${['orch', 'guest', 'vfio', 'mdev', 'host'].join(', ')})`)
+  .option('-o, --out <file>', 'write it there instead of stdout')
+  .addHelpText('after', `
+Examples:
+  npx vsva-sim run scenarios/seed-null-iommu-device.yaml --policy v1 --engine embedded --export v1.ndjson
+  npx vsva-sim diagram v1.ndjson                     # Mermaid, ending on the NULL device reaching the host
+  npx vsva-sim diagram v1.ndjson --format html -o v1.html
+  npx vsva-sim diagram v1.ndjson --from 100 --to 160 --lanes vfio,host
+
+Exit codes: 0 drawn, 2 bad input, 3 no Redis.`)
+  .action(async (run: string, opts) => {
+    const { diagramCommand } = await import('./commands/diagram.js');
+    process.exitCode = await diagramCommand(run, opts);
+  });
+
+program
   .command('export')
   .description("write a run's log as NDJSON: a header line (schema, version, scenario, policy, seed), then one entry per line")
   .argument('<run-id>', 'a run id in the cluster\'s Redis')

@@ -34,8 +34,8 @@ export class StepLabels {
   }
 }
 
-/** A compact summary of a payload: the fields a reader looks for first. */
-function brief(e: LogEntry, labels?: StepLabels): string {
+/** A compact summary of a payload: the fields a reader looks for first (the timeline's, and the diagram's labels). */
+export function brief(e: LogEntry, labels?: StepLabels): string {
   const p = (e.kind === 'input' ? (e.payload as Envelope).payload : e.payload) as Record<string, unknown> | null;
   if (!p || typeof p !== 'object') return '';
   const parts: string[] = [];
