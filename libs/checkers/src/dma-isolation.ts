@@ -1,4 +1,4 @@
-import { sorted, type Checker, type Violation } from './types.js';
+import { prgKey, sorted, type Checker, type Violation } from './types.js';
 
 /**
  * A DMA with (RID, PASID) translates only through tables of the VM that owns that PASID and device,
@@ -33,7 +33,6 @@ export const dmaIsolation: Checker = {
     const vmOf = (pasid: number) => auxDefault.get(pasid) ?? owner.get(pasid);
     // the VM that owned each page request's PASID when the device issued it
     const ownerAtIssue = new Map<string, string | undefined>();
-    const reqKey = (p: { rid: string; pasid: number; prg: number }) => `${p.rid}:${p.pasid}:${p.prg}`;
     const foreign = (pasid: number, vm: string, at: string | undefined) => pasid !== 0 && at !== vm;
     const memOf = (hpa: number) => spans.find((s) => hpa >= s.base && hpa < s.base + s.ram)?.vm ?? null;
     for (const e of h.entries) {
@@ -51,12 +50,12 @@ export const dmaIsolation: Checker = {
         } else if (e.type === 'page_request.reported') {
           const p = e.payload;
           const vm = mdevVm.get(p.mdev);
-          const k = reqKey(p);
+          const k = prgKey(p);
           if (vm && vm !== p.vm && !(ownerAtIssue.has(k) && foreign(p.pasid, vm, ownerAtIssue.get(k)))) out.push({ invariant: 'dma-isolation', message: `a page request of ${p.mdev} (VM ${vm}) on PASID ${p.pasid} was reported to VM ${p.vm}`, events: h.chain(e, 5) });
         }
       } else if (e.component === 'mdev-parent') {
         if (e.type === 'mdev.created') mdevVm.set(e.payload.mdev, e.payload.vm);
-        else if (e.type === 'page_request.issued') ownerAtIssue.set(reqKey(e.payload), vmOf(e.payload.pasid));
+        else if (e.type === 'page_request.issued') ownerAtIssue.set(prgKey(e.payload), vmOf(e.payload.pasid));
         else if (e.type === 'dma.completed') {
           const p = e.payload;
           const vm = p.vm;

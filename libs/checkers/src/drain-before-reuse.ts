@@ -1,3 +1,4 @@
+import { LostIommuDevices, lostWhileBound } from './lost-iommu.js';
 import { sorted, type Checker, type Violation } from './types.js';
 
 /** Where an unanswered page request of a PASID is: still on its way to or in the PRQ, or with the guest. */
@@ -20,18 +21,13 @@ export const drainBeforeReuse: Checker = {
     const unanswered = new Map<number, Map<string, Waiting>>();
     const undrained = new Map<number, number>();
     const of = (pasid: number) => unanswered.get(pasid) ?? unanswered.set(pasid, new Map()).get(pasid)!;
-    // the mdev each (device, PASID) was bound through, and the mdevs whose parent dropped their IOMMU device
-    const boundVia = new Map<string, string>();
-    const lostIommu = new Set<string>();
+    const lostIommu = new LostIommuDevices();
     // bindings of each PASID now: the drain is the unbind's (DOMAIN.md §2.6.5), owed for the requests
     // issued while it was bound; one issued on a PASID bound nowhere is answered INVALID by the PRQ thread
     const bindings = new Map<number, number>();
     for (const e of h.entries) {
       if (e.kind !== 'event') continue;
-      if (e.component === 'mdev-parent' && e.type === 'mdev.iommu_device_cleared') {
-        lostIommu.add(e.payload.mdev);
-        continue;
-      }
+      lostIommu.observe(e);
       if (e.component === 'mdev-parent' && e.type === 'page_request.issued') {
         of(e.payload.pasid).set(`${e.payload.rid}:${e.payload.prg}`, { seq: e.seq, where: 'queue', whileBound: (bindings.get(e.payload.pasid) ?? 0) > 0 });
         continue;
@@ -53,7 +49,6 @@ export const drainBeforeReuse: Checker = {
           break;
         case 'svm.bound':
           bindings.set(e.payload.hpasid, (bindings.get(e.payload.hpasid) ?? 0) + 1);
-          if (e.payload.mdev) boundVia.set(`${e.payload.dev}|${e.payload.hpasid}`, e.payload.mdev);
           break;
         case 'svm.unbound':
           bindings.set(e.payload.hpasid, Math.max(0, (bindings.get(e.payload.hpasid) ?? 0) - 1));
@@ -65,8 +60,8 @@ export const drainBeforeReuse: Checker = {
           if (p.set === 'host') break;
           // an mdev that lost its IOMMU device cannot be named to the IOMMU layer: VFIO's unbind skips
           // it, so neither the unbind nor its drain runs (every message below says so when it applies)
-          const lost = p.bound.map((d) => boundVia.get(`${d}|${p.pasid}`)).filter((m): m is string => m !== undefined && lostIommu.has(m));
-          const why = lost.length ? `${lost.join(', ')} lost its IOMMU device while bound (mdev_clear_iommu_device), so VFIO could not unbind it` : '';
+          const lost = p.bound.map((d) => lostIommu.lostVia(d, p.pasid)).filter((m): m is string => m !== undefined);
+          const why = lost.length ? `${lostWhileBound(lost.join(', '))}, so VFIO could not unbind it` : '';
           const because = why ? `; ${why}` : '';
           if (p.bound.length) {
             out.push({ invariant: 'drain-before-reuse', message: `PASID ${p.pasid} left set ${p.set} while still bound on ${p.bound.join(', ')} (free before unbind${because})`, events: h.chain(e) });

@@ -1,4 +1,6 @@
 import type { LogEntry } from '../../contracts/src/index.js';
+import { LostIommuDevices, lostWhileBound } from './lost-iommu.js';
+import { unsupportedInvalidations } from './unsupported-invalidations.js';
 import { sorted, type Checker, type Violation } from './types.js';
 
 interface Entry { p: boolean; vm?: string; table: number; pgtt: number; seq: number }
@@ -22,11 +24,9 @@ export const noStaleTranslation: Checker = {
     const completions = new Map<string, Done[]>();
     // invalidations the IOMMU refused as unsupported, by the guest operation they belong to: bug #5
     // reports them as success, and the guest believes the flush it never got
-    const unsupported = new Map<string, string>();
-    // the mdev each (device, PASID) was bound through, and the mdevs whose parent dropped their IOMMU
-    // device: VFIO cannot name such an mdev to the IOMMU layer, so the guest's unbind never reaches the host
-    const boundVia = new Map<string, string>();
-    const lostIommu = new Set<string>();
+    const unsupported = unsupportedInvalidations(h);
+    // an mdev that lost its IOMMU device: the guest's unbind of its binding never reaches the host
+    const lostIommu = new LostIommuDevices();
     // when each device TLB entry was last filled (log seq)
     const filled = new Map<string, number>();
     const truth = (rid: string, pasid: number, page: number): number | 'fault' => {
@@ -52,10 +52,10 @@ export const noStaleTranslation: Checker = {
         // and a device TLB entry filled after it came from that IOTLB (ATS), so it is judged as the IOTLB is
         const refilled = source === 'the device TLB' && (filled.get(`${rid}|${pasid}|${page}`) ?? 0) > d.seq;
         if (source === 'the IOTLB' || refilled ? !d.iotlb : !d.devtlb) continue;
-        const lost = d.unbind ? boundVia.get(key) : undefined;
+        const lost = d.unbind ? lostIommu.lostVia(rid, pasid) : undefined;
         const why = d.unsupported
           ? ` (the invalidation was ${d.unsupported}, unsupported: the IOMMU flushed nothing and reported success, bug #5)`
-          : lost && lostIommu.has(lost) ? ` (the unbind never reached the host: ${lost} lost its IOMMU device while bound (mdev_clear_iommu_device), so VFIO could not name it)` : '';
+          : lost ? ` (the unbind never reached the host: ${lostWhileBound(lost)}, so VFIO could not name it)` : '';
         out.push({
           invariant: 'no-stale-translation',
           message: `${source} answered (${rid}, PASID ${pasid}, page 0x${page.toString(16)}) with HPA page 0x${hpa.toString(16)} after VM ${binder.vm}'s ${d.unbind ? 'unbind' : 'invalidation'} completed; the tables say ${t === 'fault' ? 'no translation' : `0x${t.toString(16)}`}${why}`,
@@ -66,6 +66,7 @@ export const noStaleTranslation: Checker = {
     };
     for (const e of h.entries) {
       if (e.kind !== 'event') continue;
+      lostIommu.observe(e);
       if (e.component === 'host-vtd') {
         switch (e.type) {
           case 'host.configured':
@@ -92,12 +93,6 @@ export const noStaleTranslation: Checker = {
             }
             break;
           }
-          case 'svm.bound':
-            if (e.payload.mdev) boundVia.set(`${e.payload.dev}|${e.payload.hpasid}`, e.payload.mdev);
-            break;
-          case 'sva_invalidate.unsupported':
-            unsupported.set(e.correlationId, `${e.payload.cache} x ${e.payload.granularity}`);
-            break;
           case 'translation.done': {
             const p = e.payload;
             if (p.source === 'iotlb') observe(e, p.rid, p.pasid, p.page, p.hpa, 'the IOTLB');
@@ -106,8 +101,6 @@ export const noStaleTranslation: Checker = {
         }
       } else if (e.component === 'mdev-parent' && e.type === 'devtlb.filled') {
         filled.set(`${e.payload.rid}|${e.payload.pasid}|${e.payload.page}`, e.seq);
-      } else if (e.component === 'mdev-parent' && e.type === 'mdev.iommu_device_cleared') {
-        lostIommu.add(e.payload.mdev);
       } else if (e.component === 'mdev-parent' && e.type === 'dma.completed' && e.payload.source === 'devtlb') {
         const p = e.payload;
         // a devTLB hit is an ATS translation: the device has a RID

@@ -1,7 +1,4 @@
-import { sorted, type Checker, type Violation } from './types.js';
-
-/** A page request group: (RID, PASID, PRG index). */
-const prgKey = (p: { rid: string; pasid: number; prg: number }) => `${p.rid}:${p.pasid}:${p.prg}`;
+import { prgKey, sorted, type Checker, type Violation } from './types.js';
 
 /**
  * Every page request with LPIG or PDP set gets exactly one response, routed to the right device and
@@ -28,16 +25,18 @@ export const pageResponse: Checker = {
         if (e.type === 'page_request.issued') {
           const p = e.payload;
           if (!p.needsResponse) continue;
+          const k = prgKey(p);
           // a device that reuses a PRG index still outstanding breaks PRI's rule, not the host: each
           // of its requests is answered, and the second answer finds nothing outstanding (UPRGI)
-          if (open.has(prgKey(p))) reused.set(prgKey(p), (reused.get(prgKey(p)) ?? 0) + 1);
-          open.set(prgKey(p), { seq: e.seq, rid: p.rid, pasid: p.pasid, prg: p.prg });
+          if (open.has(k)) reused.set(k, (reused.get(k) ?? 0) + 1);
+          open.set(k, { seq: e.seq, rid: p.rid, pasid: p.pasid, prg: p.prg });
         } else if (e.type === 'page_response.received') {
           const p = e.payload;
-          const extra = reused.get(prgKey(p)) ?? 0;
-          if (!p.matched && extra > 0) reused.set(prgKey(p), extra - 1);
+          const k = prgKey(p);
+          const extra = reused.get(k) ?? 0;
+          if (!p.matched && extra > 0) reused.set(k, extra - 1);
           else if (!p.matched) out.push({ invariant: 'page-response', message: `device ${p.rid} got a response for PRG ${p.prg} of PASID ${p.pasid} that it has no outstanding request for`, events: h.chain(e) });
-          open.delete(prgKey(p));
+          open.delete(k);
         } else if (e.type === 'device.removed') for (const k of open.keys()) if (k.startsWith(`${e.payload.rid}:`)) excused.add(k);
       } else if (e.component === 'guest-viommu' && e.type === 'guest_fault.pending') excused.add(prgKey(e.payload));
       else if (e.component === 'host-vtd') {

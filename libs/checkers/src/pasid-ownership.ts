@@ -1,4 +1,5 @@
 import type { LogEntry } from '../../contracts/src/index.js';
+import { unsupportedInvalidations } from './unsupported-invalidations.js';
 import { sorted, type Checker, type Violation } from './types.js';
 
 /**
@@ -11,7 +12,7 @@ export const pasidOwnership: Checker = {
     const out: Violation[] = [];
     const owner = new Map<number, { set: string; seq: number }>();
     // invalidation calls (by correlation) whose type x granularity the driver's map left unsupported
-    const unsupported = new Map<string, string>();
+    const unsupported = unsupportedInvalidations(h);
     const flag = (e: LogEntry, vm: string, pasid: number, what: string, why = '') => {
       const o = owner.get(pasid);
       if (!o || o.set === vm || o.set === 'host') return;
@@ -32,9 +33,6 @@ export const pasidOwnership: Checker = {
           break;
         case 'svm.unbound':
           if (!e.payload.unwind) flag(e, e.payload.vm, e.payload.hpasid, 'unbind');
-          break;
-        case 'sva_invalidate.unsupported':
-          unsupported.set(e.correlationId, `${e.payload.cache} x ${e.payload.granularity}`);
           break;
         case 'sva_invalidate.done': {
           // the ownership check (ioasid_find) comes inside the loop after the granularity check: an

@@ -1,5 +1,5 @@
 import type { StepCompleted } from '../../contracts/src/index.js';
-import type { Checker } from './types.js';
+import { prgKey, type Checker } from './types.js';
 
 /** A step named as the timeline and the outcomes name it (engine/timeline.ts stepLabel): `steps[2] plan[7] (bind)`. */
 const label = (c: StepCompleted) => {
@@ -62,7 +62,6 @@ function heldAtTimeout(h: Parameters<Checker['check']>[0]): Set<number> {
  */
 function keptByGuest(h: Parameters<Checker['check']>[0]): Set<number> {
   const out = new Set<number>();
-  const key = (p: { rid: string; pasid: number; prg: number }) => `${p.rid}:${p.pasid}:${p.prg}`;
   // the DMAs waiting for a page response (by their tag: the step they serve, the (RID, PASID, PRG)
   // they wait on), and the faults guests keep pending
   const waiting = new Map<string, { step: number; key: string }>();
@@ -71,8 +70,8 @@ function keptByGuest(h: Parameters<Checker['check']>[0]): Set<number> {
     if (e.kind !== 'event') continue;
     if (e.component === 'mdev-parent' && e.type === 'dma.waiting_prg') waiting.set(e.payload.tag, { step: e.payload.dma.step, key: e.payload.key });
     else if (e.component === 'mdev-parent' && e.type === 'dma.resumed') waiting.delete(e.payload.tag);
-    else if (e.component === 'guest-viommu' && e.type === 'guest_fault.pending') kept.add(key(e.payload));
-    else if (e.component === 'mdev-parent' && e.type === 'page_response.received') kept.delete(key(e.payload));
+    else if (e.component === 'guest-viommu' && e.type === 'guest_fault.pending') kept.add(prgKey(e.payload));
+    else if (e.component === 'mdev-parent' && e.type === 'page_response.received') kept.delete(prgKey(e.payload));
     else if (e.component === 'orchestrator' && e.type === 'step.completed' && e.payload.outcome.timeout) {
       const c = e.payload;
       if ([...waiting.values()].some((w) => kept.has(w.key) && (w.step === c.step || c.op === 'quiesce'))) out.add(e.seq);

@@ -81,3 +81,6 @@ export class History {
 }
 
 export const sorted = (seqs: Array<number | undefined>): number[] => [...new Set(seqs.filter((x): x is number => typeof x === 'number'))].sort((a, b) => a - b);
+
+/** A page request group, (RID, PASID, PRG index): as the device keys its outstanding requests (mdev-parent prgKey). */
+export const prgKey = (p: { rid: string; pasid: number; prg: number }) => `${p.rid}:${p.pasid}:${p.prg}`;
