@@ -16,7 +16,7 @@ export const invalidationOrder: Checker = {
   name: 'invalidation-order',
   check(h) {
     const out: Violation[] = [];
-    const last = new Map<string, { rank: number; seq: number; type: string; dev?: string }>();
+    const last = new Map<string, { rank: number; seq: number; type: string }>();
     // the device whose entry each teardown cleared last
     const clearedLast = new Map<string, string>();
     // what each device TLB holds, per (RID, PASID): page -> seq of the fill
@@ -61,8 +61,9 @@ export const invalidationOrder: Checker = {
       const pasid = e.payload.pasid;
       // a teardown is judged per device: the device its entry clear, devTLB flush or wait names, else
       // the one whose entry was cleared last (the PASID cache and IOTLB flushes that follow name none).
-      // A failed bind's unwind may interleave two devices' teardowns, an ITE resubmitting one device's
-      // devTLB flush after the other's final wait
+      // A failed bind's unwind sends its unbinds at once, and the host may start the next device's
+      // teardown while the last one waits on its device TLB, or resubmit one device's devTLB flush (an
+      // ITE) after the other's final wait: each device keeps its own order (DOMAIN.md §7.14)
       const named = e.type === 'pasid_entry.cleared' ? e.payload.dev : e.type === 'qi.devtlb' ? e.payload.sid : e.type === 'qi.wait' ? e.payload.dev : undefined;
       const base = `${e.correlationId}|${pasid}|${phase}`;
       const ofDev = phase === 'teardown' ? named ?? clearedLast.get(base) : undefined;
@@ -70,20 +71,15 @@ export const invalidationOrder: Checker = {
       const k = ofDev === undefined ? base : `${base}|${ofDev}`;
       const prev = last.get(k);
       const rank = RANK[e.type];
-      // the device whose teardown this is: named by its entry clear, kept by the flushes that follow
-      const dev = e.type === 'pasid_entry.cleared' ? e.payload.dev : prev?.dev;
-      // (a failed bind's unwind sends its unbinds at once, and the host may start the next device's teardown
-      // while the last one waits on its device TLB: each device keeps its own order, DOMAIN.md §7.14)
-      const nextDevice = e.type === 'pasid_entry.cleared' && prev?.dev !== undefined && prev.dev !== dev;
       // VFIO's CACHE_INVLD calls intel_iommu_sva_invalidate once per device of the container (the same
       // device again for each of its mdevs): a call that came in after the last flush's descriptor is its
       // own flush (the last one may end without a wait descriptor: its devTLB flush skipped, device gone)
       const call = phase === 'inval' ? h.inputOf(e) : undefined;
       const nextCall = prev !== undefined && call?.type === 'iommu_cache_invalidate' && call.seq > prev.seq;
-      if (prev && prev.rank > rank && !nextDevice && !nextCall) {
+      if (prev && prev.rank > rank && !nextCall) {
         out.push({ invariant: 'invalidation-order', message: `${e.type} for PASID ${pasid} came after ${prev.type}: the ${phase} order is entry -> PASID cache -> IOTLB -> devTLB -> wait`, events: sorted([prev.seq, e.seq]) });
       }
-      last.set(k, { rank, seq: e.seq, type: e.type, dev });
+      last.set(k, { rank, seq: e.seq, type: e.type });
     }
     return out;
   },
