@@ -23,6 +23,8 @@ export class ChannelQueue implements Outbox {
   /** jobs taken and not done, waiting out a backoff (BullMQ's delayed set), due at a scheduling slot */
   private readonly delayed: Array<{ job: Envelope; due: number }> = [];
   readonly stats = { added: 0, dropped: 0 };
+  /** at least how many delayed jobs wait on `progress` (one promoteSoonest took early still counts) */
+  private putOff = 0;
 
   async send(e: Envelope): Promise<void> {
     this.add(e);
@@ -59,11 +61,14 @@ export class ChannelQueue implements Outbox {
    */
   defer(job: Envelope): void {
     this.delayed.push({ job, due: Infinity });
+    this.putOff++;
   }
 
-  /** A delivery was done at `slot`: the jobs put off until then are due. */
+  /** A delivery was done at `slot`: the jobs put off until then are due (every delivery calls it: nothing to do is the common case). */
   progress(slot: number): void {
+    if (!this.putOff) return;
     for (const d of this.delayed) if (d.due === Infinity) d.due = slot;
+    this.putOff = 0;
   }
 
   /** The delayed jobs due by `slot` back on their channels, in the order they were delayed. */
