@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../../../libs/config/src/index.js';
-import { PRESETS } from '../../../libs/contracts/src/index.js';
+import { COMPONENTS, LANE, PRESETS } from '../../../libs/contracts/src/index.js';
 import { limitsHelp } from '../../../libs/scenario/src/index.js';
 import { acceptedFaults } from '../../../libs/chaos/src/index.js';
 import { CliError, usage } from './errors.js';
@@ -91,7 +91,7 @@ program
   .option('--from <seq>', 'the window\'s first log entry', int('--from'))
   .option('--to <seq>', 'the window\'s last log entry', int('--to'))
   .option('--max <n>', 'at most this many log entries in the window (the diagram says what it left out)', int('--max'), 80)
-  .option('--lanes <list>', `only these lanes, comma-separated (${['orch', 'guest', 'vfio', 'mdev', 'host'].join(', ')})`)
+  .option('--lanes <list>', `only these lanes, comma-separated (${COMPONENTS.map((c) => LANE[c]).join(', ')})`)
   .option('-o, --out <file>', 'write it there instead of stdout')
   .addHelpText('after', `
 Examples:
