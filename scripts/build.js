@@ -23,9 +23,9 @@ const BUILD_INFO = join('dist', '.tsbuildinfo');
 // what tsconfig.build.json compiles (apps/**, libs/**, test/fixtures/**, minus tests), and what shapes the output
 const SOURCE_DIRS = ['apps', 'libs', join('test', 'fixtures')];
 const SOURCE_EXT = /\.(c|m)?ts$|\.json$/;
-const FILES = ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json', 'scripts/build.js', 'scripts/bundle.js'];
+const FILES = ['tsconfig.json', 'tsconfig.build.json', 'tsconfig.client.json', 'package.json', 'package-lock.json', 'scripts/build.js', 'scripts/bundle.js'];
 // what must exist for the build to count as done: the CLI's entry, the explore pools' child (forked, not imported) and every service bundle
-const OUTPUTS = [join('dist', 'apps', 'cli', 'src', 'main.js'), join('dist', 'libs', 'explore', 'src', 'pool', 'child.js'), ...SERVICES.map((s) => join('dist', 'services', `${s}.mjs`))];
+const OUTPUTS = [join('dist', 'apps', 'cli', 'src', 'main.js'), join('dist', 'libs', 'explore', 'src', 'pool', 'child.js'), ...SERVICES.map((s) => join('dist', 'services', `${s}.mjs`)), join('dist', 'ui', 'run-page.js')];
 
 function walk(dir, out) {
   let entries;
@@ -68,6 +68,9 @@ mkdirSync('dist', { recursive: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--incremental', '--tsBuildInfoFile', BUILD_INFO], { stdio: 'inherit' });
 if (r.status !== 0) process.exit(r.status ?? 1);
+// the dashboard's browser scripts: DOM types, no Node (esbuild bundles them without checking)
+const rc = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.client.json'], { stdio: 'inherit' });
+if (rc.status !== 0) process.exit(rc.status ?? 1);
 const t1 = Date.now();
 await import('./bundle.js');
 

@@ -107,6 +107,29 @@ Exit codes: 0 drawn, 2 bad input, 3 no Redis.`)
   });
 
 program
+  .command('ui')
+  .description('serve the dashboard: the run list, a run page with a scrubber over the log and every component\'s state at the cursor, live runs followed as they are written, two runs side by side, the queues (bull-board), and JSON for all of it')
+  .option('--port <n>', 'port to listen on (0: any free one)', int('--port'), 7480)
+  .option('--host <address>', 'address to listen on; anything but loopback shows every run to whoever reaches it', '127.0.0.1')
+  .option('--runs <path>', 'a folder of exported runs (.ndjson) or one file, besides the cluster\'s kept runs (repeatable)', collect, [])
+  .option('--no-redis', "read exported files only, even when a cluster is up or REDIS_URL is set")
+  .addHelpText('after', `
+Runs come from the cluster's Redis (the one \`vsva-sim up\` started, else REDIS_URL) and from exported
+files: the folder every cluster run is kept in ($VSVA_STATE_DIR/runs) and each --runs path.
+The URL is printed on stdout; the dashboard runs until Ctrl-C.
+
+Examples:
+  npx vsva-sim run scenarios/seed-null-iommu-device.yaml --policy v1 --engine embedded --export runs/v1.ndjson
+  npx vsva-sim ui --runs runs                       # then open http://127.0.0.1:7480
+  npx vsva-sim ui --port 0 --no-redis --runs v1.ndjson
+
+Exit codes: 2 bad input, 3 Redis unreachable or the port in use.`)
+  .action(async (opts) => {
+    const { uiCommand } = await import('./commands/ui.js');
+    process.exitCode = await uiCommand(opts);
+  });
+
+program
   .command('export')
   .description("write a run's log as NDJSON: a header line (schema, version, scenario, policy, seed), then one entry per line")
   .argument('<run-id>', 'a run id in the cluster\'s Redis')

@@ -12,6 +12,12 @@ export * from './outcome.js';
 export * from './topology.js';
 export { planRun, type PlannedStep } from './orchestrator/plan.js';
 export type { RunStart } from './orchestrator/decider.js';
+// each component's state, for what shows a run's state at a point (the dashboard's run page)
+export type { OrchestratorState } from './orchestrator/state.js';
+export type { GuestViommuState } from './guest-viommu/state.js';
+export type { VfioState } from './vfio-type1/state.js';
+export type { MdevParentState } from './mdev-parent/state.js';
+export type { HostVtdState } from './host-vtd/state.js';
 
 /**
  * The runtime's view of a decider: any envelope in, any output out. A delivered envelope is checked
