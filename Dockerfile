@@ -1,4 +1,4 @@
-# One image for the five services and the CLI; docker-compose.yml builds it once and gives each service
+# One image for the five services, the CLI and the dashboard; docker-compose.yml builds it once and gives each service
 # its command. Two stages: `build` compiles with the dev dependencies, `runtime` holds the production
 # dependencies, dist/, bin/ and scenarios/ only, and runs as the unprivileged `node` user.
 #
@@ -11,7 +11,7 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json tsconfig.client.json ./
 COPY scripts ./scripts
 COPY apps ./apps
 COPY libs ./libs
@@ -27,6 +27,8 @@ RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund && npm cache cl
 COPY --from=build /app/dist/apps ./dist/apps
 COPY --from=build /app/dist/libs ./dist/libs
 COPY --from=build /app/dist/services ./dist/services
+# the dashboard's browser scripts (`vsva-sim ui`)
+COPY --from=build /app/dist/ui ./dist/ui
 COPY bin ./bin
 COPY scenarios ./scenarios
 # the only place the CLI writes (`.vsva/`: cluster state, a private Redis); the rest stays root-owned, read-only

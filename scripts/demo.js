@@ -34,4 +34,10 @@ console.log(row('v2'));
 const oops = reports.v1.violations.find((v) => v.invariant === 'no-host-oops');
 if (oops) console.log(`\nv1: ${oops.message}\n    proved by log entries ${oops.events.map((s) => `#${s}`).join(' ')} of run ${reports.v1.runId}`);
 console.log(`v2: VFIO returns -EINVAL (22) when vfio_mdev_get_iommu_device() is NULL, and unwinds the devices already bound.`);
+// every cluster run is kept as a file when it ends: the dashboard and `diagram` read it with the cluster down
+console.log('\nSee each run step by step in the dashboard (start it with `npx vsva-sim ui`), or as a diagram to paste into a review:');
+for (const p of ['v1', 'v2']) {
+  const id = reports[p].runId;
+  console.log(`  ${p.padEnd(3)} http://127.0.0.1:7480/runs/${encodeURIComponent(id)}\n      npx vsva-sim diagram ${id}`);
+}
 console.log(`\ndemo wall time ${((Date.now() - t0) / 1000).toFixed(1)} s`);

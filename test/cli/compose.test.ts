@@ -38,7 +38,7 @@ function normalised(): Compose {
 
 function checkShape(c: Compose) {
   const all = Object.keys(c.services);
-  expect(all.sort()).toEqual(['demo', 'redis', ...COMPONENTS, ...CHAOS].sort());
+  expect(all.sort()).toEqual(['demo', 'redis', 'ui', ...COMPONENTS, ...CHAOS].sort());
   // the chaos profile's services start only with --profile chaos; the rest always
   for (const n of all) expect(c.services[n].profiles ?? [], n).toEqual(CHAOS.includes(n) ? ['chaos'] : []);
   const names = all.filter((n) => !CHAOS.includes(n));
@@ -51,7 +51,7 @@ function checkShape(c: Compose) {
   const image = builder.image;
   expect(image).toBeTruthy();
   expect(typeof builder.build === 'object' ? builder.build.target : undefined).toBe('runtime');
-  for (const n of [...COMPONENTS, 'demo', 'chaos-demo']) expect(c.services[n].image, n).toBe(image);
+  for (const n of [...COMPONENTS, 'demo', 'chaos-demo', 'ui']) expect(c.services[n].image, n).toBe(image);
 
   // each service runs its bundle, and is healthy when `vsva-sim health <service>` says so
   for (const n of COMPONENTS) {
@@ -68,7 +68,13 @@ function checkShape(c: Compose) {
     expect(c.services[n].healthcheck?.disable, n).not.toBe(true);
   }
 
-  // the demo starts only once Redis and all five services are healthy
+  // the dashboard: the CLI's `ui` on the cluster's Redis, published on the host's loopback only
+  const ui = c.services.ui;
+  expect(ui.command).toEqual(['node', 'bin/vsva-sim.js', 'ui', '--host', '0.0.0.0', '--port', '7480']);
+  // (docker-compose v1's normalised model spells the protocol out)
+  expect((ui as { ports?: string[] }).ports?.map((p) => p.replace(/\/tcp$/, ''))).toEqual(['127.0.0.1:7480:7480']);
+
+  // the demo starts only once Redis, all five services and the dashboard are healthy
   const deps = c.services.demo.depends_on;
   expect(deps && !Array.isArray(deps)).toBe(true);
   for (const n of names.filter((x) => x !== 'demo')) {

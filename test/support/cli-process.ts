@@ -12,6 +12,8 @@ export interface CliProcess {
   child: ChildProcess;
   /** stderr so far */
   stderr(): string;
+  /** stdout so far */
+  stdout(): string;
   /** resolves once stderr matches (or rejects after `ms`) */
   waitFor(re: RegExp, ms?: number): Promise<RegExpMatchArray>;
   done: Promise<CliResult>;
@@ -39,6 +41,7 @@ export function startCli(args: string[], env: Record<string, string | undefined>
   return {
     child,
     stderr: () => err,
+    stdout: () => out,
     done,
     waitFor: (re, ms = 60_000) =>
       new Promise((resolve, reject) => {

@@ -19,7 +19,8 @@ const cut = (s: string) => (s.length > CUT ? `${s.slice(0, CUT - 1)}…` : s);
  */
 export function toSvg(d: SequenceDiagram): string {
   const x = new Map(d.lanes.map((l, i) => [l.id, LEFT + COL / 2 + i * COL]));
-  const width = LEFT * 2 + Math.max(1, d.lanes.length) * COL;
+  // marks are written to the right of their lane: the last lane's need a column more
+  const width = LEFT * 2 + (Math.max(1, d.lanes.length) + 1) * COL;
   const height = TOP + (d.items.length + 1) * ROW + 20;
   const o: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="monospace" font-size="11">`,

@@ -68,13 +68,15 @@ function markCursor(seq: number): void {
   diagram.scrollTop += r.top - c.top - c.height / 2;
 }
 
+/** Zoom 1 fits the diagram to its box's width (every lane in view); the buttons scale from there. */
 function applyZoom(): void {
   const svg = diagram.querySelector('svg');
   if (!svg) return;
   const w = Number(svg.getAttribute('width'));
   const h = Number(svg.getAttribute('height'));
-  svg.style.width = `${w * zoom}px`;
-  svg.style.height = `${h * zoom}px`;
+  const fit = Math.min(1, (diagram.clientWidth - 2) / w);
+  svg.style.width = `${w * fit * zoom}px`;
+  svg.style.height = `${h * fit * zoom}px`;
 }
 
 function renderComponent(c: ComponentAt, next: Map<string, string>): HTMLElement {
@@ -189,5 +191,6 @@ function follow(): void {
   });
 }
 
+applyZoom();
 void go(cursor);
 if (bar.dataset.live === 'true') follow();

@@ -26,7 +26,9 @@ pre{white-space:pre-wrap;word-break:break-word;margin:.2em 0}
 ul.violations li{margin:.3em 0}ul.violations a.violation{color:var(--bad);font-weight:bold}
 .scrubber{position:sticky;top:0;background:#fafafa;border-bottom:1px solid var(--line);padding:.5em 0;z-index:2;display:flex;gap:.6em;align-items:center;flex-wrap:wrap}
 .scrubber input[type=range]{flex:1;min-width:20em}
-.grid{display:grid;grid-template-columns:minmax(30em,1.3fr) 1fr;gap:1em}
+.grid{display:grid;grid-template-columns:minmax(0,1.2fr) minmax(0,1fr);gap:1em}
+#entry{max-height:14em;overflow:auto;border:1px solid var(--line);padding:.3em}
+#state{max-height:70vh;overflow:auto}
 .diagram{overflow:auto;max-height:75vh;border:1px solid var(--line)}
 .diagram svg .cursor text,.diagram svg .cursor{font-weight:bold}
 .diagram svg [data-seq].cursor line,.diagram svg [data-recv].cursor line{stroke-width:3}

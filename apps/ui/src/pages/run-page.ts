@@ -73,7 +73,7 @@ ${runSummaryHtml(run)}
   <div>
     <h3>Entry <span id="entry-seq">#${seq}</span></h3>
     <pre id="entry" class="mono"></pre>
-    <h3>State after it</h3>
+    <h3>State: every input up to this entry consumed</h3>
     <div id="state"><p class="muted">loading…</p></div>
   </div>
 </div>`;
