@@ -27,8 +27,14 @@ export interface BullMqClientOptions {
   service: string;
   /** where replies come back, a queue of this client alone (close() removes it); default `${queue}.reply.${random}` */
   replyQueue?: string;
-  /** bound on a request (connect included); default 10_000; 0 = wait for ever */
+  /** bound on a request; default 10_000; 0 = wait for ever */
   timeoutMs?: number;
+  /**
+   * bound on connecting (once, before the first request: the queue and the reply worker ready, BullMQ's
+   * scripts loaded, which takes hundreds of ms on a loaded machine); default the larger of timeoutMs and
+   * 5_000, and for ever when timeoutMs is 0
+   */
+  connectTimeoutMs?: number;
   /**
    * BullMQ job id of an event (e.g. its event id): a re-sent event is then dropped while the first job
    * still exists. Encoded for BullMQ (see `toBullJobId`): ':' and integer-like ids are allowed here.
@@ -49,6 +55,7 @@ export interface BullMqClientOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const REPLY_CONCURRENCY = 64;
 
 type Route = (reply: WritePacket) => void;
@@ -65,6 +72,7 @@ export class BullMqClient extends ClientProxy {
   private readonly options: BullMqClientOptions;
   private readonly replyQueue: string;
   private readonly timeoutMs: number;
+  private readonly connectTimeoutMs: number;
   /** packet id → normalised pattern of the requests in flight, for errors */
   private readonly inFlight = new Map<string, string>();
   private connecting?: Promise<void>;
@@ -84,6 +92,7 @@ export class BullMqClient extends ClientProxy {
     }
     this.options = options;
     this.timeoutMs = timeoutMs;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? (timeoutMs > 0 ? Math.max(timeoutMs, DEFAULT_CONNECT_TIMEOUT_MS) : 0);
     this.replyQueue = options.replyQueue ?? `${options.queue}.reply.${randomBytes(6).toString('hex')}`;
     assertQueueName(this.replyQueue, 'reply queue');
     this.initializeSerializer({ serializer: options.serializer });
@@ -221,12 +230,12 @@ export class BullMqClient extends ClientProxy {
     worker.on('error', (err: Error) => this.logger.error(`reply worker '${this.replyQueue}': ${err.message}`));
     this.replyWorker = worker;
     const ready = Promise.all([queue.waitUntilReady(), worker.waitUntilReady()]);
-    if (this.timeoutMs > 0) {
+    if (this.connectTimeoutMs > 0) {
       let timer: NodeJS.Timeout | undefined;
       const bound = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new TransportError(`could not reach Redis for service '${service}' within ${this.timeoutMs} ms`)),
-          this.timeoutMs,
+          () => reject(new TransportError(`could not reach Redis for service '${service}' within ${this.connectTimeoutMs} ms`)),
+          this.connectTimeoutMs,
         );
       });
       try {
