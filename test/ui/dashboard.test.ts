@@ -124,7 +124,7 @@ describe('vsva-sim ui in a browser', () => {
       await page.waitForSelector(`#scrubber[data-shown="${at}"]`);
     }
     expect(await host.locator('details.oops').count()).toBe(1);
-    await page.evaluate(() => document.getElementById('scrubber')!.scrollIntoView({ block: 'start' }));
+    await page.evaluate("document.getElementById('scrubber').scrollIntoView({ block: 'start' })");
     await page.screenshot({ path: join(SHOTS, 'run-page.png') });
     expect((page as Page & { errors: string[] }).errors).toEqual([]);
     await page.close();
@@ -134,7 +134,7 @@ describe('vsva-sim ui in a browser', () => {
     const page = await open(`/runs/${EVIL}`);
     await page.waitForSelector('#scrubber[data-shown]');
     expect(await page.locator('p.description').first().textContent()).toContain('<script>window.__pwned = 1</script>');
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
     await page.close();
   });
 
@@ -212,13 +212,13 @@ describe('vsva-sim ui in a browser', () => {
     await page.goto('about:blank');
     await page.addScriptTag({ path: resolve('node_modules/mermaid/dist/mermaid.min.js') });
     const parsed = await page.evaluate(async (t) => {
-      const m = (window as unknown as { mermaid: { parse(t: string): Promise<{ diagramType: string }> } }).mermaid;
+      const m = (globalThis as unknown as { mermaid: { parse(t: string): Promise<{ diagramType: string }> } }).mermaid;
       return (await m.parse(t)).diagramType;
     }, text);
     expect(parsed).toBe('sequence');
     // and it refuses what is not a diagram: the check can fail
     const refused = await page.evaluate(async () => {
-      const m = (window as unknown as { mermaid: { parse(t: string): Promise<unknown> } }).mermaid;
+      const m = (globalThis as unknown as { mermaid: { parse(t: string): Promise<unknown> } }).mermaid;
       return m.parse('sequenceDiagram\n  A->>: broken').then(() => false, () => true);
     });
     expect(refused).toBe(true);

@@ -47,8 +47,20 @@ export interface SkippedFile {
 /** An export's header line is short: a policy's values and a scenario's name. */
 const HEADER_BYTES = 64 * 1024;
 
-const reportOf = (meta: RunMeta, entries: LogEntry[]): RunReport =>
-  buildReport({ runId: meta.runId, entries, scenario: meta.scenario, policy: meta.policy, engine: meta.engine, seed: meta.seed, wallMs: 0, reproduce: '' });
+/**
+ * A run whose report (the checkers over the whole log) is made when first asked for: a live run is read
+ * again at every poll of its page, and is checked only when its verdict is shown.
+ */
+function openRun(meta: RunMeta, origin: RunOrigin, entries: LogEntry[]): OpenRun {
+  let report: RunReport | undefined;
+  return {
+    meta, origin, entries,
+    get report() {
+      report ??= buildReport({ runId: meta.runId, entries, scenario: meta.scenario, policy: meta.policy, engine: meta.engine, seed: meta.seed, wallMs: 0, reproduce: '' });
+      return report;
+    },
+  };
+}
 
 /**
  * The runs the dashboard shows: those in the cluster's Redis (newest first) and the exported files in
@@ -136,8 +148,10 @@ export class RunCatalog {
         const key = `redis:${length}:${meta.status}`;
         const hit = this.cache.get(runId);
         if (hit?.key === key) return hit.run;
-        const entries = await this.log.read(runId);
-        const run: OpenRun = { meta, origin: { kind: 'redis' }, entries, report: reportOf(meta, entries) };
+        // a live run grows: read what was appended since it was last read, not the whole log again
+        const kept = hit?.run.origin.kind === 'redis' && hit.run.entries.length <= length ? hit.run.entries : [];
+        const entries = kept.length ? [...kept, ...(await this.log.read(runId, kept.length + 1))] : await this.log.read(runId);
+        const run = openRun(meta, { kind: 'redis' }, entries);
         this.cache.set(runId, { key, run });
         return run;
       }
@@ -158,7 +172,7 @@ export class RunCatalog {
       runId: header.runId, scenario: header.scenario, policy: header.policy, seed: header.seed, engine: header.engine,
       startedAt: header.startedAt ?? header.exportedAt ?? statSync(path).mtimeMs, status: header.status ?? 'finished',
     };
-    const run: OpenRun = { meta, origin: { kind: 'file', path }, entries, report: reportOf(meta, entries) };
+    const run = openRun(meta, { kind: 'file', path }, entries);
     this.cache.set(header.runId, { key, run });
     return run;
   }
@@ -181,12 +195,12 @@ export class RunCatalog {
 }
 
 export function summaryOf(run: OpenRun): RunSummary {
-  const { meta, report } = run;
+  const { meta } = run;
   const running = meta.status === 'running';
   const overrides = Object.keys(meta.policy.overrides).length;
   return {
     runId: meta.runId, scenario: meta.scenario.name, policy: overrides ? `${meta.policy.preset} +${overrides}` : meta.policy.preset,
-    engine: meta.engine, seed: meta.seed, status: meta.status, verdict: running ? 'running' : report.verdict, violations: report.violations.length,
+    engine: meta.engine, seed: meta.seed, status: meta.status, verdict: running ? 'running' : run.report.verdict, violations: running ? 0 : run.report.violations.length,
     entries: run.entries.length, startedAt: meta.startedAt, origin: run.origin.kind,
   };
 }

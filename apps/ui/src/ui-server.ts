@@ -61,6 +61,7 @@ export async function startUi(o: UiOptions): Promise<RunningUi> {
   const catalog = new RunCatalog(log, o.runs);
   const sources = [o.redis ? `Redis ${redactUrl(o.redis.url)} (prefix ${o.redis.prefix})` : 'no Redis', o.runs.length ? `exported runs in ${o.runs.join(', ')}` : 'no folder of exported runs'];
   const app = await NestFactory.create<NestExpressApplication>(UiModule.forRoot(catalog, { describe: `Reading runs from ${sources.join('; ')}.` }), { logger: new NestPinoLogger('ui'), abortOnError: false });
+  app.disable('x-powered-by');
   app.use(contentSecurity);
   app.useStaticAssets(assets, { prefix: '/assets/', index: false });
   const queues = await mountQueues(app, o.redis);

@@ -4,7 +4,6 @@ import { diffPage } from '../pages/diff-page.js';
 import { runListPage } from '../pages/run-list.js';
 import { runPage } from '../pages/run-page.js';
 import { RunCatalog } from '../run-catalog.js';
-import { optionalInt } from './params.js';
 import { UI_SOURCES, type UiSources } from './tokens.js';
 
 const HTML = 'text/html; charset=utf-8';
@@ -27,7 +26,9 @@ export class PagesController {
   @Get('runs/:id')
   @Header('content-type', HTML)
   async run(@Param('id') id: string, @Query('seq') seq?: string): Promise<string> {
-    return runPage(await this.runs.open(id), optionalInt('seq', seq));
+    // a page is forgiving: a seq that is not a number, or not in the run, opens on the default cursor
+    const n = Number(seq);
+    return runPage(await this.runs.open(id), seq && Number.isSafeInteger(n) ? n : undefined);
   }
 
   @Get('diff')

@@ -8,6 +8,8 @@ import { page, text, urlPart, verdictBadge, when } from './layout.js';
 export function initialSeq(run: OpenRun, asked?: number): number {
   const last = run.entries.length;
   if (asked !== undefined && asked >= 1 && asked <= last) return asked;
+  // a live run is checked when it ends: until then the page follows its end
+  if (run.meta.status === 'running') return Math.max(1, last);
   const v = run.report.violations[0];
   return v?.events.length ? Math.max(...v.events) : Math.max(1, last);
 }
@@ -30,7 +32,7 @@ export function runSummaryHtml(run: OpenRun): string {
   const s = summaryOf(run);
   const r = run.report;
   const sc = scenarioText(run);
-  const violations = r.violations.length
+  const violations = r.violations.length && s.verdict !== 'running'
     ? `<ul class="violations">${r.violations.map((v) => `<li>${v.events.length ? seqLink(Math.max(...v.events), v.invariant, 'violation') : `<b>${text(v.invariant)}</b>`}: ${text(v.message)} <span class="mono muted">[${v.events.map((e) => seqLink(e)).join(' ')}]</span></li>`).join('')}</ul>`
     : `<p>${s.verdict === 'running' ? 'The run is still being written: it is checked when it ends.' : 'No violation: every invariant held.'}</p>`;
   const outcomes = r.outcomes.filter((o) => o.phase !== 'setup');
