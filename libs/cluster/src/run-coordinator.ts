@@ -81,8 +81,10 @@ export class RunCoordinator {
   private async settled(runId: string, maxMs: number): Promise<LogEntry[]> {
     const since = Date.now();
     let wait = 10;
+    // followed, not re-read: sequences run from 1 without a hole, so what comes next is after entries.length
+    const entries: LogEntry[] = [];
     for (;;) {
-      const entries = await this.log.read(runId);
+      for (const e of await this.log.read(runId, entries.length + 1)) entries.push(e);
       // a receiver paused or restarting, a job in its backoff: they come back within the step timeout of
       // quiet infrastructure. Closing sooner dead-lettered their commands, recorded and never consumed
       // (found by the chaos soak: a 3 s bound against a 4 s pause)

@@ -3,6 +3,7 @@ import {
   type BaseRpcContext,
   type ConsumerDeserializer,
   type ConsumerSerializer,
+  type MessageHandler,
   type CustomTransportStrategy,
   type ReadPacket,
   type WritePacket,
@@ -158,6 +159,21 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
     const cb = callback as unknown as Listener;
     this.pendingListeners.push({ event, callback: cb });
     for (const w of this.workers) (w as unknown as NodeJS.EventEmitter).on(event, cb);
+  }
+
+  /** handlers by the pattern string a job carries: resolved once (Nest's lookup JSON-parses it, and throws, each time) */
+  private readonly handlerOf = new Map<string, MessageHandler>();
+
+  /**
+   * Nest's lookup, remembered per pattern. Only patterns that have a handler are kept: a job's pattern
+   * is the client's to choose, and an unknown one must not grow the map.
+   */
+  override getHandlerByPattern(pattern: string): MessageHandler | null {
+    const known = this.handlerOf.get(pattern);
+    if (known) return known;
+    const handler = super.getHandlerByPattern(pattern);
+    if (handler) this.handlerOf.set(pattern, handler);
+    return handler;
   }
 
   /**
