@@ -19,7 +19,7 @@ describe('loadConfig', () => {
   it('an empty environment gives the documented defaults', () => {
     const c = loadConfig({});
     expect(c).toEqual({
-      redisUrl: undefined, prefix: 'vsva', stateDir: join(process.cwd(), '.vsva'),
+      redisUrl: undefined, prefix: 'vsva', redisFsync: 'always', stateDir: join(process.cwd(), '.vsva'),
       leaseMs: 6000, lockMs: 5000, stalledMs: 2000, maxStalled: 1000, snapshotEvery: 2000, exitWithParent: false,
       logFormat: 'text', logLevel: 'info', service: 'vsva-sim', benchPrefix: undefined,
       limits: { bytes: 8 * 1024 * 1024, steps: 30_000, vms: 4096, mdevs: 4096, parents: 4096, workloadOps: 40_000, plannedSteps: 50_000, yamlAliases: 100, yamlDepth: 64 },
@@ -51,8 +51,8 @@ describe('loadConfig', () => {
   });
 
   it('a blank variable counts as unset; values are trimmed and case-insensitive where that makes sense', () => {
-    const c = loadConfig({ VSVA_PREFIX: '', VSVA_MAX_STEPS: ' 12 ', VSVA_LOG_FORMAT: 'JSON', VSVA_LOG_LEVEL: 'Debug', VSVA_EXIT_WITH_PARENT: '1', VSVA_STATE_DIR: 'st' });
-    expect(c).toMatchObject({ prefix: 'vsva', logFormat: 'json', logLevel: 'debug', exitWithParent: true, stateDir: join(process.cwd(), 'st') });
+    const c = loadConfig({ VSVA_PREFIX: '', VSVA_MAX_STEPS: ' 12 ', VSVA_LOG_FORMAT: 'JSON', VSVA_LOG_LEVEL: 'Debug', VSVA_EXIT_WITH_PARENT: '1', VSVA_STATE_DIR: 'st', VSVA_REDIS_FSYNC: ' EverySec' });
+    expect(c).toMatchObject({ prefix: 'vsva', redisFsync: 'everysec', logFormat: 'json', logLevel: 'debug', exitWithParent: true, stateDir: join(process.cwd(), 'st') });
     expect(c.limits.steps).toBe(12);
   });
 
@@ -66,6 +66,7 @@ describe('loadConfig', () => {
     ['VSVA_PREFIX', 'a:b', /^VSVA_PREFIX must be letters, digits, '\.', '_' and '-', starting with a letter or digit, got 'a:b' \(default: vsva\)$/],
     ['VSVA_PREFIX', '{tag}', /^VSVA_PREFIX must be letters/],
     ['VSVA_BENCH_PREFIX', 'has space', /^VSVA_BENCH_PREFIX must be letters, .*got 'has space'/],
+    ['VSVA_REDIS_FSYNC', 'no', /^VSVA_REDIS_FSYNC must be always or everysec, got 'no' \(default: always\)$/],
     ['VSVA_LEASE_MS', '299', /^VSVA_LEASE_MS must be an integer >= 300, got '299' \(default: 6000\)$/],
     ['VSVA_LEASE_MS', '6e3', /^VSVA_LEASE_MS must be an integer >= 300, got '6e3'/],
     ['VSVA_LOCK_MS', '99', /^VSVA_LOCK_MS must be an integer >= 100, got '99' \(default: 5000\)$/],

@@ -1,5 +1,5 @@
-import { loadConfig } from '../../config/src/index.js';
-import { probeRedis, startPrivateRedis, type PrivateRedis } from '../../redis/src/index.js';
+import { loadConfig, type Config } from '../../config/src/index.js';
+import { probeRedis, startPrivateRedis, type PrivateRedis, type PrivateRedisOptions } from '../../redis/src/index.js';
 
 export interface ResolvedRedis {
   url: string;
@@ -17,6 +17,11 @@ export async function resolveRedis(dataDir: string, url: string | undefined = lo
     await probeRedis(url, 5000);
     return { url, source: 'REDIS_URL' };
   }
-  const r = await startPrivateRedis({ dir: dataDir, appendonly: true });
+  const r = await startPrivateRedis({ dir: dataDir, ...productRedis() });
   return { url: r.url, source: 'private redis-server', private: r };
+}
+
+/** How the product starts a redis-server of its own: append-only, fsynced as VSVA_REDIS_FSYNC says. */
+export function productRedis(c: Pick<Config, 'redisFsync'> = loadConfig()): Pick<PrivateRedisOptions, 'appendonly' | 'appendfsync'> {
+  return { appendonly: true, appendfsync: c.redisFsync };
 }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { VARIABLE_NAMES, VARIABLES, type LogFormat, type LogLevel, type VariableName, type Values } from './variables.js';
+import { VARIABLE_NAMES, VARIABLES, type LogFormat, type LogLevel, type RedisFsync, type VariableName, type Values } from './variables.js';
 
 /** How large a scenario may be (libs/scenario checks it): each bound from its `VSVA_MAX_*` variable. */
 export interface ScenarioLimits {
@@ -42,6 +42,8 @@ export interface Config {
   /** VSVA_REDIS_URL, else REDIS_URL; undefined when neither is set */
   readonly redisUrl: string | undefined;
   readonly prefix: string;
+  /** appendfsync of a redis-server the CLI starts */
+  readonly redisFsync: RedisFsync;
   /** absolute */
   readonly stateDir: string;
   readonly leaseMs: number;
@@ -101,6 +103,7 @@ function toConfig(v: Values): Config {
     // the one place the two Redis variables meet: the one the CLI hands its children wins
     redisUrl: v.VSVA_REDIS_URL ?? v.REDIS_URL,
     prefix: v.VSVA_PREFIX,
+    redisFsync: v.VSVA_REDIS_FSYNC,
     stateDir: resolve(v.VSVA_STATE_DIR ?? '.vsva'),
     leaseMs: v.VSVA_LEASE_MS,
     lockMs: v.VSVA_LOCK_MS,

@@ -26,6 +26,8 @@ export type Group = (typeof GROUPS)[number];
 /** What a service connects to when neither Redis variable is set (the CLI starts a private redis-server instead). */
 export const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379';
 
+export const REDIS_FSYNC = ['always', 'everysec'] as const;
+export type RedisFsync = (typeof REDIS_FSYNC)[number];
 export const LOG_FORMATS = ['text', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -60,6 +62,10 @@ export const VARIABLES = {
   VSVA_PREFIX: required({
     group: 'Redis and namespace', schema: prefix, default: 'vsva', accepts: PREFIX_ACCEPTS,
     doc: 'The namespace: the prefix of every key and queue. One set of consumers per Redis and prefix; clusters side by side use their own.',
+  }),
+  VSVA_REDIS_FSYNC: required({
+    group: 'Redis and namespace', schema: lowerEnum(REDIS_FSYNC), default: 'always' as RedisFsync, accepts: REDIS_FSYNC.join(' or '),
+    doc: "`appendfsync` of the redis-server the CLI starts (`up`, `run`, `chaos`): `always` fsyncs every write before it answers, so nothing acknowledged is lost even when the machine dies; `everysec` is faster (BENCHMARKS.md) and loses nothing acknowledged when Redis is killed while its once-a-second fsync keeps up (a write waiting behind a slow fsync, up to 2 s, is answered before it reaches the kernel: INFO's `aof_delayed_fsync` counts them), and up to a second or two when the machine dies. A Redis of your own (`REDIS_URL`) keeps its own setting.",
   }),
   VSVA_STATE_DIR: optional({
     group: 'Redis and namespace', schema: z.string(), accepts: 'a folder',

@@ -22,8 +22,10 @@ export interface PrivateRedisOptions {
   dir?: string;
   /** port; a free one when absent */
   port?: number;
-  /** append-only file, fsync every write (DESIGN.md: nothing acknowledged is lost on restart) */
+  /** append-only file (DESIGN.md: nothing acknowledged is lost on restart) */
   appendonly?: boolean;
+  /** when the append-only file is fsynced: every write (default), or once a second (VSVA_REDIS_FSYNC) */
+  appendfsync?: 'always' | 'everysec';
   /** keep running after this process exits (for `vsva-sim up`) */
   detached?: boolean;
   /** `--requirepass`: clients must authenticate; the URL then carries it (`redis://:pw@127.0.0.1:port`) */
@@ -81,7 +83,7 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
   mkdirSync(dir, { recursive: true });
   const args = [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
-    '--appendonly', opts.appendonly === false ? 'no' : 'yes', '--appendfsync', 'always',
+    '--appendonly', opts.appendonly === false ? 'no' : 'yes', '--appendfsync', opts.appendfsync ?? 'always',
     // a torn append-only file stops the start, and is repaired below before a second one
     '--aof-load-truncated', 'no',
     '--maxmemory-policy', 'noeviction', '--logfile', join(dir, 'redis.log'),

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { COMPONENTS, type Component } from '../../../../libs/contracts/src/index.js';
-import { startCluster, untilGone, waitHealthy, type ClusterConfig, type RunningCluster, type SignalHook, type StartedService } from '../../../../libs/cluster/src/index.js';
+import { productRedis, startCluster, untilGone, waitHealthy, type ClusterConfig, type RunningCluster, type SignalHook, type StartedService } from '../../../../libs/cluster/src/index.js';
 import { boundedRedis, startPrivateRedis, waitForRedis, type PrivateRedis } from '../../../../libs/redis/src/index.js';
 import { infra } from '../errors.js';
 import { onCleanup } from '../process-guard.js';
@@ -48,7 +48,7 @@ export class OwnedCluster {
 
   /** A private redis-server (append-only, fsync always) in `dir`, and the five services on it. */
   static async start(o: OwnedClusterOptions): Promise<OwnedCluster> {
-    const redis = await startPrivateRedis({ dir: join(o.dir, 'redis'), appendonly: true }).catch((e: Error) => {
+    const redis = await startPrivateRedis({ dir: join(o.dir, 'redis'), ...productRedis() }).catch((e: Error) => {
       if (!o.keep) rmSync(o.dir, { recursive: true, force: true });
       throw infra(`the chaos cluster needs a redis-server of its own (a Redis fault must never hit REDIS_URL's server): ${e.message}. Put redis-server on PATH.`);
     });
@@ -159,7 +159,7 @@ export class OwnedCluster {
     // the port may stay taken for a moment after the kill
     for (let i = 0; i < 5; i++) {
       try {
-        this.redis = await startPrivateRedis({ dir, port, appendonly: true });
+        this.redis = await startPrivateRedis({ dir, port, ...productRedis() });
         this.redisPids.push(this.redis.pid);
         return this.redis.pid;
       } catch (e) {

@@ -3,7 +3,7 @@ import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { COMPONENTS, type Component } from '../../../../libs/contracts/src/index.js';
-import { clusterHealth, untilGone, readLeases, spawnServices, waitHealthy, type ClusterConfig, type Health, type LeaseHolder } from '../../../../libs/cluster/src/index.js';
+import { clusterHealth, productRedis, untilGone, readLeases, spawnServices, waitHealthy, type ClusterConfig, type Health, type LeaseHolder } from '../../../../libs/cluster/src/index.js';
 import { loadConfig } from '../../../../libs/config/src/index.js';
 import { boundedRedis, redactUrl, startPrivateRedis } from '../../../../libs/redis/src/index.js';
 import { clearClusterState, knownClusters, pidAlive, readClusterState, stateDir, writeClusterState } from '../cluster-state.js';
@@ -44,7 +44,7 @@ export async function upCommand(): Promise<number> {
     await requireRedis(redisUrl);
   } else {
     const dir = join(stateDir(), 'redis');
-    const r = await startPrivateRedis({ dir, appendonly: true, detached: true }).catch((e: Error) => {
+    const r = await startPrivateRedis({ dir, ...productRedis(), detached: true }).catch((e: Error) => {
       throw infra(`no Redis: ${e.message}. Set REDIS_URL, or put redis-server on PATH.`);
     });
     redisUrl = r.url;
