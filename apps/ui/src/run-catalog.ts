@@ -1,7 +1,7 @@
-import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { LogEntry } from '../../../libs/contracts/src/index.js';
-import { NdjsonError, readNdjson, type RedisRunLog, type RunMeta } from '../../../libs/event-log/src/index.js';
+import { NdjsonError, openNdjson, readNdjson, type RedisRunLog, type RunMeta } from '../../../libs/event-log/src/index.js';
 import { buildReport, type RunReport } from '../../../libs/runtime/src/index.js';
 
 /** Where a run was read from: the cluster's Redis, or an exported file. */
@@ -44,8 +44,8 @@ export interface SkippedFile {
   why: string;
 }
 
-/** An export's header line is short: a policy's values and a scenario's name. */
-const HEADER_BYTES = 64 * 1024;
+/** Runs kept read whole (the scrubber asks for many points of one run); the run list keeps only summaries. */
+const OPEN_RUNS = 16;
 
 /**
  * A run whose report (the checkers over the whole log) is made when first asked for: a live run is read
@@ -65,11 +65,13 @@ function openRun(meta: RunMeta, origin: RunOrigin, entries: LogEntry[]): OpenRun
 /**
  * The runs the dashboard shows: those in the cluster's Redis (newest first) and the exported files in
  * the folders it was given (a cluster exports every run it ends to its state folder). A run is read
- * whole when opened and kept while its length (Redis) or mtime (file) stays the same: the run page's
- * scrubber asks for many points of one run.
+ * whole when opened, and the last few opened are kept while their length (Redis) or mtime (file) stays
+ * the same: the run page's scrubber asks for many points of one run. The list keeps each run's row.
  */
 export class RunCatalog {
-  private readonly cache = new Map<string, { key: string; run: OpenRun }>();
+  /** runs read whole, by run id, with what they were read for (redisKey, fileKey) */
+  private readonly runs = new Map<string, { key: string; run: OpenRun }>();
+  private readonly summaries = new Map<string, { key: string; summary: RunSummary }>();
   readonly skipped: SkippedFile[] = [];
 
   constructor(
@@ -78,14 +80,14 @@ export class RunCatalog {
   ) {}
 
   /** Exported files under the folders and files given, by the run id their header names (the first found wins). */
-  private files(): Map<string, string> {
+  private async files(): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     for (const p of this.paths) {
       if (!existsSync(p)) continue;
       const list = statSync(p).isDirectory() ? readdirSync(p).filter((f) => f.endsWith('.ndjson')).sort().map((f) => join(p, f)) : [p];
       for (const f of list) {
         const path = resolve(f);
-        const id = this.runIdOf(path);
+        const id = await this.runIdOf(path);
         if (id !== undefined && !out.has(id)) out.set(id, path);
       }
     }
@@ -94,23 +96,18 @@ export class RunCatalog {
 
   private readonly headers = new Map<string, { mtime: number; runId: string | undefined }>();
 
-  /** The run id in a file's header line, read once per version of the file; undefined: not an export. */
-  private runIdOf(path: string): string | undefined {
+  /** The run id in a file's header (checked as `import` checks it), read once per version of the file; undefined: not an export. */
+  private async runIdOf(path: string): Promise<string | undefined> {
     const mtime = statSync(path).mtimeMs;
     const hit = this.headers.get(path);
     if (hit?.mtime === mtime) return hit.runId;
     let runId: string | undefined;
     try {
-      const fd = openSync(path, 'r');
-      const buf = Buffer.alloc(HEADER_BYTES);
-      const n = readSync(fd, buf, 0, HEADER_BYTES, 0);
-      closeSync(fd);
-      const line = buf.subarray(0, n).toString('utf8').split('\n', 1)[0]!;
-      const id = (JSON.parse(line) as { runId?: unknown }).runId;
-      if (typeof id === 'string' && id) runId = id;
-      else this.skip(path, 'its first line names no run id: not a vsva-sim export');
+      const reader = await openNdjson(path);
+      reader.close();
+      runId = reader.header.runId;
     } catch (e) {
-      this.skip(path, `its first line is not a vsva-sim export header (${(e as Error).message})`);
+      this.skip(path, (e as Error).message);
     }
     this.headers.set(path, { mtime, runId });
     return runId;
@@ -124,47 +121,73 @@ export class RunCatalog {
     const rows = new Map<string, RunSummary>();
     if (this.log) {
       for (const meta of await this.log.listRuns()) {
-        const run = await this.open(meta.runId).catch(() => undefined);
-        if (run) rows.set(meta.runId, summaryOf(run));
+        const { key } = await this.redisKey(meta);
+        const row = await this.summary(meta.runId, key, `run ${meta.runId} in Redis`, () => this.open(meta.runId));
+        if (row) rows.set(meta.runId, row);
       }
     }
-    for (const [id, path] of this.files()) {
+    for (const [id, path] of await this.files()) {
       if (rows.has(id)) continue;
-      const run = await this.openFile(path).catch((e: Error) => {
-        this.skip(path, e.message);
-        return undefined;
-      });
-      if (run) rows.set(run.meta.runId, summaryOf(run));
+      const row = await this.summary(id, fileKey(path), path, () => this.openFile(path, id));
+      if (row) rows.set(id, row);
     }
     return [...rows.values()].sort((a, b) => b.startedAt - a.startedAt || a.runId.localeCompare(b.runId));
   }
 
-  /** The run, from Redis first, else from a file named after it (or whose header names it). */
+  /** A run's row, kept while its key holds; a run that cannot be read is left out, and said in `skipped`. */
+  private async summary(runId: string, key: string, where: string, open: () => Promise<OpenRun>): Promise<RunSummary | undefined> {
+    const kept = this.summaries.get(runId);
+    if (kept?.key === key) return kept.summary;
+    const run = await open().catch((e: Error) => {
+      this.skip(where, e.message);
+      return undefined;
+    });
+    if (!run) return undefined;
+    const summary = summaryOf(run);
+    this.summaries.set(runId, { key, summary });
+    return summary;
+  }
+
+  /** A run in Redis is read again when it grew or its status changed: its length, and that as a key. */
+  private async redisKey(meta: RunMeta): Promise<{ key: string; length: number }> {
+    const length = await this.log!.length(meta.runId);
+    return { key: `redis:${length}:${meta.status}`, length };
+  }
+
+  /** The last OPEN_RUNS runs opened stay read (least recently used first out). */
+  private keep(runId: string, key: string, run: OpenRun): OpenRun {
+    this.runs.delete(runId);
+    this.runs.set(runId, { key, run });
+    for (const old of this.runs.keys()) {
+      if (this.runs.size <= OPEN_RUNS) break;
+      this.runs.delete(old);
+    }
+    return run;
+  }
+
+  /** The run, from Redis first, else from an exported file whose header names it. */
   async open(runId: string): Promise<OpenRun> {
     if (this.log) {
       const meta = await this.log.getRunMeta(runId);
       if (meta) {
-        const length = await this.log.length(runId);
-        const key = `redis:${length}:${meta.status}`;
-        const hit = this.cache.get(runId);
-        if (hit?.key === key) return hit.run;
+        const { key, length } = await this.redisKey(meta);
+        const hit = this.runs.get(runId);
+        if (hit?.key === key) return this.keep(runId, key, hit.run);
         // a live run grows: read what was appended since it was last read, not the whole log again
         const kept = hit?.run.origin.kind === 'redis' && hit.run.entries.length <= length ? hit.run.entries : [];
-        const entries = kept.length ? [...kept, ...(await this.log.read(runId, kept.length + 1))] : await this.log.read(runId);
-        const run = openRun(meta, { kind: 'redis' }, entries);
-        this.cache.set(runId, { key, run });
-        return run;
+        const more = await this.log.read(runId, kept.length + 1);
+        return this.keep(runId, key, openRun(meta, { kind: 'redis' }, kept.length ? [...kept, ...more] : more));
       }
     }
-    const path = this.files().get(runId);
+    const path = (await this.files()).get(runId);
     if (!path) throw new UnknownRunError(runId);
-    return this.openFile(path);
+    return this.openFile(path, runId);
   }
 
-  private async openFile(path: string): Promise<OpenRun> {
-    const key = `file:${path}:${statSync(path).mtimeMs}`;
-    const hit = [...this.cache.values()].find((c) => c.key === key);
-    if (hit) return hit.run;
+  private async openFile(path: string, runId: string): Promise<OpenRun> {
+    const key = fileKey(path);
+    const hit = this.runs.get(runId);
+    if (hit?.key === key) return this.keep(runId, key, hit.run);
     const { header, entries } = await readNdjson(path).catch((e: Error) => {
       throw e instanceof NdjsonError ? new Error(`${path}: ${e.message}`) : e;
     });
@@ -172,9 +195,7 @@ export class RunCatalog {
       runId: header.runId, scenario: header.scenario, policy: header.policy, seed: header.seed, engine: header.engine,
       startedAt: header.startedAt ?? header.exportedAt ?? statSync(path).mtimeMs, status: header.status ?? 'finished',
     };
-    const run = openRun(meta, { kind: 'file', path }, entries);
-    this.cache.set(header.runId, { key, run });
-    return run;
+    return this.keep(runId, key, openRun(meta, { kind: 'file', path }, entries));
   }
 
   /**
@@ -193,6 +214,9 @@ export class RunCatalog {
     return { entries: run.entries.filter((e) => e.seq > afterSeq), ended: true };
   }
 }
+
+/** A file is read again when it changed. */
+const fileKey = (path: string) => `file:${path}:${statSync(path).mtimeMs}`;
 
 export function summaryOf(run: OpenRun): RunSummary {
   const { meta } = run;

@@ -209,6 +209,8 @@ export interface NdjsonReader {
   header: ExportHeader;
   /** the entries in pages, each line validated; throws NdjsonError at the first bad line */
   pages: AsyncIterable<LogEntry[]>;
+  /** stops reading (the file is closed): for a reader that wanted the header only */
+  close(): void;
 }
 
 /**
@@ -297,7 +299,7 @@ export async function openNdjson(file: string, pageSize = LINES_PER_WRITE): Prom
       close();
     }
   }
-  return { header, pages: pages() };
+  return { header, pages: pages(), close };
 }
 
 /** Reads and validates a whole export. */
