@@ -119,8 +119,9 @@ files: the folder every cluster run is kept in ($VSVA_STATE_DIR/runs) and each -
 The URL is printed on stdout; the dashboard runs until Ctrl-C.
 
 Examples:
-  npx vsva-sim run scenarios/seed-null-iommu-device.yaml --policy v1 --engine embedded --export runs/v1.ndjson
-  npx vsva-sim ui --runs runs                       # then open http://127.0.0.1:7480
+  npx vsva-sim run scenarios/seed-null-iommu-device.yaml --policy v1 --engine embedded --export v1.ndjson
+  npx vsva-sim ui --runs v1.ndjson                  # then open http://127.0.0.1:7480
+  npx vsva-sim ui --runs exported/                  # every .ndjson in a folder
   npx vsva-sim ui --port 0 --no-redis --runs v1.ndjson
 
 Exit codes: 2 bad input, 3 Redis unreachable or the port in use.`)

@@ -34,8 +34,8 @@ export function runListPage(all: readonly RunSummary[], f: ListFilter, sources: 
 <tbody>
 ${rows.map((r) => `<tr data-run="${text(r.runId)}"><td><a href="/runs/${urlPart(r.runId)}">${text(r.runId)}</a></td><td>${text(r.scenario)}</td><td>${text(r.policy)}</td><td>${text(r.engine)}</td><td>${r.seed}</td><td>${verdictBadge(r.verdict)}${r.violations ? ` <span class="muted">${r.violations}</span>` : ''}</td><td>${r.entries}</td><td>${text(when(r.startedAt))}</td><td>${text(r.origin)}</td></tr>`).join('\n')}
 </tbody></table>
-${all.length === 0 ? '<p>No run yet. Make one: <code>npx vsva-sim run scenarios/seed-null-iommu-device.yaml --policy v1 --engine embedded --export runs/v1.ndjson</code>, then start the dashboard with <code>--runs runs</code>.</p>' : ''}
-${skipped.length ? `<h2>Files that are not readable exports</h2><ul>${skipped.map((s) => `<li><code>${text(s.path)}</code>: ${text(s.why)}</li>`).join('')}</ul>` : ''}
+${all.length === 0 ? '<p>No run yet. Make one: <code>npx vsva-sim run scenarios/seed-null-iommu-device.yaml --policy v1 --engine embedded --export v1.ndjson</code>, then start the dashboard with <code>--runs v1.ndjson</code> (or <code>--runs</code> a folder of exports).</p>' : ''}
+${skipped.length ? `<h2>Runs that could not be read</h2><ul>${skipped.map((s) => `<li><code>${text(s.path)}</code>: ${text(s.why)}</li>`).join('')}</ul>` : ''}
 `;
   return page('runs', body);
 }
