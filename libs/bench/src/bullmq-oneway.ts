@@ -23,11 +23,15 @@ export interface OnewayPeer {
  * Raw BullMQ one-way, shaped like the cluster's data path: one queue per service, each consumed by
  * one Worker in its own process with concurrency 1 and the services' Worker settings (lock 5 s,
  * stalled check 2 s); the processor only notes the time. No Nest, no validation, no log.
+ * `naive`: the processor first appends the job's data to a stream (XADD, awaited), the job plus a
+ * separate log entry per hop that a user would write first.
  */
-export async function startOnewayPeer(ctx: BenchContext): Promise<OnewayPeer> {
-  const queues = Object.fromEntries(COMPONENTS.map((c) => [c, `peer-oneway-${c}`])) as Record<Component, string>;
+export async function startOnewayPeer(ctx: BenchContext, o: { naive?: boolean } = {}): Promise<OnewayPeer> {
+  const kind = o.naive ? 'naive' : 'oneway';
+  const queues = Object.fromEntries(COMPONENTS.map((c) => [c, `peer-${kind}-${c}`])) as Record<Component, string>;
   const workers = await Promise.all(COMPONENTS.map((c) => forkPeer({
     mode: 'oneway', url: ctx.redis.url, prefix: ctx.redis.prefix, queue: queues[c], concurrency: 1, workerOptions: workerOptionsOf(DEFAULT_RECOVERY),
+    ...(o.naive ? { xadd: `${ctx.redis.prefix}:peer-naive-log:${c}` } : {}),
   })));
   const connection = new Redis(ctx.redis.url, { maxRetriesPerRequest: null });
   const producers = Object.fromEntries(COMPONENTS.map((c) => [c, new Queue(queues[c], { connection, prefix: ctx.redis.prefix })])) as Record<Component, Queue>;

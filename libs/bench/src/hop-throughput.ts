@@ -85,14 +85,17 @@ export async function measureHopThroughput(ctx: ClusterContext): Promise<{ figur
   const emb = await runEmbedded({ runId: 'bench-envelopes', scenario, policy: resolvePolicy(BENCH_POLICY), seed: 1 });
   const envelopes = emb.entries.filter((e) => e.kind === 'input').map((e) => e.payload as Envelope);
   const peer = await startOnewayPeer(ctx);
+  const naive = await startOnewayPeer(ctx, { naive: true });
   const cT: ClusterHopTrial[] = [];
   const pT: OnewayTrial[] = [];
+  const nT: OnewayTrial[] = [];
   let everysec: { cluster: ClusterHopTrial; peer: OnewayTrial } | null = null;
-  pr.phase('1. hop throughput: the cluster under concurrent runs, raw BullMQ one-way; trials interleaved', tp.trials * 2 + (tp.everysecVariant ? 2 : 0));
+  pr.phase('1. hop throughput: the cluster under concurrent runs, raw BullMQ one-way, BullMQ + XADD; trials interleaved', tp.trials * 3 + (tp.everysecVariant ? 2 : 0));
   try {
     // untimed: JIT, connections, the services' first runs, the peer's first jobs
     await clusterHopTrial(ctx, { scenario: generatedScenario({ vms: 1, rounds: 1, backgroundDma: 1 }), lanes: 4, tag: 'warm' });
     await onewayTrial(ctx, peer, { envelopes, jobs: 500 });
+    await onewayTrial(ctx, naive, { envelopes, jobs: 500 });
     for (let t = 0; t < tp.trials; t++) {
       const c = await clusterHopTrial(ctx, { scenario, lanes: tp.lanes, tag: String(t) });
       cT.push(c);
@@ -100,6 +103,9 @@ export async function measureHopThroughput(ctx: ClusterContext): Promise<{ figur
       const p = await onewayTrial(ctx, peer, { envelopes, jobs: tp.peerJobs });
       pT.push(p);
       pr.tick(`raw BullMQ ${fmt(p.rate)} jobs/s (${fmt(p.cpuUsPerJob)} µs CPU/job)`);
+      const n = await onewayTrial(ctx, naive, { envelopes, jobs: tp.peerJobs });
+      nT.push(n);
+      pr.tick(`BullMQ + XADD ${fmt(n.rate)} jobs/s (${fmt(n.cpuUsPerJob)} µs CPU/job)`);
     }
     if (tp.everysecVariant) {
       everysec = await withFsync(ctx.redis, 'everysec', async () => {
@@ -112,6 +118,7 @@ export async function measureHopThroughput(ctx: ClusterContext): Promise<{ figur
     }
   } finally {
     await peer.close();
+    await naive.close();
   }
   const last = cT[cT.length - 1]!;
   const notPass = cT.reduce((a, c) => a + c.notPass, 0);
@@ -144,8 +151,21 @@ export async function measureHopThroughput(ctx: ClusterContext): Promise<{ figur
       peerTrials: pT.map((x) => ({ rate: round(x.rate), endToEndRate: round(x.endToEndRate), jobs: x.jobs, cpuUsPerJob: round(x.cpuUsPerJob) })),
     },
   });
+  const naiveFig = figure({
+    id: 'hop-throughput-naive', name: 'hop throughput against what a user would write first: a BullMQ job plus a separate log entry per hop', unit: 'hops/s', trials: cT.map((x) => x.rate),
+    peer: { name: 'BullMQ one-way plus an XADD of the job\'s data per job, same queues, workers and payloads', unit: 'jobs/s', trials: nT.map((x) => x.rate) },
+    goal: atLeast(1.0),
+    config: {
+      peer: `as the raw BullMQ peer of hop-throughput (its own five queues and worker processes), and each job's processor first appends the job's data to a stream of its queue (XADD on a second connection, awaited) before the job completes: a log, without the marker that makes a redelivery a no-op, the run-state gate, validation or a decision. Trials interleaved with the cluster's and raw BullMQ's.`,
+    },
+    details: {
+      cpuUsPerHop: { cluster: round(median(cT.map(cpuPerHop))), peer: round(median(nT.map((x) => x.cpuUsPerJob))), note: 'CPU of the five services + Redis per hop, against the five workers + Redis per job' },
+      redisPerJob: nT[nT.length - 1]!.redis,
+      peerTrials: nT.map((x) => ({ rate: round(x.rate), endToEndRate: round(x.endToEndRate), jobs: x.jobs, cpuUsPerJob: round(x.cpuUsPerJob) })),
+    },
+  });
   return {
-    figures: [fig],
+    figures: [fig, naiveFig],
     sustained: { rateTrials: cT.map((x) => x.rate), cpuUsPerEntryTrials: cT.map((x) => (cpuPerHop(x) * x.hops) / x.entries) },
   };
 }

@@ -3,7 +3,8 @@
  * config as argv[2], talks to it over IPC.
  *
  * - `oneway`: one Worker on one queue; records the time each job is processed; on `report`, sends
- *   the timestamps and its CPU use.
+ *   the timestamps and its CPU use. With `xadd`, the processor first appends the job's data to a
+ *   stream of its own (XADD, awaited): the job-plus-log-entry a user would write first.
  * - `pong`: one Worker on the ping queue; each job's processor adds a reply job (same id) to the
  *   requester's reply queue, with a Queue on the Worker's connection (what the transport's server does).
  */
@@ -17,6 +18,8 @@ export interface OnewayChildConfig {
   queue: string;
   concurrency: number;
   workerOptions: Partial<WorkerOptions>;
+  /** the stream each job's data is appended to before the job completes */
+  xadd?: string;
 }
 
 export interface PongChildConfig {
@@ -45,8 +48,13 @@ async function main(): Promise<void> {
   const ts: number[] = [];
   let worker: Worker;
   let replies: Queue | undefined;
+  let log: Redis | undefined;
   if (cfg.mode === 'oneway') {
-    worker = new Worker(cfg.queue, async () => {
+    const stream = cfg.xadd;
+    log = stream ? new Redis(cfg.url, { maxRetriesPerRequest: null }) : undefined;
+    const l = log;
+    worker = new Worker(cfg.queue, async (job: Job) => {
+      if (stream && l) await l.xadd(stream, '*', 'e', JSON.stringify(job.data));
       ts.push(Date.now());
     }, { ...cfg.workerOptions, connection, prefix: cfg.prefix, concurrency: cfg.concurrency });
   } else {
@@ -70,6 +78,7 @@ async function main(): Promise<void> {
     } else if (m.type === 'stop') {
       await worker.close();
       await replies?.close();
+      await log?.quit().catch(() => log?.disconnect());
       await connection.quit().catch(() => connection.disconnect());
       process.exit(0);
     }
