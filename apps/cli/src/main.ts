@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ConfigError, loadConfig } from '../../../libs/config/src/index.js';
 import { COMPONENTS, LANE, PRESETS } from '../../../libs/contracts/src/index.js';
 import { limitsHelp } from '../../../libs/scenario/src/index.js';
+import { DIAGRAM_FORMATS } from '../../../libs/diagram/src/index.js';
 import { acceptedFaults } from '../../../libs/chaos/src/index.js';
 import { CliError, usage } from './errors.js';
 import { jsonError, jsonRequested, jsonResultWritten, type JsonError } from './json-output.js';
@@ -86,7 +87,7 @@ program
   .command('diagram')
   .description('draw a recorded run as a sequence diagram: a lane per component (per VM for the guest), an arrow per command from send to consume, events and kernel log lines as marks, the violating entries in red')
   .argument('<run>', "a run id (looked up in the cluster's Redis) or an exported .ndjson file")
-  .addOption(new Option('--format <f>', 'mermaid pastes into GitHub and most review tools; svg stands alone; html is one self-contained file').choices(['mermaid', 'svg', 'html']).default('mermaid'))
+  .addOption(new Option('--format <f>', 'mermaid pastes into GitHub and most review tools; svg stands alone; html is one self-contained file').choices(Object.keys(DIAGRAM_FORMATS)).default('mermaid'))
   .option('--around <seq>', 'centre the window on this log entry (default: end it on the first violation, or the run\'s end)', int('--around'))
   .option('--from <seq>', 'the window\'s first log entry', int('--from'))
   .option('--to <seq>', 'the window\'s last log entry', int('--to'))

@@ -3,3 +3,4 @@ export * from './sequence.js';
 export * from './mermaid.js';
 export * from './svg.js';
 export * from './html.js';
+export * from './draw.js';

@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { COMPONENTS, LANE } from '../../../../libs/contracts/src/index.js';
 import { checkHistory } from '../../../../libs/checkers/src/index.js';
-import { sequenceOf, toHtml, toMermaid, toSvg, leftOut } from '../../../../libs/diagram/src/index.js';
+import { draw, leftOut, sequenceOf, type DiagramFormat } from '../../../../libs/diagram/src/index.js';
 import { usage } from '../errors.js';
 import { openRunSource } from './log-source.js';
 
 export interface DiagramOptions {
-  format: 'mermaid' | 'svg' | 'html';
+  format: DiagramFormat;
   around?: number;
   from?: number;
   to?: number;
@@ -31,9 +31,8 @@ export async function diagramCommand(arg: string, o: DiagramOptions): Promise<nu
   try {
     const entries = await src.all();
     if (!entries.length) throw usage(`${src.label}: the run has no entries`);
-    const violations = checkHistory(entries).violations.map((v) => ({ invariant: v.invariant, message: v.message, events: v.events }));
-    const d = sequenceOf(entries, violations, `run ${src.runId}`, { around: o.around, from: o.from, to: o.to, max: o.max, lanes });
-    const text = o.format === 'svg' ? toSvg(d) : o.format === 'html' ? toHtml(d) : toMermaid(d);
+    const d = sequenceOf(entries, checkHistory(entries).violations, `run ${src.runId}`, { around: o.around, from: o.from, to: o.to, max: o.max, lanes });
+    const text = draw(d, o.format);
     if (o.out) {
       writeFileSync(o.out, text);
       process.stderr.write(`diagram ${src.label}: ${d.items.length} item(s) on ${d.lanes.length} lane(s), ${leftOut(d)}, ${d.violations.length} violation(s); wrote ${o.out}\n`);

@@ -1,7 +1,7 @@
 import { BadRequestException, Controller, Get, Header, Inject, Param, Query, Res, Sse, type MessageEvent } from '@nestjs/common';
 import type { Response } from 'express';
 import { Observable } from 'rxjs';
-import { leftOut, toHtml, toMermaid, toSvg } from '../../../../libs/diagram/src/index.js';
+import { DIAGRAM_FORMATS, draw, isDiagramFormat, leftOut } from '../../../../libs/diagram/src/index.js';
 import { diffRuns } from '../../../../libs/engine/src/index.js';
 import { RunCatalog, summaryOf } from '../run-catalog.js';
 import { diagramOf } from '../run-diagram.js';
@@ -11,8 +11,6 @@ import { optionalInt } from './params.js';
 
 /** How often a followed run's log is read for new entries. */
 export const FOLLOW_POLL_MS = 200;
-
-const FORMATS = { svg: 'image/svg+xml', mermaid: 'text/plain', html: 'text/html' } as const;
 
 /** JSON for everything the pages show, and the live follow (server-sent events). */
 @Controller('api')
@@ -55,12 +53,12 @@ export class ApiController {
 
   @Get('runs/:id/diagram')
   async diagram(@Param('id') id: string, @Res({ passthrough: true }) res: Response, @Query('format') format = 'svg', @Query('around') around?: string, @Query('from') from?: string, @Query('to') to?: string, @Query('max') max?: string) {
-    if (!(format in FORMATS)) throw new BadRequestException(`format must be one of ${Object.keys(FORMATS).join(', ')}`);
+    if (!isDiagramFormat(format)) throw new BadRequestException(`format must be one of ${Object.keys(DIAGRAM_FORMATS).join(', ')}`);
     const run = await this.runs.open(id);
     const d = diagramOf(run, { around: optionalInt('around', around), from: optionalInt('from', from), to: optionalInt('to', to), max: optionalInt('max', max) });
-    res.setHeader('content-type', `${FORMATS[format as keyof typeof FORMATS]}; charset=utf-8`);
+    res.setHeader('content-type', `${DIAGRAM_FORMATS[format]}; charset=utf-8`);
     res.setHeader('x-diagram-window', leftOut(d));
-    return format === 'svg' ? toSvg(d) : format === 'html' ? toHtml(d) : toMermaid(d);
+    return draw(d, format);
   }
 
   @Get('diff')
