@@ -1,5 +1,6 @@
 import type { Envelope } from '../../../../libs/contracts/src/index.js';
 import { toSvg } from '../../../../libs/diagram/src/index.js';
+import { stepLabel } from '../../../../libs/engine/src/index.js';
 import { summaryOf, type OpenRun } from '../run-catalog.js';
 import { diagramOf } from '../run-diagram.js';
 import { page, text, urlPart, verdictBadge, when } from './layout.js';
@@ -43,7 +44,7 @@ ${sc.description ? `<details open><summary>description</summary><p class="descri
 ${sc.models ? `<details><summary>what it models</summary><p class="description">${text(sc.models)}</p></details>` : ''}
 <h2>Violations</h2>
 ${violations}
-${outcomes.length ? `<h2>Steps</h2><table class="outcomes"><thead><tr><th>step</th><th>op</th><th>result</th><th>expected</th><th>log</th></tr></thead><tbody>${outcomes.map((o) => `<tr><td>steps[${o.scenarioIndex ?? '-'}] plan[${o.step}]</td><td>${text(o.op)}</td><td>${text(o.result)}${o.value !== undefined ? ` (value ${text(JSON.stringify(o.value))})` : ''}</td><td>${text(o.expected ?? '')}${o.asExpected ? '' : ' <b>not as expected</b>'}</td><td>${seqLink(o.seq)}</td></tr>`).join('')}</tbody></table>` : ''}
+${outcomes.length ? `<h2>Steps</h2><table class="outcomes"><thead><tr><th>step</th><th>op</th><th>result</th><th>expected</th><th>log</th></tr></thead><tbody>${outcomes.map((o) => `<tr><td>${text(stepLabel(o.step, o))}</td><td>${text(o.op)}</td><td>${text(o.result)}${o.value !== undefined ? ` (value ${text(JSON.stringify(o.value))})` : ''}</td><td>${text(o.expected ?? '')}${o.asExpected ? '' : ' <b>not as expected</b>'}</td><td>${seqLink(o.seq)}</td></tr>`).join('')}</tbody></table>` : ''}
 <h2>Kernel log</h2>
 ${r.dmesg.length ? `<ul class="dmesg mono">${r.dmesg.map((d) => `<li class="${text(d.level)}">${seqLink(d.seq)} &lt;${text(d.level)}&gt; ${text(d.text)} <span class="muted">(${text(d.component)}, ${text(d.fn)})</span></li>`).join('')}</ul>` : '<p class="muted">The kernel printed nothing.</p>'}
 </section>`;
