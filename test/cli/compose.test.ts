@@ -19,6 +19,7 @@ type Service = {
   profiles?: string[];
   labels?: Record<string, string> | string[];
   volumes?: Array<string | { source?: string; target?: string }>;
+  deploy?: { replicas?: number | string };
 };
 type Compose = { services: Record<string, Service>; [key: string]: unknown };
 
@@ -122,6 +123,14 @@ describe('docker-compose.yml', () => {
     expect(q.status).toBe(0);
     checkShape(normalised());
     checkChaosProfile(normalised());
+  });
+
+  it('VSVA_REPLICAS=2 runs two replicas of each of the five services, and one of everything else', () => {
+    expect(compose, 'docker-compose is not on PATH: apt-get install -y --no-install-recommends docker-compose (as .ci/run does)').toBe(true);
+    const r = spawnSync('docker-compose', ['-f', FILE, '--compatibility', 'config'], { encoding: 'utf8', env: { ...process.env, VSVA_REPLICAS: '2' } });
+    expect(r.status, r.stderr).toBe(0);
+    const c = parse(r.stdout) as Compose;
+    for (const [n, svc] of Object.entries(c.services)) expect(svc.deploy?.replicas ?? 1, n).toBe((COMPONENTS as readonly string[]).includes(n) ? 2 : 1);
   });
 });
 

@@ -2,10 +2,11 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { resolvePolicy, type Component, type Envelope } from '../../libs/contracts/src/index.js';
 import { QueueOutbox } from '../../libs/cluster/src/index.js';
+import { loadConfig } from '../../libs/config/src/index.js';
 import { replayPages } from '../../libs/engine/src/index.js';
 import { ORPHAN_RUN_ID } from '../../libs/event-log/src/index.js';
 import { loadScenario } from '../../libs/scenario/src/index.js';
-import { queueName } from '../../libs/transport/src/index.js';
+import { dataQueues } from '../../libs/transport/src/index.js';
 import { driveCluster, startTestCluster, type ClusterDriver, type TestCluster } from '../support/cluster.js';
 
 let cluster: TestCluster;
@@ -15,7 +16,7 @@ let outbox: QueueOutbox;
 beforeAll(async () => {
   cluster = await startTestCluster(inject('redisUrl'), 'closed-e2e');
   driver = driveCluster(cluster);
-  outbox = new QueueOutbox(cluster.cfg, 'tester');
+  outbox = new QueueOutbox(cluster.cfg, 'tester', loadConfig().partitions);
 });
 
 afterAll(async () => {
@@ -56,11 +57,13 @@ describe('a closed data plane, five processes over BullMQ', () => {
     expect(await log.read(runId)).toEqual(before);
     expect((await replayPages(log.readPages(runId))).identical).toBe(true);
     // both jobs completed: nothing in BullMQ's failed set without a reason
-    const q = new Queue(queueName('host-vtd'), { connection: { url: cluster.cfg.redisUrl }, prefix: cluster.cfg.prefix });
-    try {
-      expect(await q.getFailedCount()).toBe(0);
-    } finally {
-      await q.close();
+    for (const name of dataQueues('host-vtd', loadConfig().partitions)) {
+      const q = new Queue(name, { connection: { url: cluster.cfg.redisUrl }, prefix: cluster.cfg.prefix });
+      try {
+        expect(await q.getFailedCount(), name).toBe(0);
+      } finally {
+        await q.close();
+      }
     }
   });
 });

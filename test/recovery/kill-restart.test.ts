@@ -80,7 +80,7 @@ async function killMidJob(runId: string, component: Component, minSeq: number): 
 async function expectRedelivered(component: Component, kills: KillInfo[]): Promise<void> {
   const held = kills.flatMap((k) => k.held);
   expect(held.filter((j) => j.recorded), 'a recorded input was in flight when the service died').toHaveLength(1);
-  for (const job of held) expect(await jobFate(cluster, component, job.jobId), job.jobId).toMatchObject({ state: 'completed', stalled: 1 });
+  for (const job of held) expect(await jobFate(cluster, job.queue, job.jobId), job.jobId).toMatchObject({ state: 'completed', stalled: 1 });
   const h = await serviceStats(cluster.cfg, component);
   // the recorded input came back and was recognised by its marker, not decided again
   expect(h?.stats.duplicates, 'duplicates seen by the restarted service').toBeGreaterThanOrEqual(1);

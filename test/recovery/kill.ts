@@ -2,15 +2,16 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Component, Envelope } from '../../libs/contracts/src/index.js';
 import { runKeys } from '../../libs/event-log/src/index.js';
-import { queueName } from '../../libs/transport/src/index.js';
+import { runQueue } from '../../libs/cluster/src/index.js';
+import { loadConfig } from '../../libs/config/src/index.js';
 import { killService, type TestCluster } from '../support/cluster.js';
 
 /** What the killed service was doing when it died. */
 export interface KillInfo {
   /** seq of the input whose appearance triggered the kill */
   atSeq: number;
-  /** the data-queue jobs it held (BullMQ will redeliver them) */
-  held: Array<{ jobId: string; envelopeId: string; recorded: boolean }>;
+  /** the data-queue jobs it held (BullMQ will redeliver them), on the run's partition `queue` */
+  held: Array<{ jobId: string; envelopeId: string; recorded: boolean; queue: string }>;
 }
 
 /**
@@ -42,13 +43,14 @@ export async function killOnInput(c: TestCluster, runId: string, component: Comp
 }
 
 async function heldJobs(c: TestCluster, r: Redis, runId: string, component: Component): Promise<KillInfo['held']> {
-  const q = new Queue(queueName(component), { connection: { url: c.cfg.redisUrl }, prefix: c.cfg.prefix });
+  const queue = await runQueue(r, c.cfg.prefix, component, runId, loadConfig().partitions);
+  const q = new Queue(queue, { connection: { url: c.cfg.redisUrl }, prefix: c.cfg.prefix });
   try {
     const active = await q.getActive();
     return Promise.all(active.map(async (j) => {
       const env = (j.data as { data: Envelope }).data;
       const recorded = (await r.hexists(runKeys(runId, c.cfg.prefix).marks, `${component}|${env.id}`)) === 1;
-      return { jobId: j.id!, envelopeId: env.id, recorded };
+      return { jobId: j.id!, envelopeId: env.id, recorded, queue };
     }));
   } finally {
     await q.close();
@@ -56,8 +58,8 @@ async function heldJobs(c: TestCluster, r: Redis, runId: string, component: Comp
 }
 
 /** A job's fate after the run: how often BullMQ found it stalled, and whether it completed. */
-export async function jobFate(c: TestCluster, component: Component, jobId: string): Promise<{ stalled: number; state: string }> {
-  const q = new Queue(queueName(component), { connection: { url: c.cfg.redisUrl }, prefix: c.cfg.prefix });
+export async function jobFate(c: TestCluster, queue: string, jobId: string): Promise<{ stalled: number; state: string }> {
+  const q = new Queue(queue, { connection: { url: c.cfg.redisUrl }, prefix: c.cfg.prefix });
   try {
     const job = await q.getJob(jobId);
     return { stalled: job?.stalledCounter ?? 0, state: job ? await job.getState() : 'missing' };

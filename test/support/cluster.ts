@@ -40,6 +40,8 @@ export async function deletePrefix(url: string, prefix: string): Promise<void> {
 export interface TestClusterOptions {
   /** added to the services' environment, e.g. short VSVA_LOCK_MS / VSVA_STALLED_MS for crash tests */
   env?: NodeJS.ProcessEnv;
+  /** processes per service (default 1) */
+  replicas?: number;
 }
 
 /** A loaded machine (two cores, suites side by side) starts the services slowly. */
@@ -49,7 +51,7 @@ const HEALTH_TIMEOUT_MS = 45_000;
 export async function startTestCluster(redisUrl: string, name: string, opts: TestClusterOptions = {}): Promise<TestCluster> {
   const cfg = { redisUrl, prefix: testPrefix(name) };
   const logDir = mkdtempSync(join(tmpdir(), `vsva-${name}-logs-`));
-  const five = await startCluster({ cfg, logDir, env: opts.env, healthTimeoutMs: HEALTH_TIMEOUT_MS });
+  const five = await startCluster({ cfg, logDir, env: opts.env, replicas: opts.replicas, healthTimeoutMs: HEALTH_TIMEOUT_MS });
   const cluster: TestCluster = {
     cfg, services: [...five.services], logDir, env: opts.env, started: [five],
     async stop() {

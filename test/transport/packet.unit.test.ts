@@ -7,7 +7,8 @@ import {
   fromWireError,
   parseJobPacket,
   queueName,
-  serviceQueues,
+  dataQueues,
+  partitionOf,
   toBullJobId,
   toWireError,
 } from '../../libs/transport/src/index.js';
@@ -45,15 +46,30 @@ describe('job ids', () => {
 });
 
 describe('queue names', () => {
-  it('data and control queue of a service', () => {
-    expect(queueName('vfio-type1')).toBe('vsva.vfio-type1');
+  it('data partitions and control queue of a service', () => {
+    expect(queueName('vfio-type1')).toBe('vsva.vfio-type1.p0');
+    expect(queueName('vfio-type1', 'data', 3)).toBe('vsva.vfio-type1.p3');
     expect(queueName('vfio-type1', 'ctl')).toBe('vsva.vfio-type1.ctl');
-    expect(serviceQueues('host-vtd')).toEqual([
-      { name: 'vsva.host-vtd', concurrency: 1 },
-      { name: 'vsva.host-vtd.ctl', concurrency: 16 },
-    ]);
+    expect(dataQueues('host-vtd', 2)).toEqual(['vsva.host-vtd.p0', 'vsva.host-vtd.p1']);
     expect(() => queueName('a:b')).toThrow(TransportConfigError);
     expect(() => queueName('')).toThrow(TransportConfigError);
+    expect(() => queueName('host-vtd', 'data', 64)).toThrow(/partition 64/);
+    expect(() => queueName('host-vtd', 'data', 1.5)).toThrow(TransportConfigError);
+  });
+
+  it('a run goes to one partition, the same in every process, and runs spread over all of them', () => {
+    const ids = Array.from({ length: 400 }, (_, i) => `run-${i.toString(36)}-x`);
+    const counts = [0, 0, 0, 0];
+    for (const id of ids) {
+      const p = partitionOf(id, 4);
+      expect(partitionOf(id, 4)).toBe(p);
+      counts[p]!++;
+    }
+    // FNV-1a spreads sequential ids: no partition gets less than half its share
+    for (const n of counts) expect(n).toBeGreaterThan(50);
+    expect(partitionOf('anything', 1)).toBe(0);
+    // FNV-1a("a") is 0xe40c292c: a change of the hash would strand jobs an older version queued
+    expect(partitionOf('a', 64)).toBe(0xe40c292c % 64);
   });
 });
 

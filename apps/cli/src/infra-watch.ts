@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { COMPONENTS, type Component } from '../../../libs/contracts/src/index.js';
-import { readLeases } from '../../../libs/cluster/src/index.js';
+import { readReplicas } from '../../../libs/cluster/src/index.js';
 import { boundedRedis, describeRedisError, oomOf, redactUrl } from '../../../libs/redis/src/index.js';
 import { infra } from './errors.js';
 
@@ -83,10 +83,10 @@ export class InfraWatch {
       const oom = oomOf({ version: '', usedMemory: Number(field('used_memory')), maxMemory: Number(field('maxmemory')), policy: field('maxmemory_policy') });
       if (oom) return this.fail(infra(`infrastructure: ${redisWhat} is ${oom}; the run cannot record anything`));
       this.end(redisWhat, now);
-      const leases = await readLeases(this.redis, this.cfg.prefix, this.components);
+      const replicas = await readReplicas(this.redis, this.cfg.prefix, this.components);
       for (const c of this.components) {
         const what = `service ${c}`;
-        if (leases[c]) this.end(what, now);
+        if (replicas[c].length) this.end(what, now);
         else this.check(this.begin(what, 'no heartbeat: the process is gone, paused or cut off from Redis', now), now);
       }
     } catch (e) {

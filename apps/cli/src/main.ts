@@ -218,7 +218,8 @@ program
   .addOption(new Option('--engine <engine>', 'as for run').choices(['auto', 'cluster', 'embedded']).default('auto'))
   .option('--json', 'one JSON object on stdout: ok, and per scenario file, bug, invariant, buggy and fixed (verdict, violations), ok')
   .option('--timeout <ms>', 'give up on one run after this long (cluster)', int('--timeout'), 120_000)
-  .addHelpText('after', '\nExit codes: 0 every scenario as declared, 1 one is not, 2 a bad scenario file, 3 infrastructure.')
+  .option('--jobs <n>', 'runs at once (cluster): each run goes to one partition of each service, so replicas (up --replicas) share them out', int('--jobs'), 1)
+  .addHelpText('after', '\nExit codes: 0 every scenario as declared, 1 one is not, 2 a bad scenario file, 3 infrastructure.\n\n  vsva-sim up --replicas 2 && vsva-sim corpus --engine cluster --jobs 4')
   .action(async (dir: string, opts) => {
     const { corpusCommand } = await import('./commands/corpus.js');
     process.exitCode = await corpusCommand(dir, opts);
@@ -343,13 +344,19 @@ program
 program
   .command('up')
   .description('start Redis (unless REDIS_URL) and a supervisor that runs the five services in the background and restarts any that exits')
+  .option('--replicas <n>', 'processes per service (1-16): they share out the partitions of its data queue (VSVA_PARTITIONS)', int('--replicas'), 1)
   .addHelpText('after', `
-One cluster per namespace (Redis + VSVA_PREFIX): each service holds a lease there, renewed as its
-heartbeat, and a second process for the same queue refuses to start. Already up: says so, exit 0.
-State in .vsva/ (VSVA_STATE_DIR), logs in .vsva/logs/ (supervisor.log says every restart).`)
-  .action(async () => {
+One cluster per namespace (Redis + VSVA_PREFIX); a second 'up' in it says so and exits 0. Each service
+process holds a replica slot there, renewed as its heartbeat. A service's data queue is split into
+partitions (VSVA_PARTITIONS, default 4; a run's inputs all go to one); the live replicas of a service
+share them out, each partition consumed by one replica at a time under a lease, handed over when a
+replica joins or leaves and taken over when one dies. 'vsva-sim status' shows who owns which.
+State in .vsva/ (VSVA_STATE_DIR), logs in .vsva/logs/ (supervisor.log says every restart).
+
+  vsva-sim up --replicas 2 && vsva-sim corpus --engine cluster && vsva-sim down`)
+  .action(async (opts: { replicas: number }) => {
     const { upCommand } = await import('./commands/cluster.js');
-    process.exitCode = await upCommand();
+    process.exitCode = await upCommand(opts);
   });
 program.command('down').description('stop what `up` started: the supervisor, the services (SIGTERM, then SIGKILL after 10 s) and its redis-server').action(async () => {
   const { downCommand } = await import('./commands/cluster.js');
@@ -357,7 +364,7 @@ program.command('down').description('stop what `up` started: the supervisor, the
 });
 program
   .command('status')
-  .description('each service of the cluster by its heartbeat: pid, heartbeat age, uptime, inputs, restarts (reads only; exit 3 when one is down or Redis is unusable)')
+  .description('each service of the cluster by its replicas\' heartbeats: pid, heartbeat age, uptime, inputs, restarts, the partitions each consumes (reads only; exit 3 when one is down or Redis is unusable)')
   .option('--json', 'one JSON object on stdout')
   .action(async (opts) => {
     const { statusCommand } = await import('./commands/cluster.js');
@@ -365,7 +372,7 @@ program
   });
 program
   .command('restart')
-  .description("restart one service: `up`'s supervisor does it; without one, this command starts it again in the background")
+  .description("restart one service (every replica of it): `up`'s supervisor does it; without one, this command starts it again in the background")
   .argument('<service>', 'guest-viommu, vfio-type1, mdev-parent, host-vtd or orchestrator')
   .action(async (service: string) => {
     const { restartCommand } = await import('./commands/cluster.js');
@@ -379,9 +386,9 @@ program
     const { healthCommand } = await import('./commands/cluster.js');
     process.exitCode = await healthCommand(service);
   });
-program.command('supervise', { hidden: true }).action(async () => {
+program.command('supervise', { hidden: true }).option('--replicas <n>', 'processes per service', int('--replicas'), 1).action(async (opts: { replicas: number }) => {
   const { superviseCommand } = await import('./supervisor.js');
-  process.exitCode = await superviseCommand();
+  process.exitCode = await superviseCommand(opts.replicas);
 });
 
 program

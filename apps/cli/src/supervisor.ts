@@ -6,8 +6,8 @@ import { loadConfig } from '../../../libs/config/src/index.js';
 import { boundedRedis, redactUrl } from '../../../libs/redis/src/index.js';
 import { readClusterState, stateDir, writeClusterState } from './cluster-state.js';
 
-/** `vsva-sim restart <service>` leaves this file for the supervisor: the next exit of that service was asked for. */
-export const restartRequestFile = (c: Component) => join(stateDir(), `restart-${c}.request`);
+/** `vsva-sim restart <service>` leaves this file for the supervisor: the next exit of that process was asked for. */
+export const restartRequestFile = (c: Component, pid: number) => join(stateDir(), `restart-${c}-${pid}.request`);
 
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 30_000;
@@ -17,13 +17,13 @@ const STABLE_MS = 60_000;
 const log = (s: string) => process.stderr.write(`${new Date().toISOString()} supervisor: ${s}\n`);
 
 /**
- * What `vsva-sim up` leaves running (detached): the five services as its children, each restarted with
+ * What `vsva-sim up` leaves running (detached): the five services (`replicas` processes of each) as its children, each restarted with
  * exponential backoff when it exits, every restart logged and counted in the namespace's cluster
  * lease (which `status` reads). SIGTERM/SIGINT stops them all within a deadline, then SIGKILL.
  * It starts each service by itself, since each has its own restart loop and `up` waits for their
  * health: startCluster's parts (spawnServices, stopServices), not startCluster.
  */
-export async function superviseCommand(): Promise<number> {
+export async function superviseCommand(replicas = 1): Promise<number> {
   const { redisUrl, prefix } = loadConfig();
   if (!redisUrl) throw new Error('supervise: VSVA_REDIS_URL is not set (it is started by vsva-sim up)');
   const cfg = { redisUrl, prefix };
@@ -39,8 +39,9 @@ export async function superviseCommand(): Promise<number> {
     redis.disconnect();
     return e instanceof LeaseHeldError ? EXIT_LEASE_HELD : 3;
   }
-  log(`supervising ${COMPONENTS.join(', ')} on ${redactUrl(redisUrl)} prefix ${prefix} (pid ${process.pid})`);
-  const current = new Map<Component, StartedService>();
+  log(`supervising ${COMPONENTS.join(', ')}${replicas > 1 ? ` (${replicas} replicas each)` : ''} on ${redactUrl(redisUrl)} prefix ${prefix} (pid ${process.pid})`);
+  // by component and replica: `host-vtd#1`
+  const current = new Map<string, StartedService>();
   let stopping = false;
 
   const record = () => {
@@ -48,17 +49,17 @@ export async function superviseCommand(): Promise<number> {
     if (s) writeClusterState({ ...s, services: [...current.values()].map((x) => ({ component: x.component, pid: x.pid, logFile: x.logFile })) });
   };
 
-  const keep = async (c: Component) => {
+  const keep = async (c: Component, k: number) => {
     let failures = 0;
     while (!stopping) {
-      const [svc] = spawnServices(cfg, [c], { logDir });
-      current.set(c, svc!);
+      const [svc] = spawnServices(cfg, [c], { logDir, ...(k ? { logName: `${c}.${k}` } : {}) });
+      current.set(`${c}#${k}`, svc!);
       record();
       const t0 = Date.now();
       const code = await new Promise<string>((r) => svc!.child.once('exit', (code, sig) => r(sig ?? String(code))));
       if (stopping) return;
-      const requested = existsSync(restartRequestFile(c));
-      rmSync(restartRequestFile(c), { force: true });
+      const requested = existsSync(restartRequestFile(c, svc!.pid));
+      rmSync(restartRequestFile(c, svc!.pid), { force: true });
       if (Date.now() - t0 > STABLE_MS || requested) failures = 0;
       failures++;
       restarts[c] = (restarts[c] ?? 0) + 1;
@@ -84,7 +85,7 @@ export async function superviseCommand(): Promise<number> {
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => stop('SIGHUP'));
   });
-  for (const c of COMPONENTS) void keep(c);
+  for (const c of COMPONENTS) for (let k = 0; k < replicas; k++) void keep(c, k);
   await done;
   log('stopped');
   return 0;

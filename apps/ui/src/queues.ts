@@ -7,7 +7,9 @@ import type { Request, Response } from 'express';
 import { Redis } from 'ioredis';
 import { COMPONENTS } from '../../../libs/contracts/src/index.js';
 import { boundedRedisOptions } from '../../../libs/redis/src/index.js';
-import { queueName } from '../../../libs/transport/src/index.js';
+import { dataQueues, queueName } from '../../../libs/transport/src/index.js';
+import { readLayout } from '../../../libs/cluster/src/index.js';
+import { loadConfig } from '../../../libs/config/src/index.js';
 import { notFoundPage } from './pages/layout.js';
 
 export const QUEUES_PATH = '/queues';
@@ -26,7 +28,10 @@ export async function mountQueues(app: NestExpressApplication, redis?: { url: st
   // bull-board reads (counts, jobs): bounded like every CLI call, so a dead Redis answers an error, not a hang
   const connection = new Redis(redis.url, boundedRedisOptions());
   connection.on('error', () => {});
-  const queues = COMPONENTS.flatMap((c) => (['data', 'ctl'] as const).map((ch) => new Queue(queueName(c, ch), { connection, prefix: redis.prefix })));
+  // every partition of each data queue, in the namespace's layout (none yet: the configured one)
+  const partitions = (await readLayout(connection, redis.prefix).catch(() => undefined))?.partitions ?? loadConfig().partitions;
+  const names = COMPONENTS.flatMap((c) => [...dataQueues(c, partitions), queueName(c, 'ctl')]);
+  const queues = names.map((name) => new Queue(name, { connection, prefix: redis.prefix }));
   for (const q of queues) q.on('error', () => {});
   const server = new ExpressAdapter();
   server.setBasePath(QUEUES_PATH);

@@ -5,6 +5,8 @@ export interface ClusterConfig {
   redisUrl: string;
   /** BullMQ prefix and run-log key prefix: tests and side-by-side clusters use their own */
   prefix: string;
+  /** data-queue partitions per service: the namespace's layout once a service agreed to it (partitions/layout.ts) */
+  partitions?: number;
 }
 
 /** A service's: the configured Redis (libs/config), else the local one (a service started by hand). */

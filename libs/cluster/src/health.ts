@@ -4,35 +4,44 @@ import { COMPONENTS, type Component } from '../../contracts/src/index.js';
 import { boundedRedis } from '../../redis/src/index.js';
 import { BullMqClient, queueName } from '../../transport/src/index.js';
 import type { ClusterConfig } from './config.js';
-import { holderIsDeadHere, readLeases, type LeaseHolder } from './lease.js';
+import type { LeaseHolder } from './lease.js';
+import { readReplicas, type Replica } from './partitions/replicas.js';
 import { EXIT_LEASE_HELD } from './service-lease.js';
 import type { StartedService } from './service-process.js';
 
-/** A service as its heartbeat shows it: its lease's holder. */
-export interface Health extends LeaseHolder {
+/** A service process as its heartbeat shows it: the holder of a replica slot. */
+export interface ReplicaHealth extends LeaseHolder {
   component: Component;
+  slot: number;
   uptimeMs: number;
   /** since the last heartbeat */
   ageMs: number;
   stats: Record<string, number>;
 }
 
-function healthOf(c: Component, h: LeaseHolder | null, now = Date.now()): Health | null {
-  // a lease outlives a SIGKILLed holder by up to its ttl; on this machine its death is plain to see
-  if (h && holderIsDeadHere(h)) return null;
-  return h ? { ...h, component: c, uptimeMs: now - h.startedAt, ageMs: now - h.beatAt, stats: h.stats ?? {} } : null;
+/** A service as its heartbeats show it: its lowest-slot replica's, and every live replica. */
+export interface Health extends ReplicaHealth {
+  replicas: ReplicaHealth[];
+}
+
+function replicaHealth(c: Component, h: Replica, now: number): ReplicaHealth {
+  return { ...h, component: c, uptimeMs: now - h.startedAt, ageMs: now - h.beatAt, stats: h.stats ?? {} };
 }
 
 /**
- * Each service's health from its lease (one MGET, writes nothing): held means alive, since a holder
- * that stops renewing loses it within the lease's ttl. `redis` reuses a connection; else a bounded one.
+ * Each service's health from its replicas' leases (one MGET, writes nothing): a slot held means a live
+ * process, since a holder that stops renewing loses it within the lease's ttl; a service is up while
+ * one replica is. `redis` reuses a connection; else a bounded one.
  */
 export async function clusterHealth(cfg: ClusterConfig, redis?: Redis): Promise<Record<Component, Health | null>> {
   const r = redis ?? boundedRedis(cfg.redisUrl);
   try {
-    const leases = await readLeases(r, cfg.prefix, COMPONENTS);
+    const live = await readReplicas(r, cfg.prefix, COMPONENTS);
     const now = Date.now();
-    return Object.fromEntries(COMPONENTS.map((c) => [c, healthOf(c, leases[c], now)])) as Record<Component, Health | null>;
+    return Object.fromEntries(COMPONENTS.map((c) => {
+      const replicas = live[c].map((h) => replicaHealth(c, h, now));
+      return [c, replicas.length ? { ...replicas[0]!, replicas } : null];
+    })) as Record<Component, Health | null>;
   } finally {
     if (!redis) r.disconnect();
   }
@@ -51,20 +60,24 @@ export async function serviceStats(cfg: ClusterConfig, c: Component, timeoutMs =
 }
 
 /**
- * Waits until every named service holds its lease, or throws naming the ones that did not. A service
- * of `started` that exits first is reported with its log; one that exited because another live process
- * holds its lease counts as up (that one serves the queue).
+ * Waits until every named service has a live replica and every process of `started` holds its replica
+ * slot, or throws naming the ones that did not. A process of `started` that exits first is reported
+ * with its log; one that exited because every slot is held by live processes counts as up (they serve).
  */
 export async function waitHealthy(cfg: ClusterConfig, components: readonly Component[], timeoutMs = 20_000, started: readonly StartedService[] = []): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const redis = boundedRedis(cfg.redisUrl);
   try {
-    let missing = [...components];
+    let missing: string[] = [...components];
     for (;;) {
       const hs = await clusterHealth(cfg, redis).catch(() => null);
-      if (hs) missing = missing.filter((c) => !hs[c]);
+      if (hs) {
+        const pids = new Set(COMPONENTS.flatMap((c) => hs[c]?.replicas.map((r) => r.pid) ?? []));
+        const waiting = started.filter((s) => s.child.exitCode === null && !pids.has(s.pid)).map((s) => `${s.component} (pid ${s.pid})`);
+        missing = [...components.filter((c) => !hs[c]), ...waiting];
+      }
       if (!missing.length) return;
-      const dead = started.filter((s) => s.child.exitCode !== null && s.child.exitCode !== EXIT_LEASE_HELD && missing.includes(s.component));
+      const dead = started.filter((s) => s.child.exitCode !== null && s.child.exitCode !== EXIT_LEASE_HELD);
       if (dead.length) throw new Error(`service(s) exited at start: ${dead.map((d) => `${d.component} (exit ${d.child.exitCode}, see ${d.logFile})`).join(', ')}`);
       if (Date.now() > deadline) throw new Error(`service(s) not up after ${timeoutMs} ms (no heartbeat): ${missing.join(', ')}`);
       await new Promise((r) => setTimeout(r, 50));

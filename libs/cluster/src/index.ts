@@ -16,3 +16,4 @@ export * from './run-watch.js';
 export * from './lease.js';
 export * from './service-lease.js';
 export * from './pids.js';
+export * from './partitions/index.js';

@@ -6,10 +6,10 @@ import type { Component } from '../../contracts/src/index.js';
 import { pidAlive } from './pids.js';
 
 /**
- * One consumer per queue (issue 8): a service holds a lease on its component in its namespace (the
- * Redis prefix), a key with an expiry that it renews while alive. A second process refuses to start
- * while the lease is held by a live one; health is read from the lease's heartbeat, never from a round
- * trip through a queue that a loaded machine can make slow.
+ * Leases in a namespace (the Redis prefix): a key with an expiry that its holder renews while alive.
+ * The namespace's own (one supervisor or owning `run` at a time), each service process's replica slot
+ * (its heartbeat: health is read from it, never from a round trip through a queue that a loaded machine
+ * can make slow) and each data-queue partition's (one consumer at a time: partitions/).
  *
  * The key holds the holder's identity and its last beat as JSON. Acquire, renew and take-over are
  * each one script, so two processes racing for the lease cannot both win.
@@ -31,7 +31,12 @@ export interface LeaseHolder {
 /** VSVA_LEASE_MS's default: a lease's ttl when none is given (libs/config) */
 export const DEFAULT_LEASE_MS = DEFAULTS.leaseMs;
 
-export const leaseKey = (prefix: string, c: Component | 'cluster') => `${prefix}:lease:${c}`;
+/** The namespace's own lease (`up`'s supervisor, or a `run` that started a cluster for itself). */
+export const leaseKey = (prefix: string, c: 'cluster') => `${prefix}:lease:${c}`;
+/** A service process's own lease: replica slot `slot` of its component (libs/cluster/src/partitions). */
+export const replicaLeaseKey = (prefix: string, c: Component, slot: number) => `${prefix}:lease:${c}:r${slot}`;
+/** The lease on one partition of a component's data queue: who consumes it. */
+export const partitionLeaseKey = (prefix: string, c: Component, partition: number) => `${prefix}:lease:${c}:p${partition}`;
 
 /** KEYS[1] lease; ARGV[1] instance, ARGV[2] value, ARGV[3] ttl ms. Sets it if free or ours; else returns the holder. */
 const ACQUIRE_LUA = `
@@ -113,26 +118,37 @@ export class Lease {
   }
 
   /**
+   * One attempt, without waiting: null when the lease is now this process's (renewed from then on),
+   * else its live holder. A holder that died on this machine is replaced at once.
+   */
+  async tryAcquire(): Promise<LeaseHolder | null> {
+    for (;;) {
+      const cur = (await this.redis.eval(ACQUIRE_LUA, 1, this.key, this.instance, this.value(), this.ttl)) as string | null;
+      if (!cur) break;
+      const holder = parseHolder(cur);
+      if (holder && !holderIsDeadHere(holder)) return holder;
+      // replaced only if unchanged: a process that replaced it first is found live on the next turn
+      if ((await this.redis.eval(TAKEOVER_LUA, 1, this.key, cur, this.value(), this.ttl)) === 1) break;
+    }
+    this.renewedAt = Date.now();
+    this.timer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.ttl / 3)));
+    this.timer.unref();
+    return null;
+  }
+
+  /**
    * Takes the lease, or throws LeaseHeldError naming the live holder. A holder that died on this
    * machine is replaced at once; one elsewhere (a container) is waited out up to its expiry.
    */
   async acquire(what: string): Promise<void> {
     const deadline = Date.now() + this.ttl + 1000;
     for (;;) {
-      const cur = (await this.redis.eval(ACQUIRE_LUA, 1, this.key, this.instance, this.value(), this.ttl)) as string | null;
-      if (!cur) break;
-      const holder = parseHolder(cur);
-      if (!holder || holderIsDeadHere(holder)) {
-        if ((await this.redis.eval(TAKEOVER_LUA, 1, this.key, cur, this.value(), this.ttl)) === 1) break;
-        continue;
-      }
+      const holder = await this.tryAcquire();
+      if (!holder) return;
       if (holder.host === hostname() || Date.now() > deadline) throw new LeaseHeldError(what, holder);
       // a holder on another machine may be dead: its lease lapses unless it renews
       await new Promise((r) => setTimeout(r, 250));
     }
-    this.renewedAt = Date.now();
-    this.timer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.ttl / 3)));
-    this.timer.unref();
   }
 
   /** Still ours, as far as this process can know: renewed within the ttl (a paused process is not). */
@@ -177,7 +193,7 @@ export class Lease {
 }
 
 /** The holders of the named leases, read in one call (writes nothing). */
-export async function readLeases<K extends Component | 'cluster'>(redis: Redis, prefix: string, names: readonly K[]): Promise<Record<K, LeaseHolder | null>> {
+export async function readLeases<K extends 'cluster'>(redis: Redis, prefix: string, names: readonly K[]): Promise<Record<K, LeaseHolder | null>> {
   const raws = names.length ? await redis.mget(...names.map((n) => leaseKey(prefix, n))) : [];
   return Object.fromEntries(names.map((n, i) => [n, parseHolder(raws[i] ?? null)])) as Record<K, LeaseHolder | null>;
 }

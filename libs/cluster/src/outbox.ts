@@ -1,5 +1,5 @@
 import { COMPONENTS, type Component, type Envelope } from '../../contracts/src/index.js';
-import { BullMqClient, queueName } from '../../transport/src/index.js';
+import { BullMqClient, partitionOf, queueName } from '../../transport/src/index.js';
 import type { ClusterConfig } from './config.js';
 import type { Outbox } from '../../runtime/src/index.js';
 
@@ -7,21 +7,22 @@ import type { Outbox } from '../../runtime/src/index.js';
 export const DELIVER = 'deliver';
 
 /**
- * Sends envelopes to other components' data queues. The job id is the run and event id, so a
- * command re-sent after a redelivery is deduplicated while the first job still exists (the log's
- * marker covers the rest).
+ * Sends envelopes to other components' data queues, each to the partition of its run (the namespace's
+ * layout: `partitions`). The job id is the run and event id, so a command re-sent after a redelivery
+ * is deduplicated while the first job still exists (the log's marker covers the rest).
  */
 export class QueueOutbox implements Outbox {
-  private readonly clients = new Map<Component, BullMqClient>();
+  private readonly clients = new Map<string, BullMqClient>();
 
-  constructor(private readonly cfg: ClusterConfig, private readonly from: string) {}
+  constructor(private readonly cfg: ClusterConfig, private readonly from: string, private readonly partitions: number) {}
 
-  client(to: Component): BullMqClient {
-    let c = this.clients.get(to);
+  client(to: Component, runId: string): BullMqClient {
+    const queue = queueName(to, 'data', partitionOf(runId, this.partitions));
+    let c = this.clients.get(queue);
     if (!c) {
       c = new BullMqClient({
-        url: this.cfg.redisUrl, prefix: this.cfg.prefix, queue: queueName(to), service: to,
-        replyQueue: `${queueName(to)}.reply.${this.from}.${process.pid}`,
+        url: this.cfg.redisUrl, prefix: this.cfg.prefix, queue, service: to,
+        replyQueue: `${queue}.reply.${this.from}.${process.pid}`,
         // a delivery whose handler threw (Redis briefly away, say) is tried again: the host is idempotent
         eventAttempts: 8,
         retryDelayMs: 250,
@@ -30,13 +31,13 @@ export class QueueOutbox implements Outbox {
           return `${e.runId}.${e.id}`;
         },
       });
-      this.clients.set(to, c);
+      this.clients.set(queue, c);
     }
     return c;
   }
 
   async send(e: Envelope): Promise<void> {
-    await this.client(e.to).dispatchEvent({ pattern: DELIVER, data: e });
+    await this.client(e.to, e.runId).dispatchEvent({ pattern: DELIVER, data: e });
   }
 
   async sendAll(es: Envelope[]): Promise<void> {

@@ -33,15 +33,15 @@ export interface StartedService {
 
 /**
  * Starts services as separate Node processes, without waiting for them (startCluster waits); their
- * output goes to `<logDir>/<service>.log`; `env` adds to this process's (e.g. VSVA_LOCK_MS). Unless
+ * output goes to `<logDir>/<service>.log` (or `<logName>.log`: a second replica's); `env` adds to this process's (e.g. VSVA_LOCK_MS). Unless
  * detached, a service stops when this process is gone.
  */
-export function spawnServices(cfg: ClusterConfig, components: readonly Component[], opts: { logDir: string; detached?: boolean; env?: NodeJS.ProcessEnv }): StartedService[] {
+export function spawnServices(cfg: ClusterConfig, components: readonly Component[], opts: { logDir: string; detached?: boolean; env?: NodeJS.ProcessEnv; logName?: string }): StartedService[] {
   mkdirSync(opts.logDir, { recursive: true });
   const missing = components.map(serviceEntry).filter((f) => !existsSync(f));
   if (missing.length) throw new Error(`${missing[0]} is missing: run 'npm run build' first`);
   return components.map((component) => {
-    const logFile = join(opts.logDir, `${component}.log`);
+    const logFile = join(opts.logDir, `${opts.logName ?? component}.log`);
     const fd = openSync(logFile, 'a');
     const child = spawn(process.execPath, [serviceEntry(component)], {
       // the child's environment: the variables of libs/config that say where it serves, whatever this process inherited

@@ -13,6 +13,8 @@ export interface StartClusterOptions {
   cfg: ClusterConfig;
   /** default: all five */
   components?: readonly Component[];
+  /** processes of each component (replicas sharing its partitions); default 1 */
+  replicas?: number;
   /** each service's output goes to `<logDir>/<service>.log` */
   logDir: string;
   /** added to the services' environment, e.g. a short VSVA_LOCK_MS */
@@ -32,7 +34,7 @@ export interface StartClusterOptions {
 /** Services this process started; stop() is idempotent. */
 export interface RunningCluster {
   cfg: ClusterConfig;
-  /** one per component; a service that found its queue served by a live process has exited with EXIT_LEASE_HELD */
+  /** `replicas` per component, replica 0 of each first; one that found every slot held by live processes has exited with EXIT_LEASE_HELD */
   services: StartedService[];
   /** spawn to every lease held, ms */
   startMs: number;
@@ -51,6 +53,9 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   const components = o.components ?? COMPONENTS;
   const t0 = Date.now();
   const services = spawnServices(o.cfg, components, { logDir: o.logDir, env: o.env });
+  for (let k = 1; k < (o.replicas ?? 1); k++) {
+    for (const c of components) services.push(...spawnServices(o.cfg, [c], { logDir: o.logDir, env: o.env, logName: `${c}.${k}` }));
+  }
   let stopping: Promise<void> | undefined;
   let withdraw = () => {};
   const stop = () =>

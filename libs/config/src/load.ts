@@ -47,6 +47,8 @@ export interface Config {
   /** absolute */
   readonly stateDir: string;
   readonly leaseMs: number;
+  /** data-queue partitions per service (the namespace's layout) */
+  readonly partitions: number;
   readonly lockMs: number;
   readonly stalledMs: number;
   readonly maxStalled: number;
@@ -106,6 +108,7 @@ function toConfig(v: Values): Config {
     redisFsync: v.VSVA_REDIS_FSYNC,
     stateDir: resolve(v.VSVA_STATE_DIR ?? '.vsva'),
     leaseMs: v.VSVA_LEASE_MS,
+    partitions: v.VSVA_PARTITIONS,
     lockMs: v.VSVA_LOCK_MS,
     stalledMs: v.VSVA_STALLED_MS,
     maxStalled: v.VSVA_MAX_STALLED,

@@ -73,7 +73,11 @@ export const VARIABLES = {
     doc: "Where the CLI keeps `cluster.json` (what `up` started), `logs/`, `runs/` (every cluster run's export) and a private redis-server's data.",
   }),
 
-  VSVA_LEASE_MS: int('Services', 300, 6000, "A service's lease on its queue, renewed every third of it as its heartbeat: a service silent this long counts as down and its queue may be taken over."),
+  VSVA_LEASE_MS: int('Services', 300, 6000, "A service process's leases (its replica slot, its heartbeat, and each partition it consumes), renewed every third of it: a process silent this long counts as down and its partitions are taken over."),
+  VSVA_PARTITIONS: required({
+    group: 'Services', schema: intAtLeast(1).pipe(z.number().max(64)), default: 4, accepts: 'an integer from 1 to 64',
+    doc: "How many partitions each service's data queue has: a run's inputs all go to one (by its id), and each partition is consumed by one replica at a time, so this bounds how many replicas of a service share the work. Fixed for a namespace by its first service (`<prefix>:layout`); a service configured otherwise refuses to start.",
+  }),
   VSVA_LOCK_MS: int('Services', 100, 5000, "BullMQ's job lock (BullMQ's own default: 30000). A job of a dead service comes back within about this plus `VSVA_STALLED_MS`; it must exceed the longest event-loop stall of a live service."),
   VSVA_STALLED_MS: int('Services', 50, 2000, "How often BullMQ looks for stalled jobs (BullMQ's own default: 30000)."),
   VSVA_MAX_STALLED: int('Services', 1, 1000, 'How often a job may stall (its service died with it) before BullMQ fails it: high, so that a crash never loses an input, but bounded, so that a job that kills its service every time ends in the failed set instead of crash-looping.'),

@@ -15,10 +15,11 @@ export interface ComponentHostOptions {
    */
   snapshotEvery?: number;
   /**
-   * Asked before each input: a reason not to consume (this process lost its lease, so another may
-   * consume the queue now); the delivery then fails and BullMQ gives it to the lease's holder.
+   * Asked before each input, with the run it claims: a reason not to consume (this process no longer
+   * holds the lease on the run's partition, so another may consume it now); the delivery then fails
+   * and BullMQ gives it to the lease's holder.
    */
-  fence?: () => string | undefined;
+  fence?: (runId: unknown) => string | undefined;
   /** a state hash on each input entry (replay checks it); default true */
   hash?: boolean;
   /**
@@ -72,7 +73,8 @@ interface RunMemory extends Rebuilt {
  */
 export class ComponentHost extends EventEmitter {
   private readonly runs = new Map<string, RunMemory>();
-  private chain: Promise<unknown> = Promise.resolve();
+  /** the inputs of one run, one at a time; runs side by side (their states and keys are disjoint) */
+  private readonly chains = new Map<string, Promise<unknown>>();
   private readonly snapshotEvery: number;
   private readonly clock: () => number | undefined;
   stats = { inputs: 0, duplicates: 0, deadLetters: 0, refused: 0, rebuilds: 0, snapshotsLoaded: 0, snapshotsWritten: 0, deferred: 0 };
@@ -83,12 +85,20 @@ export class ComponentHost extends EventEmitter {
     this.clock = opts.clock ?? Date.now;
   }
 
-  /** One input at a time, in arrival order: the log records that order. */
+  /**
+   * One input of a run at a time, in arrival order: the log records that order. Inputs of different
+   * runs (several partitions consumed by this process) may interleave at their awaits.
+   */
   deliver(raw: unknown): Promise<void> {
-    const fenced = this.opts.fence?.();
+    const claimed = (raw as { runId?: unknown } | null | undefined)?.runId;
+    const fenced = this.opts.fence?.(claimed);
     if (fenced) return Promise.reject(new Error(`${this.component}: not consuming: ${fenced}`));
-    const next = this.chain.then(() => this.handle(raw));
-    this.chain = next.catch(() => {});
+    const key = typeof claimed === 'string' ? claimed : '';
+    const next = (this.chains.get(key) ?? Promise.resolve()).then(() => this.handle(raw));
+    const tail = next.catch(() => {});
+    this.chains.set(key, tail);
+    // the map holds only chains with work queued: the last link removes itself
+    void tail.then(() => this.chains.get(key) === tail && this.chains.delete(key));
     return next;
   }
 
@@ -250,6 +260,16 @@ export class ComponentHost extends EventEmitter {
   /** Forget a run's in-memory state (it stays in the log). */
   forget(runId: string): void {
     this.runs.delete(runId);
+  }
+
+  /**
+   * Forget every run the predicate picks (the runs of a partition this process hands over: whoever
+   * consumes it next appends inputs this memory would not know of, so a later return rebuilds).
+   */
+  forgetWhere(pick: (runId: string) => boolean): number {
+    let n = 0;
+    for (const id of [...this.runs.keys()]) if (pick(id)) this.runs.delete(id), n++;
+    return n;
   }
 
   get activeRuns(): number {

@@ -85,7 +85,7 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
   private readonly options: BullMqServerOptions;
   private connection?: Redis;
   private replies?: ReplyQueues;
-  private workers: Worker[] = [];
+  private readonly workers = new Map<string, Worker>();
   private readonly pendingListeners: Array<{ event: string; callback: Listener }> = [];
   private closing?: Promise<void>;
 
@@ -112,16 +112,8 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
       connection.on('error', (err: Error) => this.logger.error(`Redis connection: ${err.message}`));
       this.connection = connection;
       this.replies = new ReplyQueues(connection, prefix, (err) => this.logger.error(`reply queue: ${err.message}`), jobRetention(this.options.replyRetention));
-      this.workers = this.options.queues.map(({ name, concurrency = 1 }) => {
-        const worker = new Worker(name, (job: Job, token?: string) => this.process(name, job, token), { ...this.options.workerOptions, connection, prefix, concurrency });
-        worker.on('error', (err: Error) => this.logger.error(`worker '${name}': ${err.message}`));
-        worker.on('failed', (job: Job | undefined, err: Error) =>
-          this.logger.error(`queue '${name}' job '${job?.id ?? '?'}' (${job?.name ?? '?'}) failed: ${err.message}`),
-        );
-        for (const { event, callback: cb } of this.pendingListeners) (worker as unknown as NodeJS.EventEmitter).on(event, cb);
-        return worker;
-      });
-      await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+      for (const q of this.options.queues) this.startWorker(q);
+      await Promise.all([...this.workers.values()].map((w) => w.waitUntilReady()));
       this._status$.next('connected');
       if (this.options.logger !== false) {
         this.logger.log(`listening on ${this.options.queues.map((q) => `'${q.name}'`).join(', ')} (prefix '${prefix}')`);
@@ -138,7 +130,7 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await Promise.allSettled(this.workers.map((w) => w.close()));
+      await Promise.allSettled([...this.workers.values()].map((w) => w.close()));
       await this.replies?.close();
       if (this.connection) await this.connection.quit().catch(() => this.connection?.disconnect());
       this._status$.next('disconnected');
@@ -146,19 +138,59 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
     return this.closing;
   }
 
-  /** The BullMQ Workers, one per queue, in the order of `options.queues`. */
+  /** The BullMQ Workers, one per queue: those of `options.queues` in their order, then those added since. */
   unwrap<T = Worker[]>(): T {
-    if (this.workers.length === 0) {
+    if (this.workers.size === 0) {
       throw new Error('Not initialized. Please call the "listen"/"startAllMicroservices" method before accessing the server.');
     }
-    return this.workers as T;
+    return [...this.workers.values()] as T;
   }
 
   /** A listener on every Worker (e.g. 'error', 'failed'); kept for the Workers `listen` creates later. */
   on<EventKey extends string = string, EventCallback extends Function = Function>(event: EventKey, callback: EventCallback): void {
     const cb = callback as unknown as Listener;
     this.pendingListeners.push({ event, callback: cb });
-    for (const w of this.workers) (w as unknown as NodeJS.EventEmitter).on(event, cb);
+    for (const w of this.workers.values()) (w as unknown as NodeJS.EventEmitter).on(event, cb);
+  }
+
+  /** The queues consumed now. */
+  queues(): string[] {
+    return [...this.workers.keys()];
+  }
+
+  /**
+   * Starts consuming one more queue (a partition this process now owns); resolves once its Worker is
+   * connected. A queue already consumed is left as it is.
+   */
+  async addQueue(q: BullMqServerQueue): Promise<void> {
+    if (!this.connection || this.closing) throw new Error('BullMqServer: addQueue before listen or after close');
+    assertQueueName(q.name);
+    if (this.workers.has(q.name)) return;
+    await this.startWorker(q).waitUntilReady();
+  }
+
+  /**
+   * Stops consuming a queue. `force` false waits for its jobs in flight to finish (a partition handed
+   * over); true abandons them to BullMQ's stalled-job recovery (a partition whose lease was lost: its
+   * new owner may already be consuming).
+   */
+  async removeQueue(name: string, force = false): Promise<void> {
+    const w = this.workers.get(name);
+    if (!w) return;
+    this.workers.delete(name);
+    await w.close(force).catch((err: Error) => this.logger.error(`worker '${name}' close: ${err.message}`));
+  }
+
+  private startWorker({ name, concurrency = 1 }: BullMqServerQueue): Worker {
+    const { prefix } = this.options;
+    const worker = new Worker(name, (job: Job, token?: string) => this.process(name, job, token), { ...this.options.workerOptions, connection: this.connection!, prefix, concurrency });
+    worker.on('error', (err: Error) => this.logger.error(`worker '${name}': ${err.message}`));
+    worker.on('failed', (job: Job | undefined, err: Error) =>
+      this.logger.error(`queue '${name}' job '${job?.id ?? '?'}' (${job?.name ?? '?'}) failed: ${err.message}`),
+    );
+    for (const { event, callback: cb } of this.pendingListeners) (worker as unknown as NodeJS.EventEmitter).on(event, cb);
+    this.workers.set(name, worker);
+    return worker;
   }
 
   /** handlers by the pattern string a job carries: resolved once (Nest's lookup JSON-parses it, and throws, each time) */

@@ -1,8 +1,9 @@
 import { Queue } from 'bullmq';
 import { isComponent, type Component, type Envelope } from '../../../../libs/contracts/src/index.js';
-import { DELIVER } from '../../../../libs/cluster/src/index.js';
+import { DELIVER, runQueue } from '../../../../libs/cluster/src/index.js';
+import { loadConfig } from '../../../../libs/config/src/index.js';
 import { runKeys } from '../../../../libs/event-log/src/index.js';
-import { BullMqClient, queueName } from '../../../../libs/transport/src/index.js';
+import { BullMqClient } from '../../../../libs/transport/src/index.js';
 import { NEMESIS_TIMING, type InjectedFault, type NemesisAction, type NemesisSchedule } from '../../../../libs/chaos/src/index.js';
 import type { LogFollower } from './log-follower.js';
 import type { OwnedCluster } from './owned-cluster.js';
@@ -88,7 +89,7 @@ export class Nemesis {
     const env = input.payload as Envelope;
     const jobId = `${env.runId}.${env.id}.dup${++this.duplicates}`;
     const { redisUrl: url, prefix } = this.cluster.cfg;
-    const client = new BullMqClient({ url, prefix, queue: queueName(c), service: c, jobIdOf: () => jobId, timeoutMs: 10_000 });
+    const client = new BullMqClient({ url, prefix, queue: await this.queueOf(c), service: c, jobIdOf: () => jobId, timeoutMs: 10_000 });
     try {
       await client.dispatchEvent({ pattern: DELIVER, data: env });
     } finally {
@@ -112,10 +113,15 @@ export class Nemesis {
     return this.record(a, input.seq, at, `pid ${pid} SIGKILLed after recording input seq ${input.seq} (${input.type}), ${where}; ${downFor(a)}${next} started`);
   }
 
+  /** The partition of the component's data queue that holds this run's inputs. */
+  private queueOf(c: Component): Promise<string> {
+    return runQueue(this.cluster.admin, this.cluster.cfg.prefix, c, this.runId, loadConfig().partitions);
+  }
+
   /** The data-queue jobs a dead service held, and whether each one's input is recorded (its marker). */
   private async heldJobs(c: Component): Promise<Array<{ envelopeId: string; recorded: boolean }>> {
     const { redisUrl: url, prefix } = this.cluster.cfg;
-    const q = new Queue(queueName(c), { connection: { url }, prefix });
+    const q = new Queue(await this.queueOf(c), { connection: { url }, prefix });
     q.on('error', () => {});
     try {
       const active = await q.getActive();

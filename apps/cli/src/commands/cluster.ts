@@ -3,7 +3,8 @@ import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { COMPONENTS, type Component } from '../../../../libs/contracts/src/index.js';
-import { clusterHealth, productRedis, untilGone, readLeases, spawnServices, waitHealthy, type ClusterConfig, type Health, type LeaseHolder } from '../../../../libs/cluster/src/index.js';
+import type { Redis } from 'ioredis';
+import { assignPartitions, clusterHealth, MAX_REPLICAS, productRedis, untilGone, readLayout, readLeases, readPartitionOwners, readReplicas, spawnServices, waitHealthy, type ClusterConfig, type Health, type LeaseHolder } from '../../../../libs/cluster/src/index.js';
 import { loadConfig } from '../../../../libs/config/src/index.js';
 import { boundedRedis, redactUrl, startPrivateRedis } from '../../../../libs/redis/src/index.js';
 import { clearClusterState, knownClusters, pidAlive, readClusterState, stateDir, writeClusterState } from '../cluster-state.js';
@@ -25,7 +26,9 @@ function theCluster(): ClusterConfig {
  * Starts Redis (unless REDIS_URL) and a supervisor that runs the five services and restarts any that
  * exits; returns once all five have a heartbeat. Already up: says so (exit 0).
  */
-export async function upCommand(): Promise<number> {
+export async function upCommand(opts: { replicas?: number } = {}): Promise<number> {
+  const replicas = opts.replicas ?? 1;
+  if (!(Number.isInteger(replicas) && replicas >= 1 && replicas <= MAX_REPLICAS)) throw usage(`--replicas must be from 1 to ${MAX_REPLICAS}, got ${replicas}`);
   const prev = readClusterState();
   if (prev?.supervisor && pidAlive(prev.supervisor.pid)) {
     say(`a cluster is already up (supervisor pid ${prev.supervisor.pid}, redis ${prev.redisUrl}, prefix ${prev.prefix}): 'vsva-sim status' shows it, 'vsva-sim restart <service>' restarts one`);
@@ -63,7 +66,7 @@ export async function upCommand(): Promise<number> {
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, 'supervisor.log');
   const fd = openSync(logFile, 'a');
-  const sup = spawn(process.execPath, [process.argv[1]!, 'supervise'], {
+  const sup = spawn(process.execPath, [process.argv[1]!, 'supervise', '--replicas', String(replicas)], {
     // the supervisor's environment: where it serves and keeps its state, whatever this process inherited
     env: { ...process.env, VSVA_REDIS_URL: redisUrl, VSVA_PREFIX: cfg.prefix, VSVA_STATE_DIR: stateDir() },
     stdio: ['ignore', fd, fd], detached: true,
@@ -71,12 +74,13 @@ export async function upCommand(): Promise<number> {
   sup.unref();
   writeClusterState({ redisUrl, prefix: cfg.prefix, startedAt: t0, ...(redis ? { redis } : {}), supervisor: { pid: sup.pid!, logFile }, services: [] });
   try {
-    await waitHealthy(cfg, COMPONENTS, 30_000);
+    await waitReplicas(cfg, replicas, 30_000 + 5_000 * (replicas - 1));
   } catch (e) {
     throw infra(`the cluster did not start: ${(e as Error).message}; see ${logFile} and ${logDir}; 'vsva-sim down' cleans up`);
   }
   const h = await clusterHealth(cfg);
-  say(`cluster up in ${Date.now() - t0} ms (supervisor pid ${sup.pid}): ${COMPONENTS.map((c) => `${c}:${h[c]?.pid ?? '?'}`).join(' ')}; logs in ${logDir}`);
+  const pids = (c: Component) => h[c]?.replicas.map((r) => r.pid).join(',') ?? '?';
+  say(`cluster up in ${Date.now() - t0} ms (supervisor pid ${sup.pid}${replicas > 1 ? `, ${replicas} replicas per service` : ''}): ${COMPONENTS.map((c) => `${c}:${pids(c)}`).join(' ')}; logs in ${logDir}`);
   // the supervisor and a private redis-server run on; this process has nothing left to do
   process.exit(0);
 }
@@ -102,28 +106,77 @@ export async function downCommand(): Promise<number> {
   return 0;
 }
 
-function describe(c: Component, h: Health | null, restarts: number | undefined): string {
-  const r = restarts ? `  restarts ${restarts}` : '';
-  if (!h) return `  ${c.padEnd(14)} down (no heartbeat)${r}`;
-  return `  ${c.padEnd(14)} up   pid ${h.pid}  heartbeat ${(h.ageMs / 1000).toFixed(1)} s ago  uptime ${Math.round(h.uptimeMs / 1000)} s  inputs ${h.stats.inputs ?? 0}  duplicates ${h.stats.duplicates ?? 0}${r}`;
+/** Until every service has `n` live replicas, each owning its share of the partitions (a run started then finds every partition consumed, by its lasting owner). */
+async function waitReplicas(cfg: ClusterConfig, n: number, timeoutMs: number): Promise<void> {
+  await waitHealthy(cfg, COMPONENTS, timeoutMs);
+  const deadline = Date.now() + timeoutMs;
+  const redis = boundedRedis(cfg.redisUrl);
+  try {
+    for (;;) {
+      const v = await clusterView(cfg, redis).catch(() => undefined);
+      const settled = (c: Component) => {
+        const share = assignPartitions(v!.replicas[c].map((r) => r.slot), v!.partitions[c].length);
+        return v!.replicas[c].length >= n && v!.partitions[c].every((o, p) => o?.slot !== undefined && share.get(o.slot)?.includes(p));
+      };
+      const short = v ? COMPONENTS.filter((c) => !settled(c)) : [...COMPONENTS];
+      if (!short.length) return;
+      if (Date.now() > deadline) throw new Error(`not ${n} replica(s) with every partition owned after ${timeoutMs} ms: ${short.join(', ')}`);
+      await sleep(100);
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
 
-/** Each service's heartbeat (read only: writes nothing); exit 3 when one is down or Redis is unusable. */
+interface ClusterView {
+  partitions: Record<Component, Array<{ slot?: number; pid: number } | null>>;
+  replicas: Record<Component, NonNullable<Health>['replicas']>;
+}
+
+/** Every live replica and every partition's owner, read in two MGETs (writes nothing). */
+async function clusterView(cfg: ClusterConfig, redis: Redis, health?: Record<Component, Health | null>): Promise<ClusterView> {
+  const h = health ?? (await clusterHealth(cfg, redis));
+  const layout = await readLayout(redis, cfg.prefix);
+  const n = layout?.partitions ?? loadConfig().partitions;
+  const owners = await Promise.all(COMPONENTS.map((c) => readPartitionOwners(redis, cfg.prefix, c, n)));
+  return {
+    partitions: Object.fromEntries(COMPONENTS.map((c, i) => [c, owners[i]!.map((o) => (o ? { pid: o.pid, ...(o.slot === undefined ? {} : { slot: o.slot }) } : null))])) as ClusterView['partitions'],
+    replicas: Object.fromEntries(COMPONENTS.map((c) => [c, h[c]?.replicas ?? []])) as ClusterView['replicas'],
+  };
+}
+
+function describe(c: Component, h: Health | null, restarts: number | undefined, owners: ClusterView['partitions'][Component]): string[] {
+  const r = restarts ? `  restarts ${restarts}` : '';
+  if (!h) return [`  ${c.padEnd(14)} down (no heartbeat)${r}  partitions: ${owners.length} unowned`];
+  const lines = h.replicas.length > 1 ? [`  ${c.padEnd(14)} up   ${h.replicas.length} replicas${r}`] : [];
+  const unowned = owners.flatMap((o, p) => (o ? [] : [p]));
+  for (const x of h.replicas) {
+    const mine = owners.flatMap((o, p) => (o?.pid === x.pid ? [p] : []));
+    const head = h.replicas.length > 1 ? `    #${x.slot}`.padEnd(17) : `  ${c.padEnd(14)} up  `;
+    lines.push(`${head} pid ${x.pid}  heartbeat ${(x.ageMs / 1000).toFixed(1)} s ago  uptime ${Math.round(x.uptimeMs / 1000)} s  inputs ${x.stats.inputs ?? 0}  duplicates ${x.stats.duplicates ?? 0}  partitions ${mine.join(',') || '-'}${h.replicas.length > 1 ? '' : r}`);
+  }
+  if (unowned.length) lines.push(`    partitions ${unowned.join(',')} unowned (being handed over, or their owner died within its lease)`);
+  return lines;
+}
+
+/** Each service's replicas by their heartbeats and the partitions each owns (read only: writes nothing); exit 3 when one is down or Redis is unusable. */
 export async function statusCommand(json: boolean): Promise<number> {
   const cfg = theCluster();
   await requireRedis(cfg.redisUrl);
   const redis = boundedRedis(cfg.redisUrl);
   try {
     const [h, lease] = await Promise.all([clusterHealth(cfg, redis), readLeases(redis, cfg.prefix, ['cluster'] as const)]);
+    const view = await clusterView(cfg, redis, h);
     const owner = lease.cluster;
     const restarts = (owner?.stats ?? {}) as Record<string, number>;
     const up = COMPONENTS.filter((c) => h[c]);
     if (json) {
-      const services = Object.fromEntries(COMPONENTS.map((c) => [c, h[c] ? { pid: h[c]!.pid, host: h[c]!.host, uptimeMs: h[c]!.uptimeMs, heartbeatAgeMs: h[c]!.ageMs, stats: h[c]!.stats, restarts: restarts[c] ?? 0 } : null]));
-      process.stdout.write(`${JSON.stringify({ redis: redactUrl(cfg.redisUrl), prefix: cfg.prefix, owner: owner ? { pid: owner.pid, host: owner.host, role: owner.role } : null, services })}\n`);
+      const replica = (x: Health['replicas'][number]) => ({ slot: x.slot, pid: x.pid, host: x.host, uptimeMs: x.uptimeMs, heartbeatAgeMs: x.ageMs, stats: x.stats });
+      const services = Object.fromEntries(COMPONENTS.map((c) => [c, h[c] ? { pid: h[c]!.pid, host: h[c]!.host, uptimeMs: h[c]!.uptimeMs, heartbeatAgeMs: h[c]!.ageMs, stats: h[c]!.stats, restarts: restarts[c] ?? 0, replicas: h[c]!.replicas.map(replica), partitions: view.partitions[c] } : null]));
+      process.stdout.write(`${JSON.stringify({ redis: redactUrl(cfg.redisUrl), prefix: cfg.prefix, partitions: view.partitions[COMPONENTS[0]].length, owner: owner ? { pid: owner.pid, host: owner.host, role: owner.role } : null, services })}\n`);
     }
-    say(`redis ${redactUrl(cfg.redisUrl)} (prefix ${cfg.prefix})${owner ? `, ${owner.role === 'up' ? 'supervised' : 'owned'} by pid ${owner.pid} on ${owner.host}` : ''}`);
-    for (const c of COMPONENTS) say(describe(c, h[c], restarts[c]));
+    say(`redis ${redactUrl(cfg.redisUrl)} (prefix ${cfg.prefix}, ${view.partitions[COMPONENTS[0]].length} partitions per service)${owner ? `, ${owner.role === 'up' ? 'supervised' : 'owned'} by pid ${owner.pid} on ${owner.host}` : ''}`);
+    for (const c of COMPONENTS) for (const line of describe(c, h[c], restarts[c], view.partitions[c])) say(line);
     return up.length === COMPONENTS.length ? 0 : 3;
   } finally {
     redis.disconnect();
@@ -145,8 +198,9 @@ export async function healthCommand(service: string): Promise<number> {
 }
 
 /**
- * Restarts one service: the supervisor's (`up`) is asked to, by stopping the service and leaving a
- * request; without a supervisor this command stops it and starts a new one in the background.
+ * Restarts one service, every replica of it: the supervisor's (`up`) is asked to, by stopping each
+ * process and leaving a request; without a supervisor this command stops them and starts as many new
+ * ones in the background. Returns once as many fresh replicas hold slots.
  */
 export async function restartCommand(service: string): Promise<number> {
   if (!(COMPONENTS as readonly string[]).includes(service)) throw usage(`no service '${service}': one of ${COMPONENTS.join(', ')}`);
@@ -155,33 +209,37 @@ export async function restartCommand(service: string): Promise<number> {
   await requireRedis(cfg.redisUrl);
   const redis = boundedRedis(cfg.redisUrl);
   try {
-    const leases = await readLeases(redis, cfg.prefix, ['cluster', c] as const);
-    const holder: LeaseHolder | null = leases[c];
+    const [leases, live] = await Promise.all([readLeases(redis, cfg.prefix, ['cluster'] as const), readReplicas(redis, cfg.prefix, [c], true)]);
+    const holders = live[c];
     // pids mean something on this machine only
     const here = (h: LeaseHolder | null): boolean => !!h && h.host === hostname();
     const owner = leases.cluster;
     const supervised = !!owner && here(owner) && owner.role === 'up' && pidAlive(owner.pid);
-    if (holder && !here(holder)) throw infra(`${c} is served by pid ${holder.pid} on ${holder.host}, another machine: restart it where it runs (e.g. docker compose restart ${c})`);
+    const away = holders.find((h) => !here(h));
+    if (away) throw infra(`${c} is served by pid ${away.pid} on ${away.host}, another machine: restart it where it runs (e.g. docker compose restart ${c})`);
     // a holder that died here (SIGKILL) left its lease behind: the new process takes it over at once
-    if (holder && pidAlive(holder.pid)) {
-      if (supervised) writeFileSync(restartRequestFile(c), String(Date.now()));
-      process.kill(holder.pid, 'SIGTERM');
-      await untilGone([holder.pid], 10_000);
-      if (pidAlive(holder.pid)) process.kill(holder.pid, 'SIGKILL');
+    for (const h of holders.filter((x) => pidAlive(x.pid))) {
+      if (supervised) writeFileSync(restartRequestFile(c, h.pid), String(Date.now()));
+      process.kill(h.pid, 'SIGTERM');
     }
+    const pids = holders.map((h) => h.pid);
+    await untilGone(pids, 10_000);
+    for (const pid of pids.filter(pidAlive)) process.kill(pid, 'SIGKILL');
+    const want = Math.max(1, holders.length);
     if (!supervised) {
       const s = readClusterState();
-      const [svc] = spawnServices(cfg, [c], { logDir: join(stateDir(), 'logs'), detached: true });
-      if (s) writeClusterState({ ...s, redisUrl: cfg.redisUrl, services: [...s.services.filter((x) => x.component !== c), { component: c, pid: svc!.pid, logFile: svc!.logFile }] });
+      const fresh = Array.from({ length: want }, (_, k) => spawnServices(cfg, [c], { logDir: join(stateDir(), 'logs'), detached: true, ...(k ? { logName: `${c}.${k}` } : {}) })[0]!);
+      if (s) writeClusterState({ ...s, redisUrl: cfg.redisUrl, services: [...s.services.filter((x) => x.component !== c), ...fresh.map((svc) => ({ component: c, pid: svc.pid, logFile: svc.logFile }))] });
     }
+    const old = new Set(holders.map((h) => h.instance));
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const now = (await readLeases(redis, cfg.prefix, [c] as const))[c];
-      if (now && now.instance !== holder?.instance) {
-        say(`${c}: restarted (pid ${holder?.pid ?? '-'} → ${now.pid})${supervised ? ' by the supervisor' : ''}`);
+      const now = (await readReplicas(redis, cfg.prefix, [c]))[c].filter((h) => !old.has(h.instance));
+      if (now.length >= want) {
+        say(`${c}: restarted (pid ${pids.join(',') || '-'} → ${now.map((h) => h.pid).join(',')})${supervised ? ' by the supervisor' : ''}`);
         return 0;
       }
-      if (Date.now() > deadline) throw infra(`${c} did not come back within 30 s: see ${join(stateDir(), 'logs', `${c}.log`)}`);
+      if (Date.now() > deadline) throw infra(`${c} did not come back within 30 s (${now.length} of ${want} replicas): see ${join(stateDir(), 'logs', `${c}.log`)}`);
       await sleep(100);
     }
   } finally {

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolvePolicy, type ResolvedPolicy } from '../../../../libs/contracts/src/index.js';
@@ -35,7 +36,7 @@ function files(dir: string): string[] {
 }
 
 /** Runs every scenario under its declared policies; exit 0 when each behaves as declared. */
-export async function corpusCommand(dir: string, o: { engine: 'auto' | 'cluster' | 'embedded'; json?: boolean; timeout: number }): Promise<number> {
+export async function corpusCommand(dir: string, o: { engine: 'auto' | 'cluster' | 'embedded'; json?: boolean; timeout: number; jobs?: number }): Promise<number> {
   const scenarios = files(dir).map((file) => {
     try {
       return { file, sc: loadScenario(file) };
@@ -45,31 +46,37 @@ export async function corpusCommand(dir: string, o: { engine: 'auto' | 'cluster'
   });
   let engine = o.engine;
   if (engine === 'auto') engine = autoEngine();
+  const jobs = o.jobs ?? 1;
+  if (!(Number.isInteger(jobs) && jobs >= 1 && jobs <= 64)) throw usage(`--jobs must be from 1 to 64, got ${jobs}`);
+  if (jobs > 1 && engine !== 'cluster') throw usage('--jobs runs several runs at once on a cluster (its replicas share them out): add --engine cluster');
   const session: ClusterSession | undefined = engine === 'cluster' ? await openClusterSession({ timeoutMs: o.timeout, stepTimeoutMs: 15_000 }) : undefined;
-  const rows: CorpusRow[] = [];
+  // one task per (scenario, declared run), started `jobs` at a time; the table keeps the corpus's order
+  const rows: CorpusRow[] = scenarios.map(({ file, sc }) => ({ file, bug: sc.bug ? { id: sc.bug.id, title: sc.bug.title, ref: sc.bug.ref } : null, invariant: sc.bug?.invariant ?? null, buggy: null, fixed: null, runs: [], ok: true }));
+  const tasks = scenarios.flatMap(({ file, sc }, i) => declaredRuns(sc).map((d) => ({ i, file, sc, d })));
+  const sides: Array<{ side: Side; asDeclared: boolean } | undefined> = [];
   try {
-    const total = scenarios.reduce((n, s) => n + declaredRuns(s.sc).length, 0);
     let done = 0;
-    for (const { file, sc } of scenarios) {
-      const row: CorpusRow = { file, bug: sc.bug ? { id: sc.bug.id, title: sc.bug.title, ref: sc.bug.ref } : null, invariant: sc.bug?.invariant ?? null, buggy: null, fixed: null, runs: [], ok: true };
-      // one run per (preset, overrides) the scenario declares
-      for (const d of declaredRuns(sc)) {
-        const policy: ResolvedPolicy = resolvePolicy(d.preset, d.set);
-        const report = await runOne(session, file, sc, policy, o.timeout);
-        const side: Side = { preset: d.preset, ...(Object.keys(d.set).length ? { set: d.set } : {}), verdict: report.verdict, violations: report.violations, runId: report.runId };
-        const asDeclared = d.role === 'buggy'
-          ? report.verdict === 'fail' && report.violations.some((v) => v.invariant === sc.bug!.invariant)
-          : report.verdict === d.verdict;
-        row.ok &&= asDeclared;
-        if (d.role === 'buggy') row.buggy = side;
-        else if (d.role === 'fixed') row.fixed = side;
-        else row.runs.push({ ...side, expected: d.verdict });
-        say(`[${++done}/${total}] ${sc.name} under ${d.label}: ${report.verdict}${asDeclared ? '' : '  NOT AS DECLARED'}`);
-      }
-      rows.push(row);
-    }
+    const limit = pLimit(jobs);
+    await Promise.all(tasks.map(({ file, sc, d }, t) => limit(async () => {
+      const policy: ResolvedPolicy = resolvePolicy(d.preset, d.set);
+      const report = await runOne(session, file, sc, policy, o.timeout);
+      const side: Side = { preset: d.preset, ...(Object.keys(d.set).length ? { set: d.set } : {}), verdict: report.verdict, violations: report.violations, runId: report.runId };
+      const asDeclared = d.role === 'buggy'
+        ? report.verdict === 'fail' && report.violations.some((v) => v.invariant === sc.bug!.invariant)
+        : report.verdict === d.verdict;
+      sides[t] = { side, asDeclared };
+      say(`[${++done}/${tasks.length}] ${sc.name} under ${d.label}: ${report.verdict}${asDeclared ? '' : '  NOT AS DECLARED'}`);
+    })));
   } finally {
     await session?.close();
+  }
+  for (const [t, { i, d }] of tasks.entries()) {
+    const { side, asDeclared } = sides[t]!;
+    const row = rows[i]!;
+    row.ok &&= asDeclared;
+    if (d.role === 'buggy') row.buggy = side;
+    else if (d.role === 'fixed') row.fixed = side;
+    else row.runs.push({ ...side, expected: d.verdict });
   }
   printTable(rows, engine);
   const ok = rows.every((r) => r.ok);
