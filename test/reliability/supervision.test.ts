@@ -11,7 +11,8 @@ import { pidAlive, runCli, untilGone } from '../support/cli-process.js';
 const stateDir = mkdtempSync(join(tmpdir(), 'vsva-sup-'));
 const prefix = testPrefix('sup');
 const env = () => ({ REDIS_URL: inject('redisUrl'), VSVA_PREFIX: prefix, VSVA_STATE_DIR: stateDir });
-type Status = { owner: { pid: number; role: string } | null; services: Record<string, { pid: number; restarts: number } | null> };
+type Replica = { slot: number; pid: number; stats: Record<string, number> };
+type Status = { owner: { pid: number; role: string } | null; partitions: number; services: Record<string, { pid: number; restarts: number; replicas: Replica[]; partitions: Array<{ slot?: number; pid: number } | null> } | null> };
 const status = async (): Promise<Status> => JSON.parse((await runCli(['status', '--json'], env(), 30_000)).stdout);
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
@@ -60,6 +61,31 @@ describe('vsva-sim up supervises the services', () => {
     const s2 = await status();
     const pids = [s2.owner!.pid, ...COMPONENTS.map((c) => s2.services[c]!.pid)];
     expect(pids.every(pidAlive)).toBe(true);
+    const down = await runCli(['down'], env(), 30_000);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await untilGone(pids, 10_000), 'processes left running after down').toEqual([]);
+  });
+
+  it('up --replicas 2: two processes of each service share its partitions, the corpus passes on them, both replicas of each service consume', async () => {
+    const up = await runCli(['up', '--replicas', '2'], env(), 90_000);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toMatch(/2 replicas per service/);
+    const s0 = await status();
+    for (const c of COMPONENTS) {
+      const svc = s0.services[c]!;
+      expect(svc.replicas.map((r) => r.slot), c).toEqual([0, 1]);
+      // up returns once each replica owns its share: partition i is slot (i mod 2)'s
+      expect(svc.partitions.map((o) => o?.slot), c).toEqual(Array.from({ length: s0.partitions }, (_, i) => i % 2));
+    }
+    const corpus = await runCli(['corpus', '--engine', 'cluster', '--jobs', '4', '--json'], env(), 300_000);
+    expect(corpus.code, corpus.stderr).toBe(0);
+    expect(corpus.stderr).toMatch(/using the running services/);
+    expect(JSON.parse(corpus.stdout).ok).toBe(true);
+    const s1 = await status();
+    // the corpus's runs spread over the partitions: every replica of every service consumed some
+    for (const c of COMPONENTS) for (const r of s1.services[c]!.replicas) expect(r.stats.inputs, `${c} #${r.slot}`).toBeGreaterThan(0);
+    const pids = [s1.owner!.pid, ...COMPONENTS.flatMap((c) => s1.services[c]!.replicas.map((r) => r.pid))];
+    expect(pids).toHaveLength(11);
     const down = await runCli(['down'], env(), 30_000);
     expect(down.code, down.stderr).toBe(0);
     expect(await untilGone(pids, 10_000), 'processes left running after down').toEqual([]);
