@@ -20,7 +20,7 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c).toEqual({
       redisUrl: undefined, prefix: 'vsva', redisFsync: 'always', stateDir: join(process.cwd(), '.vsva'),
-      leaseMs: 6000, partitions: 4, lockMs: 5000, stalledMs: 2000, maxStalled: 1000, snapshotEvery: 2000, exitWithParent: false,
+      leaseMs: 6000, partitions: 4, replicas: 1, lockMs: 5000, stalledMs: 2000, maxStalled: 1000, snapshotEvery: 2000, exitWithParent: false,
       logFormat: 'text', logLevel: 'info', service: 'vsva-sim', benchPrefix: undefined,
       limits: { bytes: 8 * 1024 * 1024, steps: 30_000, vms: 4096, mdevs: 4096, parents: 4096, workloadOps: 40_000, plannedSteps: 50_000, yamlAliases: 100, yamlDepth: 64 },
     });

@@ -6,7 +6,7 @@ import { BullMqClient, queueName } from '../../libs/transport/src/index.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { connectRedis, mastersOf } from '../../libs/redis/src/index.js';
 import type { Component } from '../../libs/contracts/src/index.js';
 import { testPrefix } from './redis.js';
 
@@ -22,16 +22,21 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-/** Deletes every key under a prefix (BullMQ queues and run logs alike). */
+/** Deletes every key under a prefix (BullMQ queues and run logs alike), on every master of a Redis Cluster. */
 export async function deletePrefix(url: string, prefix: string): Promise<void> {
-  const r = new Redis(url);
+  const r = connectRedis(url);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
+    // a Cluster knows its masters once it has connected
+    await r.ping();
+    for (const node of mastersOf(r)) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        // one key per call: a node holds many slots, and a DEL of several must stay in one
+        await Promise.all(keys.map((k) => node.unlink(k)));
+      } while (cursor !== '0');
+    }
   } finally {
     r.disconnect();
   }

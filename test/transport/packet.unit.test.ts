@@ -47,10 +47,11 @@ describe('job ids', () => {
 
 describe('queue names', () => {
   it('data partitions and control queue of a service', () => {
-    expect(queueName('vfio-type1')).toBe('vsva.vfio-type1.p0');
-    expect(queueName('vfio-type1', 'data', 3)).toBe('vsva.vfio-type1.p3');
-    expect(queueName('vfio-type1', 'ctl')).toBe('vsva.vfio-type1.ctl');
-    expect(dataQueues('host-vtd', 2)).toEqual(['vsva.host-vtd.p0', 'vsva.host-vtd.p1']);
+    // in braces: a Redis Cluster hash tag, every key of one queue in one slot
+    expect(queueName('vfio-type1')).toBe('{vsva.vfio-type1.p0}');
+    expect(queueName('vfio-type1', 'data', 3)).toBe('{vsva.vfio-type1.p3}');
+    expect(queueName('vfio-type1', 'ctl')).toBe('{vsva.vfio-type1.ctl}');
+    expect(dataQueues('host-vtd', 2)).toEqual(['{vsva.host-vtd.p0}', '{vsva.host-vtd.p1}']);
     expect(() => queueName('a:b')).toThrow(TransportConfigError);
     expect(() => queueName('')).toThrow(TransportConfigError);
     expect(() => queueName('host-vtd', 'data', 64)).toThrow(/partition 64/);

@@ -344,7 +344,7 @@ program
 program
   .command('up')
   .description('start Redis (unless REDIS_URL) and a supervisor that runs the five services in the background and restarts any that exits')
-  .option('--replicas <n>', 'processes per service (1-16): they share out the partitions of its data queue (VSVA_PARTITIONS)', int('--replicas'), 1)
+  .option('--replicas <n>', 'processes per service (1-16, default VSVA_REPLICAS, else 1): they share out the partitions of its data queue (VSVA_PARTITIONS)', int('--replicas'))
   .addHelpText('after', `
 One cluster per namespace (Redis + VSVA_PREFIX); a second 'up' in it says so and exits 0. Each service
 process holds a replica slot there, renewed as its heartbeat. A service's data queue is split into
@@ -354,7 +354,7 @@ replica joins or leaves and taken over when one dies. 'vsva-sim status' shows wh
 State in .vsva/ (VSVA_STATE_DIR), logs in .vsva/logs/ (supervisor.log says every restart).
 
   vsva-sim up --replicas 2 && vsva-sim corpus --engine cluster && vsva-sim down`)
-  .action(async (opts: { replicas: number }) => {
+  .action(async (opts: { replicas?: number }) => {
     const { upCommand } = await import('./commands/cluster.js');
     process.exitCode = await upCommand(opts);
   });

@@ -4,9 +4,8 @@ import { ExpressAdapter } from '@bull-board/express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Queue } from 'bullmq';
 import type { Request, Response } from 'express';
-import { Redis } from 'ioredis';
 import { COMPONENTS } from '../../../libs/contracts/src/index.js';
-import { boundedRedisOptions } from '../../../libs/redis/src/index.js';
+import { boundedRedisOptions, connectRedis } from '../../../libs/redis/src/index.js';
 import { dataQueues, queueName } from '../../../libs/transport/src/index.js';
 import { readLayout } from '../../../libs/cluster/src/index.js';
 import { loadConfig } from '../../../libs/config/src/index.js';
@@ -26,7 +25,7 @@ export async function mountQueues(app: NestExpressApplication, redis?: { url: st
     return { close: async () => {} };
   }
   // bull-board reads (counts, jobs): bounded like every CLI call, so a dead Redis answers an error, not a hang
-  const connection = new Redis(redis.url, boundedRedisOptions());
+  const connection = connectRedis(redis.url, boundedRedisOptions());
   connection.on('error', () => {});
   // every partition of each data queue, in the namespace's layout (none yet: the configured one)
   const partitions = (await readLayout(connection, redis.prefix).catch(() => undefined))?.partitions ?? loadConfig().partitions;

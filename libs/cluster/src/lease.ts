@@ -31,12 +31,17 @@ export interface LeaseHolder {
 /** VSVA_LEASE_MS's default: a lease's ttl when none is given (libs/config) */
 export const DEFAULT_LEASE_MS = DEFAULTS.leaseMs;
 
+/**
+ * Every lease of a namespace carries the namespace as a Redis Cluster hash tag (`<prefix>:{<prefix>}:lease:…`):
+ * status and the partition owners read many of them in one MGET, which a Cluster allows within one slot.
+ */
+const leases = (prefix: string) => `${prefix}:{${prefix}}:lease`;
 /** The namespace's own lease (`up`'s supervisor, or a `run` that started a cluster for itself). */
-export const leaseKey = (prefix: string, c: 'cluster') => `${prefix}:lease:${c}`;
+export const leaseKey = (prefix: string, c: 'cluster') => `${leases(prefix)}:${c}`;
 /** A service process's own lease: replica slot `slot` of its component (libs/cluster/src/partitions). */
-export const replicaLeaseKey = (prefix: string, c: Component, slot: number) => `${prefix}:lease:${c}:r${slot}`;
+export const replicaLeaseKey = (prefix: string, c: Component, slot: number) => `${leases(prefix)}:${c}:r${slot}`;
 /** The lease on one partition of a component's data queue: who consumes it. */
-export const partitionLeaseKey = (prefix: string, c: Component, partition: number) => `${prefix}:lease:${c}:p${partition}`;
+export const partitionLeaseKey = (prefix: string, c: Component, partition: number) => `${leases(prefix)}:${c}:p${partition}`;
 
 /** KEYS[1] lease; ARGV[1] instance, ARGV[2] value, ARGV[3] ttl ms. Sets it if free or ours; else returns the holder. */
 const ACQUIRE_LUA = `

@@ -1,5 +1,5 @@
 import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import { connectRedis } from '../../redis/src/index.js';
 import type { ClusterConfig } from './config.js';
 import { workerOptionsOf, type RecoveryConfig } from './recovery-config.js';
 
@@ -15,7 +15,7 @@ import { workerOptionsOf, type RecoveryConfig } from './recovery-config.js';
  * after all), it returns and BullMQ's own stalled handling takes over. Returns how many came back.
  */
 export async function requeueOrphans(cfg: ClusterConfig, queue: string, rc: RecoveryConfig): Promise<number> {
-  const connection = new Redis(cfg.redisUrl, { maxRetriesPerRequest: null });
+  const connection = connectRedis(cfg.redisUrl, { maxRetriesPerRequest: null });
   const q = new Queue(queue, { connection, prefix: cfg.prefix });
   let worker: Worker | undefined;
   try {

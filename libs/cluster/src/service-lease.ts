@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { COMPONENTS, type Component } from '../../contracts/src/index.js';
-import { redactUrl } from '../../redis/src/index.js';
+import { connectRedis, redactUrl } from '../../redis/src/index.js';
 import type { ClusterConfig } from './config.js';
 import { Lease, replicaLeaseKey, type LeaseHolder } from './lease.js';
 import { MAX_REPLICAS, readReplicas } from './partitions/replicas.js';
@@ -38,7 +38,7 @@ export interface ReplicaLease {
  */
 export async function holdReplicaSlot(component: Component, cfg: ClusterConfig, ttlMs: number, logger: LoggerService, stats: () => Record<string, number>): Promise<ReplicaLease> {
   // its own connection, so that a busy log connection never delays a heartbeat
-  const redis = new Redis(cfg.redisUrl, { connectTimeout: 3000, commandTimeout: 3000, maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(100 * n, 1000) });
+  const redis = connectRedis(cfg.redisUrl, { connectTimeout: 3000, commandTimeout: 3000, maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(100 * n, 1000) });
   redis.on('error', () => {});
   let since: number | null = null;
   const options = (slot: number) => ({

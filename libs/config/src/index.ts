@@ -5,3 +5,4 @@ export type { Variable, VariableName, Group, LogFormat, LogLevel, RedisFsync } f
 export { loadConfig, ConfigError, DEFAULTS, LIMIT_ENV, redisUrlsIn } from './load.js';
 export type { Config, ScenarioLimits } from './load.js';
 export { configTable } from './table.js';
+export { isClusterUrl, parseClusterUrl, type ClusterTarget } from './redis-url.js';

@@ -49,6 +49,8 @@ export interface Config {
   readonly leaseMs: number;
   /** data-queue partitions per service (the namespace's layout) */
   readonly partitions: number;
+  /** processes per service `up` starts */
+  readonly replicas: number;
   readonly lockMs: number;
   readonly stalledMs: number;
   readonly maxStalled: number;
@@ -109,6 +111,7 @@ function toConfig(v: Values): Config {
     stateDir: resolve(v.VSVA_STATE_DIR ?? '.vsva'),
     leaseMs: v.VSVA_LEASE_MS,
     partitions: v.VSVA_PARTITIONS,
+    replicas: v.VSVA_REPLICAS,
     lockMs: v.VSVA_LOCK_MS,
     stalledMs: v.VSVA_STALLED_MS,
     maxStalled: v.VSVA_MAX_STALLED,

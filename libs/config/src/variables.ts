@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isClusterUrl, parseClusterUrl } from './redis-url.js';
 
 /**
  * Every environment variable vsva-sim reads, once: what it accepts, its default and what it does.
@@ -33,7 +34,19 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-const redisUrl = z.url({ protocol: /^rediss?$/ });
+/** a server's URL, or a Redis Cluster's seed nodes (redis-url.ts) */
+const redisUrl = z.union([
+  z.url({ protocol: /^rediss?$/ }),
+  z.string().refine((u) => {
+    if (!isClusterUrl(u)) return false;
+    try {
+      return parseClusterUrl(u).nodes.length > 0;
+    } catch {
+      return false;
+    }
+  }),
+]);
+const REDIS_URL_ACCEPTS = 'a redis:// or rediss:// URL (redis://[user:password@]host:port[/db]), or a Redis Cluster\'s seed nodes (redis+cluster://[user:password@]host:port[,host:port…], rediss+cluster:// for TLS)';
 /** a key and queue prefix: it also names the keys a cleanup deletes (`<prefix>:*`), so no ':' and no hash-tag braces */
 const prefix = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/);
 const PREFIX_ACCEPTS = "letters, digits, '.', '_' and '-', starting with a letter or digit";
@@ -49,13 +62,13 @@ const limit = (dflt: number, doc: string) => int('Scenario limits', 1, dflt, doc
 export const VARIABLES = {
   REDIS_URL: optional({
     group: 'Redis and namespace', schema: redisUrl, secret: true,
-    accepts: 'a redis:// or rediss:// URL (redis://[user:password@]host:port[/db])',
+    accepts: REDIS_URL_ACCEPTS,
     defaultText: `none: the CLI starts a private \`redis-server\`; a service connects to \`${LOCAL_REDIS_URL}\``,
-    doc: 'The Redis of the cluster, the bench and the tests. `rediss://` for TLS.',
+    doc: 'The Redis of the cluster, the bench and the tests. `rediss://` for TLS; `redis+cluster://h1:7000,h2:7001` for a Redis Cluster (README: Redis Cluster).',
   }),
   VSVA_REDIS_URL: optional({
     group: 'Redis and namespace', schema: redisUrl, secret: true,
-    accepts: 'a redis:// or rediss:// URL (redis://[user:password@]host:port[/db])',
+    accepts: REDIS_URL_ACCEPTS,
     defaultText: 'REDIS_URL',
     doc: 'As `REDIS_URL`, and wins over it: what the CLI sets for the services and the supervisor it starts (compose sets it too).',
   }),
@@ -77,6 +90,10 @@ export const VARIABLES = {
   VSVA_PARTITIONS: required({
     group: 'Services', schema: intAtLeast(1).pipe(z.number().max(64)), default: 4, accepts: 'an integer from 1 to 64',
     doc: "How many partitions each service's data queue has: a run's inputs all go to one (by its id), and each partition is consumed by one replica at a time, so this bounds how many replicas of a service share the work. Fixed for a namespace by its first service (`<prefix>:layout`); a service configured otherwise refuses to start.",
+  }),
+  VSVA_REPLICAS: required({
+    group: 'Services', schema: intAtLeast(1).pipe(z.number().max(16)), default: 1, accepts: 'an integer from 1 to 16',
+    doc: 'Processes per service that `vsva-sim up` starts (its `--replicas` wins) and that the compose file runs; they share out the partitions of the service\'s data queue.',
   }),
   VSVA_LOCK_MS: int('Services', 100, 5000, "BullMQ's job lock (BullMQ's own default: 30000). A job of a dead service comes back within about this plus `VSVA_STALLED_MS`; it must exceed the longest event-loop stall of a live service."),
   VSVA_STALLED_MS: int('Services', 50, 2000, "How often BullMQ looks for stalled jobs (BullMQ's own default: 30000)."),

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { connectRedis } from '../../redis/src/index.js';
 import { COMPONENTS, type LogEntry, type NewLogEntry } from '../../contracts/src/index.js';
 import { APPEND_ONCE_LUA, OPEN_RUN_LUA } from './append-once.lua.js';
 import { DEFAULT_PAGE_SIZE, type AppendBatch, type BatchRunLog } from './batch.js';
@@ -63,7 +64,7 @@ export class RedisRunLog implements BatchRunLog {
 
   /** A log on its own connection; `close()` ends it. */
   static fromUrl(url: string, opts: RedisRunLogOptions & { redis?: RedisOptions } = {}): RedisRunLog {
-    const redis = new Redis(url, opts.redis ?? {});
+    const redis = connectRedis(url, opts.redis ?? {});
     return new RedisRunLog(redis, { prefix: opts.prefix, ownsConnection: true });
   }
 
@@ -266,15 +267,9 @@ export class RedisRunLog implements BatchRunLog {
   async listRuns(): Promise<RunMeta[]> {
     const ids = await this.redis.zrevrange(runsIndexKey(this.prefix), 0, -1);
     if (ids.length === 0) return [];
-    const p = this.redis.pipeline();
-    for (const id of ids) p.get(this.keys(id).meta);
-    const replies = (await p.exec()) ?? [];
-    const out: RunMeta[] = [];
-    for (const [err, json] of replies) {
-      if (err) throw err;
-      if (typeof json === 'string') out.push(JSON.parse(json) as RunMeta);
-    }
-    return out;
+    // one GET per run, sent together: each meta is in its run's slot, and a Cluster's pipeline takes one slot
+    const replies = await Promise.all(ids.map((id) => this.redis.get(this.keys(id).meta)));
+    return replies.filter((json): json is string => typeof json === 'string').map((json) => JSON.parse(json) as RunMeta);
   }
 
   async deleteRun(runId: string): Promise<void> {

@@ -1,5 +1,30 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { redactUrl } from './redact.js';
+import { isClusterUrl, parseClusterUrl } from '../../config/src/index.js';
+
+/**
+ * The one way to connect: a server (`redis://`) or a Redis Cluster (`redis+cluster://`, redis-url.ts).
+ * A Cluster answers every command the product sends (each key, or each script's keys, in one slot:
+ * the keys carry hash tags), so it is handed out as a Redis; `isCluster` tells the two apart where it
+ * matters (SCAN, INFO and CONFIG reach one node).
+ */
+export function connectRedis(url: string, opts: RedisOptions = {}): Redis {
+  if (!isClusterUrl(url)) return new Redis(url, opts);
+  const t = parseClusterUrl(url);
+  const { lazyConnect, enableOfflineQueue, retryStrategy, ...perNode } = opts;
+  const cluster = new Cluster(t.nodes, {
+    ...(lazyConnect === undefined ? {} : { lazyConnect }),
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    ...(retryStrategy ? { clusterRetryStrategy: (n: number) => retryStrategy(n) ?? null } : {}),
+    redisOptions: { ...perNode, ...(t.username ? { username: t.username } : {}), ...(t.password ? { password: t.password } : {}), ...(t.tls ? { tls: {} } : {}) },
+  });
+  return cluster as unknown as Redis;
+}
+
+/** Every master of a connection: itself for a server, each master node for a Cluster (what SCAN must visit). */
+export function mastersOf(r: Redis): Redis[] {
+  return (r as unknown as { isCluster?: boolean }).isCluster ? (r as unknown as Cluster).nodes('master') : [r];
+}
 
 /**
  * Deadlines on every Redis call of the CLI (issue 8): a connection that cannot be made, a command that
@@ -22,7 +47,7 @@ export function boundedRedisOptions(extra: RedisOptions = {}): RedisOptions {
 
 /** A connection whose every command is bounded; its errors surface through the commands. */
 export function boundedRedis(url: string, extra: RedisOptions = {}): Redis {
-  const r = new Redis(url, boundedRedisOptions(extra));
+  const r = connectRedis(url, boundedRedisOptions(extra));
   r.on('error', () => {});
   return r;
 }
@@ -78,7 +103,7 @@ export function oomOf(p: RedisProbe): string | undefined {
  * Reads only: `status` must write nothing.
  */
 export async function probeRedis(url: string, deadlineMs = 5000, opts: { allowOom?: boolean } = {}): Promise<RedisProbe> {
-  const r = new Redis(url, {
+  const r = connectRedis(url, {
     lazyConnect: true, connectTimeout: Math.min(deadlineMs, CONNECT_TIMEOUT_MS), commandTimeout: deadlineMs,
     maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: true,
   });

@@ -2,3 +2,4 @@
 export * from './connect.js';
 export * from './redact.js';
 export * from './private-server.js';
+export * from './private-cluster.js';

@@ -30,6 +30,8 @@ export interface PrivateRedisOptions {
   detached?: boolean;
   /** `--requirepass`: clients must authenticate; the URL then carries it (`redis://:pw@127.0.0.1:port`) */
   password?: string;
+  /** more redis-server arguments (a cluster node's, private-cluster.ts) */
+  extraArgs?: string[];
 }
 
 export async function freePort(): Promise<number> {
@@ -88,6 +90,7 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
     '--aof-load-truncated', 'no',
     '--maxmemory-policy', 'noeviction', '--logfile', join(dir, 'redis.log'),
     ...(opts.password ? ['--requirepass', opts.password] : []),
+    ...(opts.extraArgs ?? []),
   ];
   try {
     return await launch(args, port, dir, opts);

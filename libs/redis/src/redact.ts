@@ -21,11 +21,11 @@ export function redactUrl(url: string): string {
 }
 
 /** Every Redis URL inside a free text (error messages, log lines), credentials replaced. */
-const REDIS_URL_IN_TEXT = /\brediss?:\/\/[^\s'"`<>]+/gi;
+const REDIS_URL_IN_TEXT = /\brediss?(?:\+cluster)?:\/\/[^\s'"`<>]+/gi;
 
 /** Replaces every Redis URL with credentials inside a free text (error messages, log lines). */
 export function redactText(text: string): string {
-  if (!/rediss?:\/\//i.test(text)) return text;
+  if (!/rediss?(?:\+cluster)?:\/\//i.test(text)) return text;
   return text.replace(REDIS_URL_IN_TEXT, (m) => {
     // punctuation after a URL in prose (`redis://:pw@h:6379, prefix p`) is not part of it
     const tail = /[),.;:\]}]+$/.exec(m)?.[0] ?? '';

@@ -7,7 +7,8 @@ import {
   type WritePacket,
 } from '@nestjs/microservices';
 import { Queue, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis } from '../../redis/src/index.js';
 import { NestPinoLogger } from '../../logging/src/index.js';
 import { ClientClosedError, RequestTimeoutError, TransportConfigError, TransportError } from './errors.js';
 import { toBullJobId } from './job-id.js';
@@ -216,7 +217,7 @@ export class BullMqClient extends ClientProxy {
 
   private async open(): Promise<void> {
     const { url, prefix, queue: queueName, service } = this.options;
-    const connection = new Redis(url, { maxRetriesPerRequest: null });
+    const connection = connectRedis(url, { maxRetriesPerRequest: null });
     connection.on('error', (err: Error) => this.logger.error(`Redis connection (${service}): ${err.message}`));
     this.connection = connection;
     const queue = new Queue(queueName, { connection, prefix });

@@ -9,7 +9,8 @@ import {
   type WritePacket,
 } from '@nestjs/microservices';
 import { DelayedError, Worker, type Job, type WorkerOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis } from '../../redis/src/index.js';
 import { NestPinoLogger } from '../../logging/src/index.js';
 import { finalize, isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
 import { BullMqContext } from './bullmq-context.js';
@@ -108,7 +109,7 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
   async listen(callback: (err?: unknown) => void): Promise<void> {
     try {
       const { url, prefix } = this.options;
-      const connection = new Redis(url, { maxRetriesPerRequest: null });
+      const connection = connectRedis(url, { maxRetriesPerRequest: null });
       connection.on('error', (err: Error) => this.logger.error(`Redis connection: ${err.message}`));
       this.connection = connection;
       this.replies = new ReplyQueues(connection, prefix, (err) => this.logger.error(`reply queue: ${err.message}`), jobRetention(this.options.replyRetention));

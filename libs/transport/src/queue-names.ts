@@ -12,9 +12,12 @@ const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]*$/i;
 export const MAX_PARTITIONS = 64;
 
 /**
- * The BullMQ queue of a service: `vsva.<service>.p<partition>` for data (one queue per partition,
- * libs/cluster/src/partitions), `vsva.<service>.ctl` for control. `service` is the bare name (e.g.
- * `vfio-type1`); the BullMQ prefix is separate (transport options).
+ * The BullMQ queue of a service: `{vsva.<service>.p<partition>}` for data (one queue per partition,
+ * libs/cluster/src/partitions), `{vsva.<service>.ctl}` for control. `service` is the bare name (e.g.
+ * `vfio-type1`); the BullMQ prefix is separate (transport options). The braces are a Redis Cluster hash
+ * tag: BullMQ's scripts touch several keys of one queue (`<prefix>:<name>:wait`, `:active`, the job
+ * hashes…), and the tag puts them in one slot while each queue may live on another node. A reply queue
+ * named after its queue (`{…}.reply.x`) shares the tag.
  */
 export function queueName(service: string, channel: QueueChannel = 'data', partition = 0): string {
   if (!SERVICE_NAME.test(service)) {
@@ -23,7 +26,7 @@ export function queueName(service: string, channel: QueueChannel = 'data', parti
   if (!(Number.isInteger(partition) && partition >= 0 && partition < MAX_PARTITIONS)) {
     throw new TransportConfigError(`invalid partition ${partition}: an integer from 0 to ${MAX_PARTITIONS - 1}`);
   }
-  return channel === 'ctl' ? `vsva.${service}.ctl` : `vsva.${service}.p${partition}`;
+  return channel === 'ctl' ? `{vsva.${service}.ctl}` : `{vsva.${service}.p${partition}}`;
 }
 
 /** Every data queue of a service, one per partition. */

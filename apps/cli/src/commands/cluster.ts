@@ -27,7 +27,7 @@ function theCluster(): ClusterConfig {
  * exits; returns once all five have a heartbeat. Already up: says so (exit 0).
  */
 export async function upCommand(opts: { replicas?: number } = {}): Promise<number> {
-  const replicas = opts.replicas ?? 1;
+  const replicas = opts.replicas ?? loadConfig().replicas;
   if (!(Number.isInteger(replicas) && replicas >= 1 && replicas <= MAX_REPLICAS)) throw usage(`--replicas must be from 1 to ${MAX_REPLICAS}, got ${replicas}`);
   const prev = readClusterState();
   if (prev?.supervisor && pidAlive(prev.supervisor.pid)) {

@@ -1,4 +1,4 @@
-import { loadConfig } from '../../../../libs/config/src/index.js';
+import { isClusterUrl, loadConfig } from '../../../../libs/config/src/index.js';
 import { ExploreWorkerError, startExploreWorker } from '../../../../libs/explore/src/index.js';
 import { configureLogging, getLogger } from '../../../../libs/logging/src/index.js';
 import { RedisUnavailableError } from '../../../../libs/redis/src/index.js';
@@ -17,6 +17,7 @@ const STOP_MS = 15_000;
 export async function exploreWorkerCommand(o: ExploreWorkerFlags): Promise<number> {
   const url = o.redis ?? loadConfig().redisUrl;
   if (!url) throw usage('explore-worker needs a Redis: --redis URL, or VSVA_REDIS_URL / REDIS_URL');
+  if (isClusterUrl(url)) throw usage('explore-worker: the explorations\' queue lives on one Redis server, not a Redis Cluster: give --redis a redis:// URL');
   if (o.concurrency < 1) throw usage('--concurrency must be at least 1');
   if (!o.prefix || o.prefix.includes(':')) throw usage(`--prefix '${o.prefix}': a non-empty name without ':'`);
   configureLogging({ service: 'explore-worker' });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { stateDir } from '../cluster-state.js';
 import { infra, usage } from '../errors.js';
 import { RedisUnavailableError } from '../../../../libs/redis/src/index.js';
+import { isClusterUrl } from '../../../../libs/config/src/index.js';
 import { writeJsonResult } from '../json-output.js';
 import { parseSets, reproduceCommand } from './run.js';
 import { writeShrunk } from './shrink.js';
@@ -69,6 +70,7 @@ export async function exploreCommand(o: ExploreOptions): Promise<number> {
   const budget = parseBudget(o.budget);
   if (o.workers < 1) throw usage('--workers must be 1 or more (1: this process)');
   if (o.redis && o.workers > 1) throw usage('--workers and --redis: pick one (explore-workers take --concurrency on their own machines)');
+  if (o.redis && isClusterUrl(o.redis)) throw usage('--redis: the explorations\' queue lives on one Redis server, not a Redis Cluster: give a redis:// URL');
   const set = parseSets(o.set);
   try {
     resolvePolicy(o.policy, set);
