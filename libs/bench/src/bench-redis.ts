@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { resolveRedis } from '../../cluster/src/index.js';
 import { loadConfig } from '../../config/src/index.js';
+import { mastersOf } from '../../redis/src/index.js';
 
 /** The Redis a bench runs on, with a key prefix of its own; `close()` deletes its keys (and stops a private server). */
 export interface BenchRedis {
@@ -91,10 +92,14 @@ export async function redisInfo(r: Redis, section?: string): Promise<Record<stri
   return out;
 }
 
-/** Redis's own CPU seconds (user + sys), from INFO cpu. */
+/** Redis's own CPU seconds (user + sys), from INFO cpu; a Cluster's, summed over its masters. */
 export async function redisCpuSeconds(r: Redis): Promise<number> {
-  const i = await redisInfo(r, 'cpu');
-  return Number(i.used_cpu_user ?? 0) + Number(i.used_cpu_sys ?? 0);
+  let s = 0;
+  for (const node of mastersOf(r)) {
+    const i = await redisInfo(node, 'cpu');
+    s += Number(i.used_cpu_user ?? 0) + Number(i.used_cpu_sys ?? 0);
+  }
+  return s;
 }
 
 /** CONFIG GET one parameter; 'unknown' when the server refuses CONFIG (managed Redis). */
@@ -130,13 +135,17 @@ export async function withFsync<T>(redis: BenchRedis, policy: 'always' | 'everys
 
 export type CommandStats = Map<string, { calls: number; usec: number }>;
 
-/** INFO commandstats: calls and microseconds per command (since the server started). */
+/** INFO commandstats: calls and microseconds per command (since the server started); a Cluster's, summed over its masters. */
 export async function commandStats(r: Redis): Promise<CommandStats> {
   const out: CommandStats = new Map();
-  for (const [k, v] of Object.entries(await redisInfo(r, 'commandstats'))) {
-    const calls = /calls=(\d+)/.exec(v);
-    const usec = /usec=(\d+)/.exec(v);
-    if (calls && usec) out.set(k.replace(/^cmdstat_/, ''), { calls: Number(calls[1]), usec: Number(usec[1]) });
+  for (const node of mastersOf(r)) {
+    for (const [k, v] of Object.entries(await redisInfo(node, 'commandstats'))) {
+      const calls = /calls=(\d+)/.exec(v);
+      const usec = /usec=(\d+)/.exec(v);
+      const name = k.replace(/^cmdstat_/, '');
+      const had = out.get(name) ?? { calls: 0, usec: 0 };
+      if (calls && usec) out.set(name, { calls: had.calls + Number(calls[1]), usec: had.usec + Number(usec[1]) });
+    }
   }
   return out;
 }

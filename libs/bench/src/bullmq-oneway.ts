@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis } from '../../redis/src/index.js';
 import { DEFAULT_RECOVERY, workerOptionsOf } from '../../cluster/src/index.js';
 import { COMPONENTS, type Component, type Envelope } from '../../contracts/src/index.js';
 import { commandStats, commandsPer, redisCpuSeconds } from './bench-redis.js';
@@ -12,34 +13,47 @@ export const TRANSPORT_JOB_OPTIONS = { removeOnComplete: 10_000, removeOnFail: 1
 export const PRODUCER_BULK = 500;
 
 export interface OnewayPeer {
-  queues: Record<Component, string>;
+  /** per service, one queue per partition */
+  queues: Record<Component, string[]>;
   workers: PeerProcess[];
   connection: Redis;
-  producers: Record<Component, Queue>;
+  producers: Record<Component, Queue[]>;
+  /** what it mirrors of the cluster's layout */
+  partitions: number;
+  replicas: number;
   close(): Promise<void>;
 }
 
+/** The peer's Redis: the bench's own, or another (the scale-out figure's Redis Cluster). */
+export interface PeerRedis {
+  url: string;
+  prefix: string;
+}
+
 /**
- * Raw BullMQ one-way, shaped like the cluster's data path: one queue per service, each consumed by
- * one Worker in its own process with concurrency 1 and the services' Worker settings (lock 5 s,
- * stalled check 2 s); the processor only notes the time. No Nest, no validation, no log.
- * `naive`: the processor first appends the job's data to a stream (XADD, awaited), the job plus a
- * separate log entry per hop that a user would write first.
+ * Raw BullMQ one-way, shaped like the cluster's data path: per service one queue per partition (named
+ * in a hash tag, as the services' are), consumed by `replicas` processes that share the queues as the
+ * services' replicas share partitions, one Worker per queue with concurrency 1 and the services' Worker
+ * settings (lock 5 s, stalled check 2 s); the processor only notes the time. No Nest, no validation,
+ * no log. `naive`: the processor first appends the job's data to a stream (XADD, awaited), the job plus
+ * a separate log entry per hop that a user would write first.
  */
-export async function startOnewayPeer(ctx: BenchContext, o: { naive?: boolean } = {}): Promise<OnewayPeer> {
+export async function startOnewayPeer(ctx: BenchContext, o: { naive?: boolean; partitions: number; replicas?: number; redis?: PeerRedis }): Promise<OnewayPeer> {
   const kind = o.naive ? 'naive' : 'oneway';
-  const queues = Object.fromEntries(COMPONENTS.map((c) => [c, `peer-${kind}-${c}`])) as Record<Component, string>;
-  const workers = await Promise.all(COMPONENTS.map((c) => forkPeer({
-    mode: 'oneway', url: ctx.redis.url, prefix: ctx.redis.prefix, queue: queues[c], concurrency: 1, workerOptions: workerOptionsOf(DEFAULT_RECOVERY),
-    ...(o.naive ? { xadd: `${ctx.redis.prefix}:peer-naive-log:${c}` } : {}),
-  })));
-  const connection = new Redis(ctx.redis.url, { maxRetriesPerRequest: null });
-  const producers = Object.fromEntries(COMPONENTS.map((c) => [c, new Queue(queues[c], { connection, prefix: ctx.redis.prefix })])) as Record<Component, Queue>;
+  const { url, prefix } = o.redis ?? ctx.redis;
+  const replicas = o.replicas ?? 1;
+  const queues = Object.fromEntries(COMPONENTS.map((c) => [c, Array.from({ length: o.partitions }, (_, i) => `{peer-${kind}-${c}.p${i}}`)])) as Record<Component, string[]>;
+  const workers = await Promise.all(COMPONENTS.flatMap((c) => Array.from({ length: replicas }, (_, k) => forkPeer({
+    mode: 'oneway', url, prefix, queues: queues[c].filter((_, i) => i % replicas === k), concurrency: 1, workerOptions: workerOptionsOf(DEFAULT_RECOVERY),
+    ...(o.naive ? { xadd: `${prefix}:peer-naive-log:{${c}.${k}}` } : {}),
+  }))));
+  const connection = connectRedis(url, { maxRetriesPerRequest: null });
+  const producers = Object.fromEntries(COMPONENTS.map((c) => [c, queues[c].map((q) => new Queue(q, { connection, prefix }))])) as Record<Component, Queue[]>;
   return {
-    queues, workers, connection, producers,
+    queues, workers, connection, producers, partitions: o.partitions, replicas,
     async close() {
       await Promise.all(workers.map((w) => w.stop()));
-      for (const q of Object.values(producers)) {
+      for (const q of Object.values(producers).flat()) {
         await q.obliterate({ force: true }).catch(() => {});
         await q.close();
       }
@@ -66,23 +80,24 @@ export interface OnewayTrial {
  */
 export async function onewayTrial(ctx: BenchContext, peer: OnewayPeer, o: { envelopes: Envelope[]; jobs: number }): Promise<OnewayTrial> {
   // deterministic interleaving in the mix of the recorded inputs (the envelopes are those inputs)
-  const plan: Array<{ c: Component; data: ReturnType<typeof jobDataOf> }> = [];
+  // and spread round the partitions, as the cluster's concurrent runs spread over them
+  const plan: Array<{ q: Queue; data: ReturnType<typeof jobDataOf> }> = [];
   for (let i = 0; i < o.jobs; i++) {
     const e = o.envelopes[i % o.envelopes.length]!;
-    plan.push({ c: e.to, data: jobDataOf(e) });
+    plan.push({ q: peer.producers[e.to][i % peer.partitions]!, data: jobDataOf(e) });
   }
   const rcpu0 = await redisCpuSeconds(ctx.redis.admin);
   const cs0 = await commandStats(ctx.redis.admin);
   const t0 = Date.now();
   for (let i = 0; i < plan.length; i += PRODUCER_BULK) {
     const chunk = plan.slice(i, i + PRODUCER_BULK);
-    const by = new Map<Component, typeof chunk>();
-    for (const j of chunk) by.set(j.c, [...(by.get(j.c) ?? []), j]);
-    await Promise.all([...by].map(([c, js]) => peer.producers[c].addBulk(js.map((j) => ({ name: 'deliver', data: j.data, opts: TRANSPORT_JOB_OPTIONS })))));
+    const by = new Map<Queue, typeof chunk>();
+    for (const j of chunk) by.set(j.q, [...(by.get(j.q) ?? []), j]);
+    await Promise.all([...by].map(([q, js]) => q.addBulk(js.map((j) => ({ name: 'deliver', data: j.data, opts: TRANSPORT_JOB_OPTIONS })))));
   }
   // drained: nothing waiting or active on any queue
   for (;;) {
-    const counts = await Promise.all(COMPONENTS.map((c) => peer.producers[c].getJobCounts('wait', 'active', 'prioritized', 'delayed')));
+    const counts = await Promise.all(Object.values(peer.producers).flat().map((q) => q.getJobCounts('wait', 'active', 'prioritized', 'delayed')));
     if (counts.every((k) => Object.values(k).every((v) => v === 0))) break;
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -1,4 +1,5 @@
 import { DEFAULT_RECOVERY } from '../../cluster/src/index.js';
+import { loadConfig } from '../../config/src/index.js';
 import { resolvePolicy, type Component, type Envelope } from '../../contracts/src/index.js';
 import { runEmbedded } from '../../engine/src/index.js';
 import type { Scenario } from '../../scenario/src/index.js';
@@ -25,7 +26,7 @@ export interface ClusterHopTrial {
   cpuUsPerHop: number | null;
   mix: Record<Component, number>;
   jobBytes: { median: number; mean: number };
-  /** per hop: CPU µs of each service process and of Redis */
+  /** per hop: CPU µs of each service (its replicas summed) and of Redis */
   cpuUsPerHopBy: Record<string, number> | null;
   /** per hop: Redis commands (calls and µs of command time), the top five by time */
   redis: ReturnType<typeof commandsPer>;
@@ -51,9 +52,10 @@ export async function clusterHopTrial(ctx: ClusterContext, o: { scenario: Scenar
   const cs1 = await commandStats(ctx.redis.admin);
   const inputs = await inputsOf(ctx.log, runIds);
   const us = (a: number | null, b: number | null) => (a === null || b === null ? NaN : Math.round(((b - a) * 1e6) / inputs.length));
-  const cpuUsPerHopBy = each0.every((x) => x !== null)
-    ? { ...Object.fromEntries(ctx.cluster.services.map((s, i) => [s.component, us(each0[i]!, each1[i]!)])), redis: us(rcpu0, rcpu1) }
-    : null;
+  // per service, its replicas summed
+  const byService: Record<string, number> = {};
+  for (const [i, s] of ctx.cluster.services.entries()) byService[s.component] = (byService[s.component] ?? 0) + us(each0[i]!, each1[i]!);
+  const cpuUsPerHopBy = each0.every((x) => x !== null) ? { ...byService, redis: us(rcpu0, rcpu1) } : null;
   let entries = 0;
   for (const id of runIds) entries += await ctx.log.length(id);
   const sizes = inputs.map((e) => bytesOfJob(e.payload as Envelope));
@@ -84,8 +86,10 @@ export async function measureHopThroughput(ctx: ClusterContext): Promise<{ figur
   const scenario = generatedScenario(tp.shape);
   const emb = await runEmbedded({ runId: 'bench-envelopes', scenario, policy: resolvePolicy(BENCH_POLICY), seed: 1 });
   const envelopes = emb.entries.filter((e) => e.kind === 'input').map((e) => e.payload as Envelope);
-  const peer = await startOnewayPeer(ctx);
-  const naive = await startOnewayPeer(ctx, { naive: true });
+  // the peers mirror the services' layout: a queue per partition, all of a service's in one process
+  const partitions = loadConfig().partitions;
+  const peer = await startOnewayPeer(ctx, { partitions });
+  const naive = await startOnewayPeer(ctx, { naive: true, partitions });
   const cT: ClusterHopTrial[] = [];
   const pT: OnewayTrial[] = [];
   const nT: OnewayTrial[] = [];
@@ -129,8 +133,8 @@ export async function measureHopThroughput(ctx: ClusterContext): Promise<{ figur
     peer: { name: 'raw BullMQ one-way, same queues, workers, concurrency and payloads', unit: 'jobs/s', trials: pT.map((x) => x.rate) },
     goal: atLeast(0.8),
     config: {
-      cluster: `five service processes (Nest + BullMqServer), each data queue consumed at concurrency ${CHANNEL_CONCURRENCY.data}; ${tp.lanes} runs asked of the orchestrator at once (run.start on its control queue), each a generated scenario of ${tp.shape.vms} VMs on one shared parent: pasid_alloc, guest_map, bind, then ${tp.shape.rounds} round(s) of guest_map + iotlb_invalidate (PASID-selective, then page-selective) + DMA, an unbind/bind every other round, ${tp.shape.backgroundDma} background DMA per VM, quiesce, vm_teardown (${emb.entries.length} entries, ${envelopes.length} inputs per run). A hop is one recorded input: job consumed, envelope validated, decided and state-hashed, appended with its marker by the Lua script, its commands added to the next queues one by one. Rate over the central 80% of the inputs' decision times (ts in the log).`,
-      peer: `five queues, each consumed by one bare bullmq Worker in its own process (concurrency 1; lock ${DEFAULT_RECOVERY.lockMs} ms, stalled check ${DEFAULT_RECOVERY.stalledMs} ms, as the services); the processor only notes the time. ${tp.peerJobs} jobs whose data are the real delivery packets ({pattern, data: envelope}) of the same workload, in its per-service mix, added by the bench process with addBulk(${PRODUCER_BULK}) while the workers consume; job options as the transport's (${JSON.stringify(TRANSPORT_JOB_OPTIONS)}), BullMQ's own job ids. Rate over the central 80% of the processing times.`,
+      cluster: `five service processes (Nest + BullMqServer), each data queue split into ${partitions} partitions, each partition consumed at concurrency ${CHANNEL_CONCURRENCY.data}; ${tp.lanes} runs asked of the orchestrator at once (run.start on its control queue), each a generated scenario of ${tp.shape.vms} VMs on one shared parent: pasid_alloc, guest_map, bind, then ${tp.shape.rounds} round(s) of guest_map + iotlb_invalidate (PASID-selective, then page-selective) + DMA, an unbind/bind every other round, ${tp.shape.backgroundDma} background DMA per VM, quiesce, vm_teardown (${emb.entries.length} entries, ${envelopes.length} inputs per run). A hop is one recorded input: job consumed, envelope validated, decided and state-hashed, appended with its marker by the Lua script, its commands added to the next queues one by one. Rate over the central 80% of the inputs' decision times (ts in the log).`,
+      peer: `${partitions} queues per service (as its partitions), each consumed by one bare bullmq Worker (concurrency 1; lock ${DEFAULT_RECOVERY.lockMs} ms, stalled check ${DEFAULT_RECOVERY.stalledMs} ms, as the services), a service's Workers in one process of its own; the processor only notes the time. ${tp.peerJobs} jobs whose data are the real delivery packets ({pattern, data: envelope}) of the same workload, in its per-service mix and round the partitions, added by the bench process with addBulk(${PRODUCER_BULK}) while the workers consume; job options as the transport's (${JSON.stringify(TRANSPORT_JOB_OPTIONS)}), BullMQ's own job ids. Rate over the central 80% of the processing times.`,
       jobBytes: last.jobBytes,
       mix: Object.fromEntries(Object.entries(last.mix).map(([k, v]) => [k, round(v, 2)])),
     },
@@ -156,7 +160,7 @@ export async function measureHopThroughput(ctx: ClusterContext): Promise<{ figur
     peer: { name: 'BullMQ one-way plus an XADD of the job\'s data per job, same queues, workers and payloads', unit: 'jobs/s', trials: nT.map((x) => x.rate) },
     goal: atLeast(1.0),
     config: {
-      peer: `as the raw BullMQ peer of hop-throughput (its own five queues and worker processes), and each job's processor first appends the job's data to a stream of its queue (XADD on a second connection, awaited) before the job completes: a log, without the marker that makes a redelivery a no-op, the run-state gate, validation or a decision. Trials interleaved with the cluster's and raw BullMQ's.`,
+      peer: `as the raw BullMQ peer of hop-throughput (its own queues and worker processes), and each job's processor first appends the job's data to a stream of its queue (XADD on a second connection, awaited) before the job completes: a log, without the marker that makes a redelivery a no-op, the run-state gate, validation or a decision. Trials interleaved with the cluster's and raw BullMQ's.`,
     },
     details: {
       cpuUsPerHop: { cluster: round(median(cT.map(cpuPerHop))), peer: round(median(nT.map((x) => x.cpuUsPerJob))), note: 'CPU of the five services + Redis per hop, against the five workers + Redis per job' },

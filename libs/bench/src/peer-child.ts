@@ -2,20 +2,22 @@
  * The raw-BullMQ peers' other process (no Nest, no transport): forked by the bench with a JSON
  * config as argv[2], talks to it over IPC.
  *
- * - `oneway`: one Worker on one queue; records the time each job is processed; on `report`, sends
+ * - `oneway`: one Worker per queue; records the time each job is processed; on `report`, sends
  *   the timestamps and its CPU use. With `xadd`, the processor first appends the job's data to a
  *   stream of its own (XADD, awaited): the job-plus-log-entry a user would write first.
  * - `pong`: one Worker on the ping queue; each job's processor adds a reply job (same id) to the
  *   requester's reply queue, with a Queue on the Worker's connection (what the transport's server does).
  */
 import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis } from '../../redis/src/index.js';
 
 export interface OnewayChildConfig {
   mode: 'oneway';
   url: string;
   prefix: string;
-  queue: string;
+  /** one Worker each (a service's partitions, or this replica's share of them) */
+  queues: string[];
   concurrency: number;
   workerOptions: Partial<WorkerOptions>;
   /** the stream each job's data is appended to before the job completes */
@@ -44,29 +46,29 @@ const send = (m: ChildMessage) => process.send?.(m);
 
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.argv[2]!) as PeerChildConfig;
-  const connection = new Redis(cfg.url, { maxRetriesPerRequest: null });
+  const connection = connectRedis(cfg.url, { maxRetriesPerRequest: null });
   const ts: number[] = [];
-  let worker: Worker;
+  let workers: Worker[];
   let replies: Queue | undefined;
   let log: Redis | undefined;
   if (cfg.mode === 'oneway') {
     const stream = cfg.xadd;
-    log = stream ? new Redis(cfg.url, { maxRetriesPerRequest: null }) : undefined;
+    log = stream ? connectRedis(cfg.url, { maxRetriesPerRequest: null }) : undefined;
     const l = log;
-    worker = new Worker(cfg.queue, async (job: Job) => {
+    workers = cfg.queues.map((queue) => new Worker(queue, async (job: Job) => {
       if (stream && l) await l.xadd(stream, '*', 'e', JSON.stringify(job.data));
       ts.push(Date.now());
-    }, { ...cfg.workerOptions, connection, prefix: cfg.prefix, concurrency: cfg.concurrency });
+    }, { ...cfg.workerOptions, connection, prefix: cfg.prefix, concurrency: cfg.concurrency }));
   } else {
     replies = new Queue(cfg.replyQueue, { connection, prefix: cfg.prefix });
     const q = replies;
-    worker = new Worker(cfg.queue, async (job: Job) => {
+    workers = [new Worker(cfg.queue, async (job: Job) => {
       const { id } = job.data as { id: string };
       await q.add('reply', { id, response: { ok: true, pid: process.pid }, isDisposed: true }, { removeOnComplete: true, removeOnFail: 1000 });
-    }, { ...cfg.workerOptions, connection, prefix: cfg.prefix, concurrency: cfg.concurrency });
+    }, { ...cfg.workerOptions, connection, prefix: cfg.prefix, concurrency: cfg.concurrency })];
   }
-  worker.on('error', (e: Error) => send({ type: 'error', message: e.message }));
-  await worker.waitUntilReady();
+  for (const w of workers) w.on('error', (e: Error) => send({ type: 'error', message: e.message }));
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
   await replies?.waitUntilReady();
   let cpu0 = process.cpuUsage();
   process.on('message', async (m: { type: string }) => {
@@ -76,7 +78,7 @@ async function main(): Promise<void> {
       cpu0 = process.cpuUsage();
       send({ type: 'report', ts: ts.splice(0), cpuUs: c.user + c.system });
     } else if (m.type === 'stop') {
-      await worker.close();
+      await Promise.all(workers.map((w) => w.close()));
       await replies?.close();
       await log?.quit().catch(() => log?.disconnect());
       await connection.quit().catch(() => connection.disconnect());

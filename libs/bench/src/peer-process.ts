@@ -12,12 +12,13 @@ export interface PeerProcess {
 }
 
 export async function forkPeer(cfg: PeerChildConfig, timeoutMs = 20_000): Promise<PeerProcess> {
+  const what = `peer process ${cfg.mode} (${cfg.mode === 'oneway' ? cfg.queues.join(', ') : cfg.queue})`;
   const child: ChildProcess = fork(CHILD, [JSON.stringify(cfg)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const waitFor = <T extends ChildMessage['type']>(type: T, ms: number) =>
     new Promise<Extract<ChildMessage, { type: T }>>((resolve, reject) => {
       const t = setTimeout(() => {
         cleanup();
-        reject(new Error(`peer process ${cfg.mode} (${cfg.queue}): no '${type}' within ${ms} ms`));
+        reject(new Error(`${what}: no '${type}' within ${ms} ms`));
       }, ms);
       const onMsg = (m: ChildMessage) => {
         if (m.type === type) {
@@ -25,12 +26,12 @@ export async function forkPeer(cfg: PeerChildConfig, timeoutMs = 20_000): Promis
           resolve(m as Extract<ChildMessage, { type: T }>);
         } else if (m.type === 'error') {
           cleanup();
-          reject(new Error(`peer process ${cfg.mode} (${cfg.queue}): ${m.message}`));
+          reject(new Error(`${what}: ${m.message}`));
         }
       };
       const onExit = (code: number | null) => {
         cleanup();
-        reject(new Error(`peer process ${cfg.mode} (${cfg.queue}) exited (${code}) before '${type}'`));
+        reject(new Error(`${what} exited (${code}) before '${type}'`));
       };
       const cleanup = () => {
         clearTimeout(t);

@@ -10,6 +10,8 @@ export interface BenchPlan {
   replay: { trials: number; minEntries: number };
   embedded: { trials: number; runs: number; minMs: number };
   scale: { trials: number; vms: number[] };
+  /** issue 14: hop throughput with these replicas per service, on one Redis and (redisCluster) on a local three-master Redis Cluster */
+  scaleOut: { replicas: number[]; trials: number; lanes: number; peerJobs: number; redisCluster: boolean };
   /**
    * Exploration (issue 12): each bug-table entry searched from these seeds, guided and uniform, each
    * search stopped at `capS` seconds or `capRuns` runs; the guided finding shrunk in at most
@@ -30,6 +32,7 @@ export const PLANS: Record<'quick' | 'full', BenchPlan> = {
     replay: { trials: 3, minEntries: 10_000 },
     embedded: { trials: 3, runs: 5, minMs: 300 },
     scale: { trials: 1, vms: [1, 8] },
+    scaleOut: { replicas: [1, 2], trials: 1, lanes: 4, peerJobs: 1000, redisCluster: false },
     explore: { seeds: [1], capS: 10, capRuns: 5_000, shrinkRuns: 2_000, mainlineS: 10 },
   },
   full: {
@@ -40,6 +43,7 @@ export const PLANS: Record<'quick' | 'full', BenchPlan> = {
     replay: { trials: 5, minEntries: 100_000 },
     embedded: { trials: 5, runs: 20, minMs: 1000 },
     scale: { trials: 3, vms: [1, 16, 64, 256] },
+    scaleOut: { replicas: [1, 2, 4], trials: 2, lanes: 12, peerJobs: 6000, redisCluster: true },
     explore: { seeds: [1, 2, 3], capS: 60, capRuns: 30_000, shrinkRuns: 2_000, mainlineS: 60 },
   },
 };

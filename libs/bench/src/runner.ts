@@ -19,11 +19,12 @@ import { machineInfo } from './machine.js';
 import { PLANS } from './plan.js';
 import { measureReplay } from './replay.js';
 import { measureScale } from './scale.js';
+import { measureScaleOut } from './scale-out.js';
 import { round } from './stats.js';
 import type { BenchResult, Figure, Machine, Progress } from './types.js';
 
 /** The figures `--only` can name: each a measurement, in the order they are measured. */
-export const FIGURE_GROUPS = ['log-append', 'replay', 'embedded', 'chaos', 'hop-throughput', 'hop-latency', 'scale', 'explore'] as const;
+export const FIGURE_GROUPS = ['log-append', 'replay', 'embedded', 'chaos', 'hop-throughput', 'hop-latency', 'scale', 'scale-out', 'explore'] as const;
 export type FigureGroup = (typeof FIGURE_GROUPS)[number];
 
 export interface BenchOptions {
@@ -48,10 +49,11 @@ export interface BenchOptions {
 }
 
 /** The order figures are reported in (the issue's): measured in another order, cheapest first. */
-const ORDER = ['hop-throughput', 'hop-latency', 'log-append', 'replay', 'embedded', 'chaos-embedded', 'scale-hop-throughput', 'scale-cpu', 'scale-memory', 'explore-bug'];
+const ORDER = ['hop-throughput', 'hop-latency', 'log-append', 'replay', 'embedded', 'chaos-embedded', 'scale-hop-throughput', 'scale-cpu', 'scale-memory', 'scale-out-redis-', 'scale-out-redis-cluster-', 'explore-bug'];
 const rank = (f: Figure) => {
-  const i = ORDER.findIndex((p) => f.id.startsWith(p));
-  const vms = Number(/-(\d+)vm$/.exec(f.id)?.[1] ?? 0);
+  // the longest prefix that matches: scale-out-redis-cluster- before scale-out-redis-
+  const i = ORDER.reduce((best, p, k) => (f.id.startsWith(p) && (best < 0 || p.length > ORDER[best]!.length) ? k : best), -1);
+  const vms = Number(/-(\d+)(?:vm|r)$/.exec(f.id)?.[1] ?? 0);
   return (i < 0 ? ORDER.length : i) * 10_000 + vms;
 };
 
@@ -71,7 +73,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   let mainline: MainlineResult | undefined;
   const want = (g: FigureGroup) => !o.only || o.only.includes(g);
   const needsCluster = want('hop-throughput') || want('hop-latency') || want('scale');
-  const needsRedis = needsCluster || want('log-append') || want('replay');
+  const needsRedis = needsCluster || want('scale-out') || want('log-append') || want('replay');
   const tmpDir = mkdtempSync(join(tmpdir(), 'vsva-bench-'));
   let redis: BenchRedis | undefined;
   let withdrawRedis: (() => void) | undefined;
@@ -122,6 +124,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       await cluster.stop();
       cluster = undefined;
     }
+    // clusters of its own, with replicas, after the others are stopped
+    if (ctx && want('scale-out')) figures.push(...(await measureScaleOut(ctx, o.guard)));
     pr.done();
     figures.sort((a, b) => rank(a) - rank(b));
     return {

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { COMPONENTS, type Component } from '../../../../libs/contracts/src/index.js';
 import type { Redis } from 'ioredis';
-import { assignPartitions, clusterHealth, MAX_REPLICAS, productRedis, untilGone, readLayout, readLeases, readPartitionOwners, readReplicas, spawnServices, waitHealthy, type ClusterConfig, type Health, type LeaseHolder } from '../../../../libs/cluster/src/index.js';
+import { clusterHealth, waitSettled, MAX_REPLICAS, productRedis, untilGone, readLayout, readLeases, readPartitionOwners, readReplicas, spawnServices, waitHealthy, type ClusterConfig, type Health, type LeaseHolder } from '../../../../libs/cluster/src/index.js';
 import { loadConfig } from '../../../../libs/config/src/index.js';
 import { boundedRedis, redactUrl, startPrivateRedis } from '../../../../libs/redis/src/index.js';
 import { clearClusterState, knownClusters, pidAlive, readClusterState, stateDir, writeClusterState } from '../cluster-state.js';
@@ -109,20 +109,9 @@ export async function downCommand(): Promise<number> {
 /** Until every service has `n` live replicas, each owning its share of the partitions (a run started then finds every partition consumed, by its lasting owner). */
 async function waitReplicas(cfg: ClusterConfig, n: number, timeoutMs: number): Promise<void> {
   await waitHealthy(cfg, COMPONENTS, timeoutMs);
-  const deadline = Date.now() + timeoutMs;
   const redis = boundedRedis(cfg.redisUrl);
   try {
-    for (;;) {
-      const v = await clusterView(cfg, redis).catch(() => undefined);
-      const settled = (c: Component) => {
-        const share = assignPartitions(v!.replicas[c].map((r) => r.slot), v!.partitions[c].length);
-        return v!.replicas[c].length >= n && v!.partitions[c].every((o, p) => o?.slot !== undefined && share.get(o.slot)?.includes(p));
-      };
-      const short = v ? COMPONENTS.filter((c) => !settled(c)) : [...COMPONENTS];
-      if (!short.length) return;
-      if (Date.now() > deadline) throw new Error(`not ${n} replica(s) with every partition owned after ${timeoutMs} ms: ${short.join(', ')}`);
-      await sleep(100);
-    }
+    await waitSettled(redis, cfg.prefix, COMPONENTS, n, loadConfig().partitions, timeoutMs);
   } finally {
     redis.disconnect();
   }
