@@ -20,6 +20,6 @@ describe('vsva-sim bench --only', () => {
   it('a figure it does not know: exit 2, naming the ones it knows', () => {
     const r = cli(['bench', '--only', 'embeded']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/no figure embeded .*log-append, replay, embedded, chaos, hop-throughput, hop-latency, scale, explore/);
+    expect(r.stderr).toMatch(/no figure embeded .*log-append, replay, embedded, chaos, hop-throughput, hop-latency, scale, scale-out, explore/);
   });
 });

@@ -423,7 +423,7 @@ program
   .option('--quick', 'smaller sizes, scale at 1 and 8 VMs, one trial: finishes within a minute (the full run: within ten)')
   .option('--json', 'print one JSON object on stdout: machine, config and figures (each with name, value, unit, peer, ratio, goal)')
   .option('--out <file>', 'also write the JSON object to this file')
-  .option('--only <figures>', 'only these figures, comma-separated: log-append, replay, embedded, chaos, hop-throughput, hop-latency, scale, explore (embedded, chaos and explore need no Redis and no services)')
+  .option('--only <figures>', 'only these figures, comma-separated: log-append, replay, embedded, chaos, hop-throughput, hop-latency, scale, scale-out, explore (embedded, chaos and explore need no Redis and no services)')
   .addHelpText('after', `
 Figures, each the median of repeated trials (spread shown) beside its peer, measured on the same Redis:
   hop-throughput      cluster hops/s under concurrent runs (log append included)   vs raw BullMQ one-way
@@ -434,6 +434,8 @@ Figures, each the median of repeated trials (spread shown) beside its peer, meas
   embedded            embedded engine, entries/s                                       vs a bare immutable reducer
   chaos-embedded      vsva-sim chaos --faults all, faulted runs/s                      vs fault-free runs of the same scenario
   scale-*             hop throughput, CPU and Redis memory per entry at 1, 16, 64, 256 VMs
+  scale-out-*         hop throughput with 1, 2, 4 replicas per service, on one Redis  vs raw BullMQ with the same
+                      and on a local three-master Redis Cluster                     queues and processes
   explore-bug-*       vsva-sim explore, seconds until each bug-table entry's invariant  vs uniform random generation
                       (and mainline explored for a fixed time: its findings, documented quirks or open)
 
