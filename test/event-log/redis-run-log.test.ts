@@ -25,6 +25,7 @@ describe('RedisRunLog storage', () => {
       dlq: 'vsva:{r1}:dlq',
       meta: 'vsva:{r1}:meta',
       state: 'vsva:{r1}:state',
+      heads: 'vsva:{r1}:heads',
     });
     expect(runsIndexKey()).toBe('vsva:runs');
     expect(log.keys('r1').log).toBe(`${prefix}:{r1}:log`);

@@ -336,6 +336,25 @@ export const describeClosedDataPlane = (name: string, makeSubject: () => Subject
     expect(await log.runState(runId)).toBe('open');
   });
 
+  it('an input decided on a state older than the log\'s is refused as stale, and the log is unchanged', async () => {
+    const log = s.log();
+    const runId = newRunId();
+    await log.openRun(runId, 'open');
+    const host = (seq: number): InputGate => ({ after: { component: 'host-vtd', seq } });
+    // two processes both saw host-vtd with no input yet; the first lands and becomes the component's last
+    const a = await log.appendInput(runId, 'host-vtd|a', entries(runId, 0, 2), host(0));
+    expect(seqs(a.entries)).toEqual([1, 2]);
+    const before = await log.read(runId);
+    expect(await log.appendInput(runId, 'host-vtd|b', entries(runId, 2, 1), host(0))).toEqual({ refused: 'stale', fresh: false, entries: [] });
+    expect(await log.read(runId)).toEqual(before);
+    // decided again on the state after seq 1: it lands, and a redelivery of `a` is still answered from its marker
+    expect(seqs((await log.appendInput(runId, 'host-vtd|b', entries(runId, 2, 1), host(1))).entries)).toEqual([3]);
+    expect(await log.appendInput(runId, 'host-vtd|a', entries(runId, 0, 2), host(0))).toMatchObject({ fresh: false, entries: a.entries });
+    // each component has its own head; an append that names none is not checked
+    expect((await log.appendInput(runId, 'vfio-type1|c', entries(runId, 3, 1), { after: { component: 'vfio-type1', seq: 0 } })).fresh).toBe(true);
+    expect((await log.appendInput(runId, 'host-vtd|d', entries(runId, 4, 1), input)).fresh).toBe(true);
+  });
+
   it('after run.finished only an input that consumes a recorded command lands, and after close nothing does', async () => {
     const log = s.log();
     const runId = newRunId();

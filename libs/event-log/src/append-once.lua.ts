@@ -1,12 +1,14 @@
 /**
  * The idempotent append (DESIGN.md §2.3) and the run-state gate (run-state.ts), run atomically by Redis.
  *
- * KEYS[1] log stream, KEYS[2] marks hash, KEYS[3] sequence counter, KEYS[4] run state (one slot: all
- * carry the run's hash tag).
+ * KEYS[1] log stream, KEYS[2] marks hash, KEYS[3] sequence counter, KEYS[4] run state, KEYS[5] heads
+ * hash (one slot: all carry the run's hash tag).
  * ARGV[1] marker id; ARGV[2] the entry head, `{"runId":"…","seq":`; ARGV[3] the gate: `raw` (the owner's
  * append), or `in` followed by `S` (the orchestrator consuming run.start) and/or `F` (the outputs
  * record run.finished); ARGV[4..8] the command the input consumes (seq, eventId, type, from, to; seq ''
- * when none is named); ARGV[9..] one entry tail per entry, the rest of its JSON (`,"eventId":…}`).
+ * when none is named); ARGV[9], ARGV[10] the component and the seq of its last input as the appender
+ * knows it ('' when not checked: InputGate.after); ARGV[11..] one entry tail per entry, the rest of its
+ * JSON (`,"eventId":…}`).
  * The stored entry is head .. seq .. tail: a full LogEntry JSON with `seq` in its schema position,
  * stored under stream id `${seq}-0` in field `e`.
  *
@@ -15,7 +17,9 @@
  *
  * Returns {1, first, last} when it appended; {0, first, last, e1, e2, …} when the marker already
  * existed (the entries recorded the first time, read in the same atomic step); {-1, refusal} when the
- * run's state refused the input (nothing written). The gate costs one GET on the way; the proof of a
+ * run's state refused the input, or {-1, 'stale'} when the component's last input is not the one the
+ * appender knows (nothing written; a run with no head recorded for the component, as one begun by an
+ * older version, is not checked). The gate costs one GET on the way; the proof of a
  * consumed command is read (one XRANGE of one entry) only while the run is draining.
  */
 export const APPEND_ONCE_LUA = `
@@ -60,15 +64,20 @@ else
     return {-1, 'unknown'}
   end
 end
-local n = #ARGV - 8
+if ARGV[9] ~= '' then
+  local h = redis.call('HGET', KEYS[5], ARGV[9])
+  if h and h ~= ARGV[10] then return {-1, 'stale'} end
+end
+local n = #ARGV - 10
 local last = redis.call('INCRBY', KEYS[3], n)
 local first = last - n + 1
 local head = ARGV[2]
 for i = 1, n do
   local seq = first + i - 1
-  redis.call('XADD', KEYS[1], seq .. '-0', 'e', head .. seq .. ARGV[i + 8])
+  redis.call('XADD', KEYS[1], seq .. '-0', 'e', head .. seq .. ARGV[i + 10])
 end
 redis.call('HSET', KEYS[2], ARGV[1], first .. ',' .. last)
+if ARGV[9] ~= '' then redis.call('HSET', KEYS[5], ARGV[9], first) end
 if nextState then redis.call('SET', KEYS[4], nextState) end
 return {1, first, last}
 `;

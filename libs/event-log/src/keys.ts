@@ -20,6 +20,8 @@ export interface RunKeys {
   meta: string;
   /** the run's data-plane state (run-state.ts): ready, open, draining or closed; absent: not opened */
   state: string;
+  /** hash component -> seq of its last input entry (InputGate.after) */
+  heads: string;
 }
 
 /**
@@ -58,6 +60,7 @@ export function runKeys(runId: string, prefix: string = DEFAULT_PREFIX): RunKeys
     dlq: `${base}:dlq`,
     meta: `${base}:meta`,
     state: `${base}:state`,
+    heads: `${base}:heads`,
   };
 }
 

@@ -33,6 +33,8 @@ interface MemRun {
   dlq: Array<{ reason: string; enc: EncodedRaw; ts: number }>;
   meta?: string;
   state?: RunState;
+  /** component -> seq of its last input entry (InputGate.after) */
+  heads?: Map<string, number>;
 }
 
 /**
@@ -82,6 +84,8 @@ export class MemoryRunLog implements BatchRunLog {
       const p = gate.consumes;
       const v = gateInput(existing?.state, gate, () => !!p && Number.isSafeInteger(p.seq) && p.seq >= 1 && proves(existing?.entries[p.seq - 1], p));
       if (!v.admit) return { refused: v.refusal, fresh: false, entries: [] };
+      const head = gate.after ? existing?.heads?.get(gate.after.component) : undefined;
+      if (head !== undefined && head !== gate.after!.seq) return { refused: 'stale', fresh: false, entries: [] };
       next = v.next;
     } else {
       const refusal = gateRaw(existing?.state);
@@ -100,6 +104,7 @@ export class MemoryRunLog implements BatchRunLog {
     for (const e of made) r.entries.push(e);
     r.marks.set(markerId, [first, first + made.length - 1]);
     if (next) r.state = next;
+    if (gate?.after) (r.heads ??= new Map()).set(gate.after.component, first);
     // `made` is the caller's now: the log holds the entries, not the array
     return { fresh: true, entries: made };
   }

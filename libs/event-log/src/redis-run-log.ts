@@ -55,7 +55,7 @@ export class RedisRunLog implements BatchRunLog {
     assertPrefix(this.prefix);
     this.owned = opts.ownsConnection ?? false;
     if (typeof (redis as unknown as Record<string, unknown>)[APPEND_COMMAND] !== 'function') {
-      redis.defineCommand(APPEND_COMMAND, { numberOfKeys: 4, lua: APPEND_ONCE_LUA });
+      redis.defineCommand(APPEND_COMMAND, { numberOfKeys: 5, lua: APPEND_ONCE_LUA });
     }
     if (typeof (redis as unknown as Record<string, unknown>)[OPEN_COMMAND] !== 'function') {
       redis.defineCommand(OPEN_COMMAND, { numberOfKeys: 1, lua: OPEN_RUN_LUA });
@@ -189,7 +189,8 @@ export class RedisRunLog implements BatchRunLog {
     const mode = gate ? `in${gate.start ? 'S' : ''}${gate.finishes ? 'F' : ''}` : 'raw';
     const p = gate?.consumes;
     const proof = p ? [String(p.seq), p.eventId, p.type, p.from, p.to] : ['', '', '', '', ''];
-    return { head, tails, args: [k.log, k.marks, k.seq, k.state, markerId, head, mode, ...proof, ...tails] };
+    const after = gate?.after ? [gate.after.component, String(gate.after.seq)] : ['', ''];
+    return { head, tails, args: [k.log, k.marks, k.seq, k.state, k.heads, markerId, head, mode, ...proof, ...after, ...tails] };
   }
 
   async read(runId: string, fromSeq?: number, toSeq?: number): Promise<LogEntry[]> {
@@ -276,7 +277,7 @@ export class RedisRunLog implements BatchRunLog {
     const k = this.keys(runId);
     // snapshots are derived data beside the log (snapshots.ts): one per component that took one
     const snaps = COMPONENTS.map((c) => snapshotKey(runId, c, this.prefix));
-    await this.redis.del(k.log, k.marks, k.seq, k.dlq, k.meta, k.state, ...snaps);
+    await this.redis.del(k.log, k.marks, k.seq, k.dlq, k.meta, k.state, k.heads, ...snaps);
     await this.redis.zrem(runsIndexKey(this.prefix), runId);
   }
 }

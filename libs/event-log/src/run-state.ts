@@ -18,8 +18,11 @@ export type RunState = 'ready' | 'open' | 'draining' | 'closed';
 
 export const RUN_STATES: readonly RunState[] = ['ready', 'open', 'draining', 'closed'];
 
-/** Why an input was refused. */
-export type Refusal = 'unknown' | 'not-started' | 'finished' | 'closed';
+/**
+ * Why an input was refused. `stale`: the appender's memory of the run is behind the log (another
+ * process consumed the component's inputs of this run since; its decision was made on an old state).
+ */
+export type Refusal = 'unknown' | 'not-started' | 'finished' | 'closed' | 'stale';
 
 /** The command entry an input consumes, as the receiver names it: checked against the log's entry at `seq`. */
 export interface CommandProof {
@@ -38,6 +41,13 @@ export interface InputGate {
   finishes?: boolean;
   /** the recorded command this input consumes (needed once the run is draining) */
   consumes?: CommandProof;
+  /**
+   * The component's last input in this run as the appender's memory has it (its seq; 0: none): the
+   * append lands only if the log agrees, and records this input as the component's last. Two
+   * processes can then never both append decisions made on the same state (a replica paused past its
+   * partition's lease, resumed mid-input after another took the partition over).
+   */
+  after?: { component: string; seq: number };
 }
 
 export type GateVerdict = { admit: true; next: RunState } | { admit: false; refusal: Refusal };

@@ -60,6 +60,20 @@ export class OutOfOrderError extends Error {
   }
 }
 
+/**
+ * The log's last input of this component in the run is not the one this host's memory knows: another
+ * process consumed some of the run's inputs since (a partition handed over while this one was paused).
+ * The memory is dropped and the delivery handed out again at once, to be decided on the state rebuilt
+ * from the log.
+ */
+export class StaleMemoryError extends Error {
+  readonly retryAfterMs = 0;
+  constructor(readonly component: Component, runId: string, seq: number) {
+    super(`${component}: its memory of run ${runId} ends at seq ${seq}, and the log has a later input of it: rebuilt from the log and decided again`);
+    this.name = 'StaleMemoryError';
+  }
+}
+
 /** A run's state in memory, with where it stands in the log and where its last snapshot is. */
 interface RunMemory extends Rebuilt {
   snapSeq: number;
@@ -77,7 +91,7 @@ export class ComponentHost extends EventEmitter {
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly snapshotEvery: number;
   private readonly clock: () => number | undefined;
-  stats = { inputs: 0, duplicates: 0, deadLetters: 0, refused: 0, rebuilds: 0, snapshotsLoaded: 0, snapshotsWritten: 0, deferred: 0 };
+  stats = { inputs: 0, duplicates: 0, deadLetters: 0, refused: 0, rebuilds: 0, snapshotsLoaded: 0, snapshotsWritten: 0, deferred: 0, stale: 0 };
 
   constructor(readonly component: Component, private readonly log: RunLog, private readonly outbox: Outbox, private readonly opts: ComponentHostOptions = {}) {
     super();
@@ -140,6 +154,8 @@ export class ComponentHost extends EventEmitter {
     const gate: InputGate = {
       start: this.component === 'orchestrator' && input.type === 'run.start',
       finishes: p.entries.some((e) => e.kind === 'event' && e.type === 'run.finished'),
+      // decided on the state after that input: the append lands only if it is still the component's last
+      after: { component: this.component, seq: mem.lastSeq },
     };
     let res: InputAppendResult = await this.log.appendInput(input.runId, marker, entries, gate);
     let why = '';
@@ -148,6 +164,11 @@ export class ComponentHost extends EventEmitter {
       const proof = await this.proofOf(input);
       if (typeof proof === 'string') why = proof;
       else res = await this.log.appendInput(input.runId, marker, entries, { ...gate, consumes: proof });
+    }
+    if (res.refused === 'stale') {
+      this.stats.stale++;
+      this.runs.delete(input.runId);
+      throw new StaleMemoryError(this.component, input.runId, mem.lastSeq);
     }
     if (res.refused) {
       this.stats.refused++;
@@ -203,6 +224,8 @@ export class ComponentHost extends EventEmitter {
         return `run ${input.runId} finished (run.finished is in its log): ${what} refused: ${why || 'it consumes no recorded command'}`;
       case 'closed':
         return `run ${input.runId} is closed (finished and settled; its log is final): ${what} refused`;
+      case 'stale':
+        return `run ${input.runId} has inputs of ${this.component} this process did not decide: ${what} decided again on the rebuilt state`;
     }
   }
 
