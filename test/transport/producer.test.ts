@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { BullMqProducer, parseJobPacket } from '../../libs/transport/src/index.js';
-import { startPrivateRedis } from '../../libs/redis/src/index.js';
+import { connectRedis, startPrivateRedis, startPrivateRedisCluster } from '../../libs/redis/src/index.js';
 import { testPrefix } from '../support/redis.js';
 import { deleteKeysWithPrefix } from './redis-keys.js';
 
@@ -34,6 +34,46 @@ describe('BullMqProducer (a service\'s outbox)', () => {
       expect((await b.getWaiting())[0]!.id).toBe('run-1.cmd-2');
     } finally {
       redis.disconnect();
+    }
+  });
+
+  it('on a Redis Cluster, the first adds of a fresh producer land (its connection is ready before BullMQ asks it anything)', async () => {
+    const rc = await startPrivateRedisCluster({ masters: 3, appendonly: false });
+    try {
+      const p = new BullMqProducer({ url: rc.url, prefix });
+      opened.push(p);
+      await Promise.all(Array.from({ length: 12 }, (_, i) => p.add(`{q.rc${i % 4}}`, 'deliver', { i }, `r.${i}`)));
+      const admin = connectRedis(rc.url);
+      try {
+        const counts = await Promise.all([0, 1, 2, 3].map((k) => new Queue(`{q.rc${k}}`, { connection: admin, prefix }).getWaitingCount()));
+        expect(counts).toEqual([3, 3, 3, 3]);
+      } finally {
+        admin.disconnect();
+      }
+      await p.close();
+    } finally {
+      await rc.stop();
+    }
+  });
+
+  it('an add that found Redis away leaves nothing broken: once Redis is there, the next add lands', async () => {
+    const own = await startPrivateRedis({ appendonly: false });
+    await own.stop();
+    const p = new BullMqProducer({ url: own.url, prefix, readyTimeoutMs: 300 });
+    opened.push(p);
+    await expect(p.add('{q.later}', 'deliver', { n: 1 }, 'l.1')).rejects.toThrow();
+    const back = await startPrivateRedis({ appendonly: false, port: own.port });
+    try {
+      await p.add('{q.later}', 'deliver', { n: 2 }, 'l.2');
+      const r = new Redis(back.url);
+      try {
+        expect(await new Queue('{q.later}', { connection: r, prefix }).getWaitingCount()).toBe(1);
+      } finally {
+        r.disconnect();
+      }
+      await p.close();
+    } finally {
+      await back.stop();
     }
   });
 

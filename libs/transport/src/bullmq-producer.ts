@@ -7,6 +7,9 @@ import type { JobPacket } from './job-packet.js';
 import { jobRetention, type JobRetention } from './job-retention.js';
 import { assertQueueName } from './queue-names.js';
 
+/** How long the first add waits for a new connection to be ready, by default. */
+const READY_TIMEOUT_MS = 10_000;
+
 export interface BullMqProducerOptions {
   url: string;
   prefix: string;
@@ -14,6 +17,8 @@ export interface BullMqProducerOptions {
   attempts?: number;
   retryDelayMs?: number;
   retention?: Partial<JobRetention>;
+  /** how long an add waits for the connection to be ready the first time (default 10 s) */
+  readyTimeoutMs?: number;
 }
 
 /**
@@ -30,11 +35,13 @@ export interface BullMqProducerOptions {
  */
 export class BullMqProducer {
   private connection?: Redis;
-  private readonly queues = new Map<string, Queue>();
+  /** by queue name, the Queue once started (a promise: two adds racing to a new queue share it) */
+  private readonly queues = new Map<string, Promise<Queue>>();
   private readonly attempts: number;
   private readonly retryDelayMs: number;
   private readonly retention: JobRetention;
   private closed = false;
+  private wasReady = false;
 
   constructor(private readonly o: BullMqProducerOptions) {
     if (!o.url) throw new TransportConfigError('BullMqProducer: url is required');
@@ -44,25 +51,68 @@ export class BullMqProducer {
     this.retention = jobRetention(o.retention);
   }
 
-  private queue(name: string): Queue {
-    let q = this.queues.get(name);
-    if (!q) {
-      assertQueueName(name);
-      this.connection ??= connectRedis(this.o.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-      q = new Queue(name, { connection: this.connection, prefix: this.o.prefix });
-      // errors reach the caller of add(); the emitter's copy would otherwise be unhandled
-      q.on('error', () => {});
-      this.queues.set(name, q);
+  /**
+   * The connection, once it has first been ready: without an offline queue a command sent before that
+   * fails, and BullMQ's own wait is for `connect`, which an ioredis Cluster reaches before it knows its
+   * slots. Later, a connection that is down fails the add at once (the point of no offline queue).
+   */
+  private async ready(): Promise<Redis> {
+    let c = this.connection;
+    if (!c) {
+      c = this.connection = connectRedis(this.o.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+      // a connection error reaches the add that meets it; the emitter's copy would be printed as unhandled
+      c.on('error', () => {});
     }
-    return q;
+    if (this.wasReady || c.status === 'ready') {
+      this.wasReady = true;
+      return c;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const ms = this.o.readyTimeoutMs ?? READY_TIMEOUT_MS;
+      const timer = setTimeout(() => done(new Error(`Redis not ready within ${ms} ms`)), ms);
+      const onReady = () => done();
+      const onEnd = () => done(new Error('the connection to Redis ended'));
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        c.off('ready', onReady);
+        c.off('end', onEnd);
+        if (err) reject(err);
+        else resolve();
+      };
+      c.on('ready', onReady);
+      c.on('end', onEnd);
+    });
+    this.wasReady = true;
+    return c;
+  }
+
+  private queue(name: string): Promise<Queue> {
+    let started = this.queues.get(name);
+    if (!started) {
+      assertQueueName(name);
+      started = (async () => {
+        const q = new Queue(name, { connection: await this.ready(), prefix: this.o.prefix });
+        // errors reach the caller of add(); the emitter's copy would otherwise be unhandled
+        q.on('error', () => {});
+        try {
+          await q.waitUntilReady();
+          return q;
+        } catch (e) {
+          void q.close().catch(() => {});
+          throw e;
+        }
+      })();
+      // a Queue whose start failed stays failed: the next add makes a new one
+      started.catch(() => this.queues.get(name) === started && this.queues.delete(name));
+      this.queues.set(name, started);
+    }
+    return started;
   }
 
   /** Adds one event job; resolves once Redis has it. */
   async add(queue: string, pattern: string, data: unknown, jobId?: string): Promise<void> {
     if (this.closed) throw new TransportConfigError(`BullMqProducer: closed (event '${pattern}' to '${queue}')`);
-    const q = this.queue(queue);
-    // the first add on a new connection waits for it to be ready (an offline queue would hold the rest)
-    await q.waitUntilReady();
+    const q = await this.queue(queue);
     const packet: JobPacket = { pattern, data };
     const retry = this.attempts > 1 ? { attempts: this.attempts, backoff: { type: 'exponential' as const, delay: this.retryDelayMs } } : {};
     await q.add(pattern, packet, { ...this.retention, ...retry, jobId: toBullJobId(jobId) });
@@ -70,7 +120,7 @@ export class BullMqProducer {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    await Promise.allSettled([...this.queues.values()].map(async (q) => (await q).close()));
     this.queues.clear();
     const c = this.connection;
     this.connection = undefined;
