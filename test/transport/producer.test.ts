@@ -59,7 +59,7 @@ describe('BullMqProducer (a service\'s outbox)', () => {
   it('an add that found Redis away leaves nothing broken: once Redis is there, the next add lands', async () => {
     const own = await startPrivateRedis({ appendonly: false });
     await own.stop();
-    const p = new BullMqProducer({ url: own.url, prefix, readyTimeoutMs: 300 });
+    const p = new BullMqProducer({ url: own.url, prefix, readyTimeoutMs: 3000 });
     opened.push(p);
     await expect(p.add('{q.later}', 'deliver', { n: 1 }, 'l.1')).rejects.toThrow();
     const back = await startPrivateRedis({ appendonly: false, port: own.port });
