@@ -16,7 +16,7 @@ let outbox: QueueOutbox;
 beforeAll(async () => {
   cluster = await startTestCluster(inject('redisUrl'), 'closed-e2e');
   driver = driveCluster(cluster);
-  outbox = new QueueOutbox(cluster.cfg, 'tester', loadConfig().partitions);
+  outbox = new QueueOutbox(cluster.cfg, loadConfig().partitions);
 });
 
 afterAll(async () => {

@@ -1,21 +1,19 @@
-import { DEFAULT_RECOVERY } from '../../cluster/src/index.js';
+import { DEFAULT_RECOVERY, type SignalHook } from '../../cluster/src/index.js';
 import { loadConfig } from '../../config/src/index.js';
+import { resolvePolicy, type Envelope } from '../../contracts/src/index.js';
+import { runEmbedded } from '../../engine/src/index.js';
 import { RedisRunLog } from '../../event-log/src/index.js';
-import { connectRedis, startPrivateRedisCluster, type PrivateRedisCluster } from '../../redis/src/index.js';
+import { connectRedis, startPrivateRedisCluster } from '../../redis/src/index.js';
 import { BullMqClient, queueName } from '../../transport/src/index.js';
-import type { SignalHook } from '../../cluster/src/index.js';
 import { redisCpuSeconds, type BenchRedis } from './bench-redis.js';
 import { onewayTrial, startOnewayPeer, type OnewayTrial } from './bullmq-oneway.js';
 import { startClusterUnderTest, type ClusterUnderTest } from './cluster-under-test.js';
-import type { BenchContext, ClusterContext } from './context.js';
+import { BENCH_POLICY, type BenchContext, type ClusterContext } from './context.js';
 import { figure, fmt } from './figure.js';
 import { clusterHopTrial, type ClusterHopTrial } from './hop-throughput.js';
 import { median, round } from './stats.js';
 import type { Figure } from './types.js';
 import { generatedScenario } from './workload.js';
-import { runEmbedded } from '../../engine/src/index.js';
-import { resolvePolicy, type Envelope } from '../../contracts/src/index.js';
-import { BENCH_POLICY } from './context.js';
 
 type Target = 'redis' | 'redis-cluster';
 
@@ -33,21 +31,19 @@ interface Point {
  * The Redis a target names: the bench's own, or a private three-master Redis Cluster started for this
  * figure (appendfsync always, as the product's), under a prefix of the bench's.
  */
-async function openTarget(ctx: BenchContext, target: Target): Promise<{ redis: BenchRedis; cluster?: PrivateRedisCluster }> {
-  if (target === 'redis') return { redis: ctx.redis };
+async function openTarget(ctx: BenchContext, target: Target): Promise<BenchRedis> {
+  if (target === 'redis') return ctx.redis;
   const rc = await startPrivateRedisCluster({ masters: 3, appendfsync: 'always' });
   const admin = connectRedis(rc.url, { maxRetriesPerRequest: null });
   // a Cluster knows its masters once connected (INFO and CPU are read per master)
   await admin.ping();
   return {
-    cluster: rc,
-    redis: {
-      url: rc.url, source: ctx.redis.source, prefix: ctx.redis.prefix, admin,
-      deleteKeys: async () => 0,
-      async close() {
-        admin.disconnect();
-        await rc.stop();
-      },
+    url: rc.url, source: ctx.redis.source, prefix: ctx.redis.prefix, admin,
+    // the whole Cluster goes at close
+    deleteKeys: async () => 0,
+    async close() {
+      admin.disconnect();
+      await rc.stop();
     },
   };
 }
@@ -111,7 +107,7 @@ export async function measureScaleOut(ctx: BenchContext, guard?: SignalHook): Pr
   const envelopes = emb.entries.filter((e) => e.kind === 'input').map((e) => e.payload as Envelope);
   const points: Point[] = [];
   for (const target of targets) {
-    const { redis } = await openTarget(ctx, target);
+    const redis = await openTarget(ctx, target);
     try {
       for (const r of so.replicas) points.push(await measurePoint(ctx, guard, redis, target, r, envelopes));
     } finally {

@@ -15,7 +15,7 @@ export const DELIVER = 'deliver';
 export class QueueOutbox implements Outbox {
   private readonly producer: BullMqProducer;
 
-  constructor(cfg: ClusterConfig, readonly from: string, private readonly partitions: number) {
+  constructor(cfg: ClusterConfig, private readonly partitions: number) {
     // a delivery whose handler threw (Redis briefly away, say) is tried again: the host is idempotent
     this.producer = new BullMqProducer({ url: cfg.redisUrl, prefix: cfg.prefix, attempts: 8, retryDelayMs: 250 });
   }

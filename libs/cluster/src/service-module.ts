@@ -24,7 +24,7 @@ export class ServiceModule {
       providers: [
         { provide: CLUSTER_CONFIG, useValue: cfg },
         { provide: RUN_LOG, useValue: log },
-        { provide: QueueOutbox, useFactory: () => new QueueOutbox(cfg, component, cfg.partitions ?? 1) },
+        { provide: QueueOutbox, useFactory: () => new QueueOutbox(cfg, cfg.partitions ?? 1) },
         { provide: ComponentHost, useFactory: (outbox: QueueOutbox) => new ComponentHost(component, log, outbox, hostOptions), inject: [QueueOutbox] },
         ServiceLifecycle,
         ...extra,

@@ -1,7 +1,6 @@
 import { COMPONENTS, type Component } from '../../contracts/src/index.js';
 import type { ClusterConfig } from './config.js';
 import { loadConfig } from '../../config/src/index.js';
-import { boundedRedis } from '../../redis/src/index.js';
 import { waitHealthy } from './health.js';
 import { waitSettled } from './partitions/settled.js';
 import { spawnServices, stopServices, type StartedService } from './service-process.js';
@@ -72,7 +71,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   try {
     await waitHealthy(o.cfg, components, o.healthTimeoutMs ?? 30_000, services);
     // replicas share the partitions out within a lease's third: a run asked for now meets them settled
-    if ((o.replicas ?? 1) > 1) await settle(o, components);
+    if ((o.replicas ?? 1) > 1) await waitSettled(o.cfg, components, o.replicas!, o.cfg.partitions ?? loadConfig({ ...process.env, ...o.env }).partitions, o.healthTimeoutMs ?? 30_000);
   } catch (e) {
     await stop();
     throw e;
@@ -93,11 +92,3 @@ function stopOnOwnSignals(stop: () => Promise<void>): () => void {
   return () => handlers.forEach(([sig, h]) => process.removeListener(sig, h));
 }
 
-async function settle(o: StartClusterOptions, components: readonly Component[]): Promise<void> {
-  const redis = boundedRedis(o.cfg.redisUrl);
-  try {
-    await waitSettled(redis, o.cfg.prefix, components, o.replicas ?? 1, o.cfg.partitions ?? loadConfig({ ...process.env, ...o.env }).partitions, o.healthTimeoutMs ?? 30_000);
-  } finally {
-    redis.disconnect();
-  }
-}

@@ -109,28 +109,20 @@ export async function downCommand(): Promise<number> {
 /** Until every service has `n` live replicas, each owning its share of the partitions (a run started then finds every partition consumed, by its lasting owner). */
 async function waitReplicas(cfg: ClusterConfig, n: number, timeoutMs: number): Promise<void> {
   await waitHealthy(cfg, COMPONENTS, timeoutMs);
-  const redis = boundedRedis(cfg.redisUrl);
-  try {
-    await waitSettled(redis, cfg.prefix, COMPONENTS, n, loadConfig().partitions, timeoutMs);
-  } finally {
-    redis.disconnect();
-  }
+  await waitSettled(cfg, COMPONENTS, n, loadConfig().partitions, timeoutMs);
 }
 
 interface ClusterView {
+  /** by service, each partition's owner (its slot and pid), or null */
   partitions: Record<Component, Array<{ slot?: number; pid: number } | null>>;
-  replicas: Record<Component, NonNullable<Health>['replicas']>;
 }
 
-/** Every live replica and every partition's owner, read in two MGETs (writes nothing). */
-async function clusterView(cfg: ClusterConfig, redis: Redis, health?: Record<Component, Health | null>): Promise<ClusterView> {
-  const h = health ?? (await clusterHealth(cfg, redis));
-  const layout = await readLayout(redis, cfg.prefix);
-  const n = layout?.partitions ?? loadConfig().partitions;
+/** Every partition's owner, in the namespace's layout: one MGET per service (writes nothing). */
+async function clusterView(cfg: ClusterConfig, redis: Redis): Promise<ClusterView> {
+  const n = (await readLayout(redis, cfg.prefix))?.partitions ?? loadConfig().partitions;
   const owners = await Promise.all(COMPONENTS.map((c) => readPartitionOwners(redis, cfg.prefix, c, n)));
   return {
     partitions: Object.fromEntries(COMPONENTS.map((c, i) => [c, owners[i]!.map((o) => (o ? { pid: o.pid, ...(o.slot === undefined ? {} : { slot: o.slot }) } : null))])) as ClusterView['partitions'],
-    replicas: Object.fromEntries(COMPONENTS.map((c) => [c, h[c]?.replicas ?? []])) as ClusterView['replicas'],
   };
 }
 
@@ -140,7 +132,7 @@ function describe(c: Component, h: Health | null, restarts: number | undefined, 
   const lines = h.replicas.length > 1 ? [`  ${c.padEnd(14)} up   ${h.replicas.length} replicas${r}`] : [];
   const unowned = owners.flatMap((o, p) => (o ? [] : [p]));
   for (const x of h.replicas) {
-    const mine = owners.flatMap((o, p) => (o?.pid === x.pid ? [p] : []));
+    const mine = owners.flatMap((o, p) => (o?.slot === x.slot ? [p] : []));
     const head = h.replicas.length > 1 ? `    #${x.slot}`.padEnd(17) : `  ${c.padEnd(14)} up  `;
     lines.push(`${head} pid ${x.pid}  heartbeat ${(x.ageMs / 1000).toFixed(1)} s ago  uptime ${Math.round(x.uptimeMs / 1000)} s  inputs ${x.stats.inputs ?? 0}  duplicates ${x.stats.duplicates ?? 0}  partitions ${mine.join(',') || '-'}${h.replicas.length > 1 ? '' : r}`);
   }
@@ -155,7 +147,7 @@ export async function statusCommand(json: boolean): Promise<number> {
   const redis = boundedRedis(cfg.redisUrl);
   try {
     const [h, lease] = await Promise.all([clusterHealth(cfg, redis), readLeases(redis, cfg.prefix, ['cluster'] as const)]);
-    const view = await clusterView(cfg, redis, h);
+    const view = await clusterView(cfg, redis);
     const owner = lease.cluster;
     const restarts = (owner?.stats ?? {}) as Record<string, number>;
     const up = COMPONENTS.filter((c) => h[c]);

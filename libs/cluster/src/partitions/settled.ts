@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Component } from '../../../contracts/src/index.js';
+import { boundedRedis } from '../../../redis/src/index.js';
+import type { ClusterConfig } from '../config.js';
 import { assignPartitions } from './assignment.js';
 import { readLayout } from './layout.js';
 import { readPartitionOwners, readReplicas } from './replicas.js';
@@ -22,13 +24,21 @@ export async function unsettled(redis: Redis, prefix: string, components: readon
   return out;
 }
 
-/** Until `unsettled` is empty, or throws naming the services after `timeoutMs`. */
-export async function waitSettled(redis: Redis, prefix: string, components: readonly Component[], replicas: number, partitions: number, timeoutMs: number): Promise<void> {
+/**
+ * Until `unsettled` is empty, or throws naming the services after `timeoutMs`; on a bounded connection
+ * of its own. `partitions`: the configured count, for a namespace no service has laid out yet.
+ */
+export async function waitSettled(cfg: ClusterConfig, components: readonly Component[], replicas: number, partitions: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const left = await unsettled(redis, prefix, components, replicas, partitions).catch(() => [...components]);
-    if (!left.length) return;
-    if (Date.now() > deadline) throw new Error(`not ${replicas} replica(s) each owning its share of the partitions after ${timeoutMs} ms: ${left.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 100));
+  const redis = boundedRedis(cfg.redisUrl);
+  try {
+    for (;;) {
+      const left = await unsettled(redis, cfg.prefix, components, replicas, partitions).catch(() => [...components]);
+      if (!left.length) return;
+      if (Date.now() > deadline) throw new Error(`not ${replicas} replica(s) each owning its share of the partitions after ${timeoutMs} ms: ${left.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    redis.disconnect();
   }
 }
