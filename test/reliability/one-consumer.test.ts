@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { EXIT_LEASE_HELD, MAX_REPLICAS, readPartitionOwners, readReplicas, replicaLeaseKey, spawnServices } from '../../libs/cluster/src/index.js';
 import { killService, restartService, startTestCluster, type TestCluster } from '../support/cluster.js';
 import { runCli, untilGone } from '../support/cli-process.js';
+import { until } from '../support/until.js';
 
 /**
  * Issue 8, point 1: one set of consumers per namespace. A dead service, or many runs at once, used to
@@ -24,13 +25,6 @@ const env = () => ({ REDIS_URL: cluster.cfg.redisUrl, VSVA_PREFIX: cluster.cfg.p
 const instances = async () => Object.fromEntries(Object.entries(await readReplicas(redis, cluster.cfg.prefix, COMPONENTS)).map(([c, rs]) => [c, rs.map((r) => r.instance)]));
 const partitionPids = async () => (await readPartitionOwners(redis, cluster.cfg.prefix, 'host-vtd', 4)).map((o) => o?.pid);
 
-async function until(what: string, f: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeAll(async () => {
   cluster = await startTestCluster(inject('redisUrl'), 'onecons', { env: { VSVA_PARTITIONS: '4' } });

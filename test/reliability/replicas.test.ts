@@ -11,6 +11,7 @@ import { loadScenario } from '../../libs/scenario/src/index.js';
 import { BullMqClient, partitionOf, queueName } from '../../libs/transport/src/index.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 import { expectEachInputOnce, projection } from '../recovery/support.js';
+import { until } from '../support/until.js';
 
 /**
  * Issue 14, point 1: two processes of every service share its data-queue partitions. Each partition is
@@ -34,15 +35,6 @@ function startRun(runId: string): Promise<RunReport> {
 
 const outcomesOf = (r: RunReport) => r.outcomes.map(({ seq: _seq, ...o }) => o);
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Every partition of every service owned by a live replica, and each replica owning its even share. */
 async function settled(): Promise<Record<Component, number[]> | undefined> {

@@ -6,6 +6,7 @@ import { COMPONENTS } from '../../libs/contracts/src/index.js';
 import { deletePrefix } from '../support/cluster.js';
 import { testPrefix } from '../support/redis.js';
 import { pidAlive, runCli, untilGone } from '../support/cli-process.js';
+import { until } from '../support/until.js';
 
 /** Issue 8, point 2: `up` supervises what it started; `restart` exists; `down` leaves nothing running. */
 const stateDir = mkdtempSync(join(tmpdir(), 'vsva-sup-'));
@@ -14,16 +15,6 @@ const env = () => ({ REDIS_URL: inject('redisUrl'), VSVA_PREFIX: prefix, VSVA_ST
 type Replica = { slot: number; pid: number; stats: Record<string, number> };
 type Status = { owner: { pid: number; role: string } | null; partitions: number; services: Record<string, { pid: number; restarts: number; replicas: Replica[]; partitions: Array<{ slot?: number; pid: number } | null> } | null> };
 const status = async (): Promise<Status> => JSON.parse((await runCli(['status', '--json'], env(), 30_000)).stdout);
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 afterAll(async () => {
   await runCli(['down'], env(), 30_000);
@@ -45,7 +36,7 @@ describe('vsva-sim up supervises the services', () => {
       const s = await status();
       // the count travels in the supervisor's next heartbeat
       return s.services['host-vtd'] && s.services['host-vtd'].pid !== dead && s.services['host-vtd'].restarts > 0 ? s : undefined;
-    });
+    }, 30_000, 200);
     expect(s1.services['host-vtd']!.restarts).toBe(1);
     expect(readFileSync(join(stateDir, 'logs', 'supervisor.log'), 'utf8')).toMatch(new RegExp(`host-vtd \\(pid ${dead}\\) exited \\(SIGKILL\\); restart #1`));
 
