@@ -10,6 +10,23 @@ const url = inject('redisUrl');
 const prefix = testPrefix('transport-producer');
 const opened: Array<{ close(): Promise<unknown> }> = [];
 
+/** Jobs waiting in each named queue, read on a connection of the test's own. */
+async function waiting(at: string, queues: string[]): Promise<number[]> {
+  const r = connectRedis(at);
+  try {
+    return await Promise.all(queues.map(async (name) => {
+      const q = new Queue(name, { connection: r, prefix });
+      try {
+        return await q.getWaitingCount();
+      } finally {
+        await q.close();
+      }
+    }));
+  } finally {
+    r.disconnect();
+  }
+}
+
 afterAll(async () => {
   for (const o of opened) await o.close().catch(() => {});
   await deleteKeysWithPrefix(url, prefix);
@@ -43,13 +60,7 @@ describe('BullMqProducer (a service\'s outbox)', () => {
       const p = new BullMqProducer({ url: rc.url, prefix });
       opened.push(p);
       await Promise.all(Array.from({ length: 12 }, (_, i) => p.add(`{q.rc${i % 4}}`, 'deliver', { i }, `r.${i}`)));
-      const admin = connectRedis(rc.url);
-      try {
-        const counts = await Promise.all([0, 1, 2, 3].map((k) => new Queue(`{q.rc${k}}`, { connection: admin, prefix }).getWaitingCount()));
-        expect(counts).toEqual([3, 3, 3, 3]);
-      } finally {
-        admin.disconnect();
-      }
+      expect(await waiting(rc.url, [0, 1, 2, 3].map((k) => `{q.rc${k}}`))).toEqual([3, 3, 3, 3]);
       await p.close();
     } finally {
       await rc.stop();
@@ -65,12 +76,7 @@ describe('BullMqProducer (a service\'s outbox)', () => {
     const back = await startPrivateRedis({ appendonly: false, port: own.port });
     try {
       await p.add('{q.later}', 'deliver', { n: 2 }, 'l.2');
-      const r = new Redis(back.url);
-      try {
-        expect(await new Queue('{q.later}', { connection: r, prefix }).getWaitingCount()).toBe(1);
-      } finally {
-        r.disconnect();
-      }
+      expect(await waiting(back.url, ['{q.later}'])).toEqual([1]);
       await p.close();
     } finally {
       await back.stop();

@@ -7,7 +7,7 @@ import type { Request, Response } from 'express';
 import { COMPONENTS } from '../../../libs/contracts/src/index.js';
 import { boundedRedisOptions, connectRedis } from '../../../libs/redis/src/index.js';
 import { dataQueues, queueName } from '../../../libs/transport/src/index.js';
-import { readLayout } from '../../../libs/cluster/src/index.js';
+import { layoutPartitions } from '../../../libs/cluster/src/index.js';
 import { loadConfig } from '../../../libs/config/src/index.js';
 import { notFoundPage } from './pages/layout.js';
 
@@ -28,7 +28,7 @@ export async function mountQueues(app: NestExpressApplication, redis?: { url: st
   const connection = connectRedis(redis.url, boundedRedisOptions());
   connection.on('error', () => {});
   // every partition of each data queue, in the namespace's layout (none yet: the configured one)
-  const partitions = (await readLayout(connection, redis.prefix).catch(() => undefined))?.partitions ?? loadConfig().partitions;
+  const partitions = await layoutPartitions(connection, redis.prefix, loadConfig().partitions).catch(() => loadConfig().partitions);
   const names = COMPONENTS.flatMap((c) => [...dataQueues(c, partitions), queueName(c, 'ctl')]);
   const queues = names.map((name) => new Queue(name, { connection, prefix: redis.prefix }));
   for (const q of queues) q.on('error', () => {});

@@ -13,7 +13,7 @@ import { NestPinoLogger } from '../../logging/src/index.js';
 import { ClientClosedError, RequestTimeoutError, TransportConfigError, TransportError } from './errors.js';
 import { toBullJobId } from './job-id.js';
 import { describeIssues, replyPacketSchema, type JobPacket } from './job-packet.js';
-import { jobRetention, type JobRetention } from './job-retention.js';
+import { eventRetry, jobRetention, type JobRetention } from './job-retention.js';
 import { assertQueueName } from './queue-names.js';
 import { fromWireError } from './wire-error.js';
 
@@ -210,7 +210,7 @@ export class BullMqClient extends ClientProxy {
     const jobId = toBullJobId(this.options.jobIdOf?.(pattern, packet.data));
     const event: JobPacket = { ...packet, pattern };
     const attempts = this.options.eventAttempts ?? 1;
-    const retry = attempts > 1 ? { attempts, backoff: { type: 'exponential' as const, delay: this.options.retryDelayMs ?? 200 } } : {};
+    const retry = eventRetry(attempts, this.options.retryDelayMs ?? 200);
     await queue.add(pattern, this.serializer.serialize(event), { ...this.jobOptions(), ...retry, jobId });
     return undefined as T;
   }

@@ -4,7 +4,7 @@ import { connectRedis } from '../../redis/src/index.js';
 import { TransportConfigError } from './errors.js';
 import { toBullJobId } from './job-id.js';
 import type { JobPacket } from './job-packet.js';
-import { jobRetention, type JobRetention } from './job-retention.js';
+import { eventRetry, jobRetention, type JobRetention } from './job-retention.js';
 import { assertQueueName } from './queue-names.js';
 
 /** How long the first add waits for a new connection to be ready, by default. */
@@ -114,7 +114,7 @@ export class BullMqProducer {
     if (this.closed) throw new TransportConfigError(`BullMqProducer: closed (event '${pattern}' to '${queue}')`);
     const q = await this.queue(queue);
     const packet: JobPacket = { pattern, data };
-    const retry = this.attempts > 1 ? { attempts: this.attempts, backoff: { type: 'exponential' as const, delay: this.retryDelayMs } } : {};
+    const retry = eventRetry(this.attempts, this.retryDelayMs);
     await q.add(pattern, packet, { ...this.retention, ...retry, jobId: toBullJobId(jobId) });
   }
 

@@ -25,3 +25,11 @@ export function jobRetention(overrides: Partial<JobRetention> = {}): JobRetentio
     removeOnFail: overrides.removeOnFail ?? DEFAULT_JOB_RETENTION.removeOnFail,
   };
 }
+
+/**
+ * An event job's retries: tried `attempts` times in all (a handler that threw, Redis briefly away),
+ * backing off exponentially from `delayMs`; one attempt adds nothing.
+ */
+export function eventRetry(attempts: number, delayMs: number): { attempts?: number; backoff?: { type: 'exponential'; delay: number } } {
+  return attempts > 1 ? { attempts, backoff: { type: 'exponential', delay: delayMs } } : {};
+}

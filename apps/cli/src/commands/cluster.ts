@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { COMPONENTS, type Component } from '../../../../libs/contracts/src/index.js';
 import type { Redis } from 'ioredis';
-import { clusterHealth, waitSettled, MAX_REPLICAS, productRedis, untilGone, readLayout, readLeases, readPartitionOwners, readReplicas, spawnServices, waitHealthy, type ClusterConfig, type Health, type LeaseHolder } from '../../../../libs/cluster/src/index.js';
+import { clusterHealth, waitSettled, MAX_REPLICAS, productRedis, untilGone, layoutPartitions, readLeases, readPartitionOwners, readReplicas, spawnServices, waitHealthy, type ClusterConfig, type Health, type LeaseHolder } from '../../../../libs/cluster/src/index.js';
 import { loadConfig } from '../../../../libs/config/src/index.js';
 import { boundedRedis, redactUrl, startPrivateRedis } from '../../../../libs/redis/src/index.js';
 import { clearClusterState, knownClusters, pidAlive, readClusterState, stateDir, writeClusterState } from '../cluster-state.js';
@@ -119,7 +119,7 @@ interface ClusterView {
 
 /** Every partition's owner, in the namespace's layout: one MGET per service (writes nothing). */
 async function clusterView(cfg: ClusterConfig, redis: Redis): Promise<ClusterView> {
-  const n = (await readLayout(redis, cfg.prefix))?.partitions ?? loadConfig().partitions;
+  const n = await layoutPartitions(redis, cfg.prefix, loadConfig().partitions);
   const owners = await Promise.all(COMPONENTS.map((c) => readPartitionOwners(redis, cfg.prefix, c, n)));
   return {
     partitions: Object.fromEntries(COMPONENTS.map((c, i) => [c, owners[i]!.map((o) => (o ? { pid: o.pid, ...(o.slot === undefined ? {} : { slot: o.slot }) } : null))])) as ClusterView['partitions'],

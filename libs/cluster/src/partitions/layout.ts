@@ -48,8 +48,12 @@ export async function agreeLayout(redis: Redis, prefix: string, partitions: numb
   return stored;
 }
 
-/** The data queue that holds a run's inputs for a component, in the namespace's layout (or, before any service fixed one, the configured). */
+/** The namespace's partition count: its layout's, or, before any service fixed one, the configured. */
+export async function layoutPartitions(redis: Redis, prefix: string, configured: number): Promise<number> {
+  return (await readLayout(redis, prefix))?.partitions ?? configured;
+}
+
+/** The data queue that holds a run's inputs for a component, in the namespace's layout. */
 export async function runQueue(redis: Redis, prefix: string, component: Component, runId: string, configured: number): Promise<string> {
-  const n = (await readLayout(redis, prefix))?.partitions ?? configured;
-  return queueName(component, 'data', partitionOf(runId, n));
+  return queueName(component, 'data', partitionOf(runId, await layoutPartitions(redis, prefix, configured)));
 }

@@ -3,7 +3,7 @@ import type { Component } from '../../../contracts/src/index.js';
 import { boundedRedis } from '../../../redis/src/index.js';
 import type { ClusterConfig } from '../config.js';
 import { assignPartitions } from './assignment.js';
-import { readLayout } from './layout.js';
+import { layoutPartitions } from './layout.js';
 import { readPartitionOwners, readReplicas } from './replicas.js';
 
 /**
@@ -12,7 +12,7 @@ import { readPartitionOwners, readReplicas } from './replicas.js';
  * Reads only.
  */
 export async function unsettled(redis: Redis, prefix: string, components: readonly Component[], replicas: number, partitions: number): Promise<Component[]> {
-  const n = (await readLayout(redis, prefix))?.partitions ?? partitions;
+  const n = await layoutPartitions(redis, prefix, partitions);
   const live = await readReplicas(redis, prefix, components);
   const out: Component[] = [];
   for (const c of components) {
