@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { resolveRedis } from '../../cluster/src/index.js';
+import { resolveRedis, signalPid, untilGone } from '../../cluster/src/index.js';
 import { loadConfig } from '../../config/src/index.js';
 import { mastersOf } from '../../redis/src/index.js';
 
@@ -68,17 +68,7 @@ export async function openBenchRedis(env: NodeJS.ProcessEnv = process.env, prefi
  * leaves its 3 s timer running, which holds the process that long after the server is gone.)
  */
 async function stopPrivate(pid: number): Promise<void> {
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (!alive()) return;
-  process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 150 && alive(); i++) await new Promise((r) => setTimeout(r, 20));
+  if (signalPid(pid, 'SIGTERM')) await untilGone([pid], 3000);
 }
 
 /** `INFO` as a map of field -> value. */

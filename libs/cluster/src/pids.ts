@@ -14,3 +14,17 @@ export async function untilGone(pids: readonly number[], ms: number): Promise<nu
   while (pids.some(pidAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   return pids.filter(pidAlive);
 }
+
+/**
+ * Sends a signal; false when the process is already gone (ESRCH). A process seen alive a moment ago
+ * may have exited since (a supervisor stopping its services as it is told to stop).
+ */
+export function signalPid(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw e;
+  }
+}

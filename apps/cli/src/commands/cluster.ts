@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { COMPONENTS, type Component } from '../../../../libs/contracts/src/index.js';
 import type { Redis } from 'ioredis';
-import { clusterHealth, waitSettled, MAX_REPLICAS, productRedis, untilGone, layoutPartitions, readLeases, readPartitionOwners, readReplicas, spawnServices, waitHealthy, type ClusterConfig, type Health, type LeaseHolder } from '../../../../libs/cluster/src/index.js';
+import { clusterHealth, signalPid, waitSettled, MAX_REPLICAS, productRedis, untilGone, layoutPartitions, readLeases, readPartitionOwners, readReplicas, spawnServices, waitHealthy, type ClusterConfig, type Health, type LeaseHolder } from '../../../../libs/cluster/src/index.js';
 import { loadConfig } from '../../../../libs/config/src/index.js';
 import { boundedRedis, redactUrl, startPrivateRedis } from '../../../../libs/redis/src/index.js';
 import { clearClusterState, knownClusters, pidAlive, readClusterState, stateDir, writeClusterState } from '../cluster-state.js';
@@ -93,14 +93,11 @@ export async function downCommand(): Promise<number> {
     return 0;
   }
   const pids = [...(s.supervisor ? [s.supervisor.pid] : []), ...s.services.map((x) => x.pid)].filter(pidAlive);
-  for (const pid of pids) process.kill(pid, 'SIGTERM');
+  for (const pid of pids) signalPid(pid, 'SIGTERM');
   await untilGone(pids, 10_000);
-  for (const pid of pids.filter(pidAlive)) process.kill(pid, 'SIGKILL');
+  for (const pid of pids.filter(pidAlive)) signalPid(pid, 'SIGKILL');
   await untilGone(pids, 2000);
-  if (s.redis && pidAlive(s.redis.pid)) {
-    process.kill(s.redis.pid, 'SIGTERM');
-    await untilGone([s.redis.pid], 5000);
-  }
+  if (s.redis && signalPid(s.redis.pid, 'SIGTERM')) await untilGone([s.redis.pid], 5000);
   clearClusterState();
   say(`cluster down: stopped ${s.supervisor ? 'the supervisor and ' : ''}${s.services.length} services${s.redis ? ` and redis-server ${s.redis.pid} (data kept in ${s.redis.dir})` : ''}`);
   return 0;
@@ -201,11 +198,11 @@ export async function restartCommand(service: string): Promise<number> {
     // a holder that died here (SIGKILL) left its lease behind: the new process takes it over at once
     for (const h of holders.filter((x) => pidAlive(x.pid))) {
       if (supervised) writeFileSync(restartRequestFile(c, h.pid), String(Date.now()));
-      process.kill(h.pid, 'SIGTERM');
+      signalPid(h.pid, 'SIGTERM');
     }
     const pids = holders.map((h) => h.pid);
     await untilGone(pids, 10_000);
-    for (const pid of pids.filter(pidAlive)) process.kill(pid, 'SIGKILL');
+    for (const pid of pids.filter(pidAlive)) signalPid(pid, 'SIGKILL');
     const want = Math.max(1, holders.length);
     if (!supervised) {
       const s = readClusterState();
