@@ -102,6 +102,8 @@ export const describeRunLog = (name: string, makeSubject: () => Subject) => desc
       expect(results.filter((r) => r.fresh)).toHaveLength(1);
       for (const r of results) expect(seqs(r.entries)).toEqual([3, 4, 5]);
       for (const r of results) expect(r.entries).toEqual(results[0]!.entries);
+      // where the input's entries start, the fresh append's and every repeat's, without decoding them
+      for (const r of results) expect(r.firstSeq).toBe(3);
       const log = s.log();
       expect(await log.length(runId)).toBe(5);
       expect(seqs(await log.read(runId))).toEqual([1, 2, 3, 4, 5]);
@@ -355,6 +357,45 @@ export const describeClosedDataPlane = (name: string, makeSubject: () => Subject
     expect((await log.appendInput(runId, 'host-vtd|d', entries(runId, 4, 1), input)).fresh).toBe(true);
   });
 
+  it('a group commit appends several inputs in order with their markers, or nothing and says why', async () => {
+    const log = s.log();
+    const runId = newRunId();
+    const host = (seq: number) => ({ component: 'host-vtd', seq });
+    const group = (from: number, ...sizes: number[]) => {
+      let at = from;
+      return sizes.map((k, i) => ({ markerId: `host-vtd|g${from}.${i}`, entries: entries(runId, (at += k) - k, k) }));
+    };
+    // not open yet: nothing written
+    expect(await log.appendInputs(runId, group(0, 2, 1), host(0))).toEqual({ appended: false, why: 'not-open' });
+    expect(await log.length(runId)).toBe(0);
+    await log.openRun(runId, 'open');
+    const first = group(0, 2, 1, 3);
+    expect(await log.appendInputs(runId, first, host(0))).toEqual({ appended: true, firstSeqs: [1, 3, 4] });
+    expect(seqs(await log.read(runId))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect((await log.read(runId)).map((e) => e.eventId)).toEqual(['ev-0', 'ev-1', 'ev-2', 'ev-3', 'ev-4', 'ev-5']);
+    // each input has its own marker: a redelivery of the second is answered with its one entry
+    const again = await log.appendInput(runId, first[1]!.markerId, first[1]!.entries, input);
+    expect(again.fresh).toBe(false);
+    expect(seqs(again.entries)).toEqual([3]);
+    // the group's last input is the component's last: decided on an older state, refused as stale
+    const before = await log.read(runId);
+    expect(await log.appendInputs(runId, group(6, 1, 1), host(3))).toEqual({ appended: false, why: 'stale' });
+    expect(await log.appendInput(runId, 'host-vtd|late', entries(runId, 6, 1), { after: host(1) })).toMatchObject({ refused: 'stale' });
+    // a marker already there, or twice in the group: nothing written either
+    expect(await log.appendInputs(runId, [...group(6, 1), first[2]!], host(4))).toEqual({ appended: false, why: 'marked' });
+    const twice = group(6, 1)[0]!;
+    expect(await log.appendInputs(runId, [twice, twice], host(4))).toEqual({ appended: false, why: 'marked' });
+    expect(await log.read(runId)).toEqual(before);
+    // an input that made no entry records an empty range where it was consumed, as appendInput does
+    expect(await log.appendInputs(runId, [{ markerId: 'host-vtd|none', entries: [] }, ...group(6, 1)], host(4))).toEqual({ appended: true, firstSeqs: [7, 7] });
+    expect((await log.appendInput(runId, 'host-vtd|none', [], input)).fresh).toBe(false);
+    expect((await log.appendInput(runId, 'host-vtd|next', entries(runId, 7, 1), { after: host(7) })).fresh).toBe(true);
+    // once the run is draining, groups are declined: the one-input append's gate decides each input
+    await log.openRun(runId, 'draining');
+    expect(await log.appendInputs(runId, group(8, 1), host(8))).toEqual({ appended: false, why: 'not-open' });
+    expect(await log.length(runId)).toBe(8);
+  });
+
   it('after run.finished only an input that consumes a recorded command lands, and after close nothing does', async () => {
     const log = s.log();
     const runId = newRunId();
@@ -386,7 +427,7 @@ export const describeClosedDataPlane = (name: string, makeSubject: () => Subject
     expect(await log.appendInput(runId, 'host-vtd|vfio.9', [entry(runId, 9)], { consumes: proof(3, 'vfio.2') })).toMatchObject({ refused: 'closed' });
     await expect(log.appendOnce(runId, 'raw', [])).rejects.toThrow(/closed/);
     // a redelivery is answered from its marker in every state: nothing appended
-    expect(await log.appendInput(runId, 'host-vtd|vfio.2', [entry(runId, 77)], input)).toEqual({ fresh: false, entries: unwind.entries });
+    expect(await log.appendInput(runId, 'host-vtd|vfio.2', [entry(runId, 77)], input)).toEqual({ fresh: false, entries: unwind.entries, firstSeq: 6 });
     expect(await log.read(runId)).toEqual(final);
     // reopening a closed run is not possible; deleting it is
     expect(await log.openRun(runId, 'open')).toBe('closed');

@@ -87,7 +87,7 @@ describe('a private redis-server (append-only, fsync always) killed with SIGKILL
       // a redelivered input finds its marker: nothing appended, the recorded entries returned
       const [marker, recorded] = [...acked][150]!;
       const again = await after.appendOnce(runId, marker, batch(150));
-      expect(again).toEqual({ fresh: false, entries: recorded });
+      expect(again).toEqual({ fresh: false, entries: recorded, firstSeq: recorded[0]!.seq });
       // the sequence counter survived too: a new input lands right after the last entry
       const next = await after.appendOnce(runId, 'after-restart', [source[0]!]);
       expect(next.fresh).toBe(true);

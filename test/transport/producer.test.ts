@@ -54,6 +54,27 @@ describe('BullMqProducer (a service\'s outbox)', () => {
     }
   });
 
+
+  it('adds a decision\'s jobs to several queues at once, each queue\'s in the order given, and drops an id it already holds', async () => {
+    const p = new BullMqProducer({ url, prefix });
+    opened.push(p);
+    await p.add('{q.c}', 'deliver', { n: 0 }, 'run-2.cmd-0');
+    const jobs = [1, 2, 3, 4, 5].map((n) => ({ queue: n % 2 ? '{q.c}' : '{q.d}', pattern: 'deliver', data: { n }, jobId: `run-2.cmd-${n}` }));
+    // cmd-0 again, with other content: the job already there is kept
+    await p.addAll([{ queue: '{q.c}', pattern: 'deliver', data: { n: 99 }, jobId: 'run-2.cmd-0' }, ...jobs]);
+    const redis = new Redis(url);
+    try {
+      const c = new Queue('{q.c}', { connection: redis, prefix });
+      const d = new Queue('{q.d}', { connection: redis, prefix });
+      opened.push(c, d);
+      // the jobs a Worker would take, in the order it would take them
+      const inOrder = async (q: Queue) => (await q.getWaiting()).map((j) => (parseJobPacket(j.data) as { packet: { data: { n: number } } }).packet.data.n);
+      expect(await inOrder(c)).toEqual([0, 1, 3, 5]);
+      expect(await inOrder(d)).toEqual([2, 4]);
+    } finally {
+      redis.disconnect();
+    }
+  });
   it('on a Redis Cluster, the first adds of a fresh producer land (its connection is ready before BullMQ asks it anything)', async () => {
     const rc = await startPrivateRedisCluster({ masters: 3, appendonly: false });
     try {

@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { connectRedis } from '../../redis/src/index.js';
 import { DEFAULT_RECOVERY, workerOptionsOf } from '../../cluster/src/index.js';
+import { CHANNEL_CONCURRENCY } from '../../transport/src/index.js';
 import { COMPONENTS, type Component, type Envelope } from '../../contracts/src/index.js';
 import { commandStats, commandsPer, redisCpuSeconds } from './bench-redis.js';
 import { jobDataOf, type BenchContext } from './context.js';
@@ -33,7 +34,7 @@ export interface PeerRedis {
 /**
  * Raw BullMQ one-way, shaped like the cluster's data path: per service one queue per partition (named
  * in a hash tag, as the services' are), consumed by `replicas` processes that share the queues as the
- * services' replicas share partitions, one Worker per queue with concurrency 1 and the services' Worker
+ * services' replicas share partitions, one Worker per queue with the services' concurrency (CHANNEL_CONCURRENCY.data) and Worker
  * settings (lock 5 s, stalled check 2 s); the processor only notes the time. No Nest, no validation,
  * no log. `naive`: the processor first appends the job's data to a stream (XADD, awaited), the job plus
  * a separate log entry per hop that a user would write first.
@@ -44,7 +45,7 @@ export async function startOnewayPeer(ctx: BenchContext, o: { naive?: boolean; p
   const replicas = o.replicas ?? 1;
   const queues = Object.fromEntries(COMPONENTS.map((c) => [c, Array.from({ length: o.partitions }, (_, i) => `{peer-${kind}-${c}.p${i}}`)])) as Record<Component, string[]>;
   const workers = await Promise.all(COMPONENTS.flatMap((c) => Array.from({ length: replicas }, (_, k) => forkPeer({
-    mode: 'oneway', url, prefix, queues: queues[c].filter((_, i) => i % replicas === k), concurrency: 1, workerOptions: workerOptionsOf(DEFAULT_RECOVERY),
+    mode: 'oneway', url, prefix, queues: queues[c].filter((_, i) => i % replicas === k), concurrency: CHANNEL_CONCURRENCY.data, workerOptions: workerOptionsOf(DEFAULT_RECOVERY),
     ...(o.naive ? { xadd: `${prefix}:peer-naive-log:{${c}.${k}}` } : {}),
   }))));
   const connection = connectRedis(url, { maxRetriesPerRequest: null });

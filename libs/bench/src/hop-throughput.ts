@@ -1,6 +1,6 @@
-import { DEFAULT_RECOVERY } from '../../cluster/src/index.js';
+import { DEFAULT_RECOVERY, serviceStats } from '../../cluster/src/index.js';
 import { loadConfig } from '../../config/src/index.js';
-import { resolvePolicy, type Component, type Envelope } from '../../contracts/src/index.js';
+import { COMPONENTS, resolvePolicy, type Component, type Envelope } from '../../contracts/src/index.js';
 import { runEmbedded } from '../../engine/src/index.js';
 import type { Scenario } from '../../scenario/src/index.js';
 import { CHANNEL_CONCURRENCY } from '../../transport/src/index.js';
@@ -30,6 +30,19 @@ export interface ClusterHopTrial {
   cpuUsPerHopBy: Record<string, number> | null;
   /** per hop: Redis commands (calls and µs of command time), the top five by time */
   redis: ReturnType<typeof commandsPer>;
+  /**
+   * Share of the inputs appended in a group commit, and the groups' mean size, over the services that
+   * answered (one replica of each: the one that answers its control queue); null when none did
+   */
+  groupCommit: { share: number; meanSize: number } | null;
+}
+
+/** The services' group-commit counters, summed (one replica of each: whichever answers). */
+async function groupCounters(ctx: ClusterContext): Promise<{ inputs: number; grouped: number; groups: number } | null> {
+  const all = await Promise.all(COMPONENTS.map((c) => serviceStats(ctx.cluster.cfg, c)));
+  if (all.some((s) => s === null)) return null;
+  const sum = (k: string) => all.reduce((a, s) => a + (s!.stats[k] ?? 0), 0);
+  return { inputs: sum('inputs'), grouped: sum('grouped'), groups: sum('groups') };
 }
 
 /**
@@ -44,12 +57,14 @@ export async function clusterHopTrial(ctx: ClusterContext, o: { scenario: Scenar
   const rcpu0 = await redisCpuSeconds(ctx.redis.admin);
   const each0 = ctx.cluster.services.map((s) => processCpuSeconds(s.pid));
   const cs0 = await commandStats(ctx.redis.admin);
+  const g0 = await groupCounters(ctx);
   const runIds = Array.from({ length: o.lanes }, (_, lane) => `tp-${o.tag}-${lane}`);
   const reports = await Promise.all(runIds.map((id, lane) => runOnCluster(ctx, id, o.scenario, 1 + lane)));
   const cpu1 = ctx.cluster.cpuSeconds();
   const rcpu1 = await redisCpuSeconds(ctx.redis.admin);
   const each1 = ctx.cluster.services.map((s) => processCpuSeconds(s.pid));
   const cs1 = await commandStats(ctx.redis.admin);
+  const g1 = await groupCounters(ctx);
   const inputs = await inputsOf(ctx.log, runIds);
   const us = (a: number | null, b: number | null) => (a === null || b === null ? NaN : Math.round(((b - a) * 1e6) / inputs.length));
   // per service, its replicas summed
@@ -70,6 +85,9 @@ export async function clusterHopTrial(ctx: ClusterContext, o: { scenario: Scenar
     jobBytes: { median: median(sizes), mean: Math.round(mean(sizes)) },
     cpuUsPerHopBy,
     redis: commandsPer(cs0, cs1, inputs.length),
+    groupCommit: g0 && g1 && g1.inputs > g0.inputs
+      ? { share: round((g1.grouped - g0.grouped) / (g1.inputs - g0.inputs), 3), meanSize: round((g1.grouped - g0.grouped) / Math.max(1, g1.groups - g0.groups), 2) }
+      : null,
   };
 }
 
@@ -133,8 +151,8 @@ export async function measureHopThroughput(ctx: ClusterContext): Promise<{ figur
     peer: { name: 'raw BullMQ one-way, same queues, workers, concurrency and payloads', unit: 'jobs/s', trials: pT.map((x) => x.rate) },
     goal: atLeast(0.8),
     config: {
-      cluster: `five service processes (Nest + BullMqServer), each data queue split into ${partitions} partitions, each partition consumed at concurrency ${CHANNEL_CONCURRENCY.data}; ${tp.lanes} runs asked of the orchestrator at once (run.start on its control queue), each a generated scenario of ${tp.shape.vms} VMs on one shared parent: pasid_alloc, guest_map, bind, then ${tp.shape.rounds} round(s) of guest_map + iotlb_invalidate (PASID-selective, then page-selective) + DMA, an unbind/bind every other round, ${tp.shape.backgroundDma} background DMA per VM, quiesce, vm_teardown (${emb.entries.length} entries, ${envelopes.length} inputs per run). A hop is one recorded input: job consumed, envelope validated, decided and state-hashed, appended with its marker by the Lua script, its commands added to the next queues one by one. Rate over the central 80% of the inputs' decision times (ts in the log).`,
-      peer: `${partitions} queues per service (as its partitions), each consumed by one bare bullmq Worker (concurrency 1; lock ${DEFAULT_RECOVERY.lockMs} ms, stalled check ${DEFAULT_RECOVERY.stalledMs} ms, as the services), a service's Workers in one process of its own; the processor only notes the time. ${tp.peerJobs} jobs whose data are the real delivery packets ({pattern, data: envelope}) of the same workload, in its per-service mix and round the partitions, added by the bench process with addBulk(${PRODUCER_BULK}) while the workers consume; job options as the transport's (${JSON.stringify(TRANSPORT_JOB_OPTIONS)}), BullMQ's own job ids. Rate over the central 80% of the processing times.`,
+      cluster: `five service processes (Nest + BullMqServer), each data queue split into ${partitions} partitions, each partition consumed at concurrency ${CHANNEL_CONCURRENCY.data}; ${tp.lanes} runs asked of the orchestrator at once (run.start on its control queue), each a generated scenario of ${tp.shape.vms} VMs on one shared parent: pasid_alloc, guest_map, bind, then ${tp.shape.rounds} round(s) of guest_map + iotlb_invalidate (PASID-selective, then page-selective) + DMA, an unbind/bind every other round, ${tp.shape.backgroundDma} background DMA per VM, quiesce, vm_teardown (${emb.entries.length} entries, ${envelopes.length} inputs per run). A hop is one recorded input: job consumed, envelope validated, decided and state-hashed, appended with its marker by the Lua script, its commands added to the next queues (one addBulk per receiving queue, the queues at once). Rate over the central 80% of the inputs' decision times (ts in the log).`,
+      peer: `${partitions} queues per service (as its partitions), each consumed by one bare bullmq Worker (concurrency ${CHANNEL_CONCURRENCY.data}, as the services'; lock ${DEFAULT_RECOVERY.lockMs} ms, stalled check ${DEFAULT_RECOVERY.stalledMs} ms, as the services), a service's Workers in one process of its own; the processor only notes the time. ${tp.peerJobs} jobs whose data are the real delivery packets ({pattern, data: envelope}) of the same workload, in its per-service mix and round the partitions, added by the bench process with addBulk(${PRODUCER_BULK}) while the workers consume; job options as the transport's (${JSON.stringify(TRANSPORT_JOB_OPTIONS)}), BullMQ's own job ids. Rate over the central 80% of the processing times.`,
       jobBytes: last.jobBytes,
       mix: Object.fromEntries(Object.entries(last.mix).map(([k, v]) => [k, round(v, 2)])),
     },
@@ -144,6 +162,7 @@ export async function measureHopThroughput(ctx: ClusterContext): Promise<{ figur
         note: "CPU of the five services + Redis per hop, against the five workers + Redis per job; the bench process (which asks for the runs, and adds the peer's jobs) is in neither",
       },
       cpuUsPerHopByProcess: last.cpuUsPerHopBy,
+      groupCommit: { trials: cT.map((x) => x.groupCommit), note: 'share of the inputs appended in a group commit (several inputs of a run that waited, in one script call), and the mean group size' },
       redisPerHop: { cluster: last.redis, peer: pT[pT.length - 1]!.redis, note: 'Redis commands per hop (per job for the peer) in the last trial: calls and µs of command time, in all and for the top five by time (EVALSHA: BullMQ\'s scripts and the log\'s append)' },
       ...(everysec ? {
         appendfsyncEverysec: {

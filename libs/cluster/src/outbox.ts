@@ -21,11 +21,13 @@ export class QueueOutbox implements Outbox {
   }
 
   async send(e: Envelope): Promise<void> {
-    await this.producer.add(queueName(e.to, 'data', partitionOf(e.runId, this.partitions)), DELIVER, e, `${e.runId}.${e.id}`);
+    await this.sendAll([e]);
   }
 
+  /** A decision's commands in one round trip per receiving queue, the queues at once (BullMqProducer.addAll). */
   async sendAll(es: Envelope[]): Promise<void> {
-    for (const e of es) await this.send(e);
+    if (es.length === 0) return;
+    await this.producer.addAll(es.map((e) => ({ queue: queueName(e.to, 'data', partitionOf(e.runId, this.partitions)), pattern: DELIVER, data: e, jobId: `${e.runId}.${e.id}` })));
   }
 
   async close(): Promise<void> {

@@ -93,3 +93,50 @@ if cur and (rank[cur] or 0) >= rank[ARGV[1]] then return cur end
 redis.call('SET', KEYS[1], ARGV[1])
 return ARGV[1]
 `;
+
+/**
+ * A group commit (RunLog.appendInputs): several inputs of one component in one run, each with its
+ * marker and entries, appended in one atomic step, or nothing written. Only the steady case: the run
+ * open, no marker recorded yet (nor twice in the group), the component's last input the one the appender knows. What is not
+ * that is the one-input script's to sort out, input by input, with the whole gate.
+ *
+ * KEYS as APPEND_ONCE_LUA's. ARGV[1] the entry head; ARGV[2], ARGV[3] the component and the seq of its
+ * last input as the appender knows it; ARGV[4] the number of inputs; then per input its marker, its
+ * number of entries k, and k entry tails.
+ *
+ * Returns {1, first1, first2, …} (where each input's entries start; an input with no entries records
+ * the empty range "cur+1,cur", as the one-input script does) or {-1, 'not-open' | 'stale' | 'marked'}.
+ */
+export const APPEND_INPUTS_LUA = `
+if redis.call('GET', KEYS[4]) ~= 'open' then return {-1, 'not-open'} end
+local h = redis.call('HGET', KEYS[5], ARGV[2])
+if h and h ~= ARGV[3] then return {-1, 'stale'} end
+local m = tonumber(ARGV[4])
+local i = 5
+local total = 0
+local seen = {}
+for j = 1, m do
+  if seen[ARGV[i]] or redis.call('HEXISTS', KEYS[2], ARGV[i]) == 1 then return {-1, 'marked'} end
+  seen[ARGV[i]] = true
+  local k = tonumber(ARGV[i + 1])
+  total = total + k
+  i = i + 2 + k
+end
+local seq = redis.call('INCRBY', KEYS[3], total) - total + 1
+local head = ARGV[1]
+local out = {1}
+i = 5
+for j = 1, m do
+  local k = tonumber(ARGV[i + 1])
+  local first = seq
+  for t = 1, k do
+    redis.call('XADD', KEYS[1], seq .. '-0', 'e', head .. seq .. ARGV[i + 1 + t])
+    seq = seq + 1
+  end
+  redis.call('HSET', KEYS[2], ARGV[i], first .. ',' .. (seq - 1))
+  out[#out + 1] = first
+  i = i + 2 + k
+end
+redis.call('HSET', KEYS[5], ARGV[2], out[#out])
+return out
+`;

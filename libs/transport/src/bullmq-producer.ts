@@ -7,6 +7,15 @@ import type { JobPacket } from './job-packet.js';
 import { eventRetry, jobRetention, type JobRetention } from './job-retention.js';
 import { assertQueueName } from './queue-names.js';
 
+/** One event job for BullMqProducer.addAll. */
+export interface ProducerJob {
+  queue: string;
+  pattern: string;
+  data: unknown;
+  /** the caller's id (escaped for BullMQ): a job added again under it is dropped while the first is kept */
+  jobId?: string;
+}
+
 /** How long the first add waits for a new connection to be ready, by default. */
 const READY_TIMEOUT_MS = 10_000;
 
@@ -111,11 +120,34 @@ export class BullMqProducer {
 
   /** Adds one event job; resolves once Redis has it. */
   async add(queue: string, pattern: string, data: unknown, jobId?: string): Promise<void> {
-    if (this.closed) throw new TransportConfigError(`BullMqProducer: closed (event '${pattern}' to '${queue}')`);
-    const q = await this.queue(queue);
-    const packet: JobPacket = { pattern, data };
+    await this.addAll([{ queue, pattern, data, jobId }]);
+  }
+
+  /**
+   * Adds event jobs, in order within each queue; resolves once Redis has them all. One round trip for
+   * each queue named, and the queues' at once: a queue's jobs go in one addBulk (a MULTI, so they land
+   * in the order given), and no order holds across queues (none is needed: a receiver's channel is one
+   * queue).
+   */
+  async addAll(jobs: readonly ProducerJob[]): Promise<void> {
+    if (this.closed) throw new TransportConfigError(`BullMqProducer: closed (event '${jobs[0]?.pattern}' to '${jobs[0]?.queue}')`);
+    const byQueue = new Map<string, ProducerJob[]>();
+    for (const j of jobs) {
+      const list = byQueue.get(j.queue);
+      if (list) list.push(j);
+      else byQueue.set(j.queue, [j]);
+    }
     const retry = eventRetry(this.attempts, this.retryDelayMs);
-    await q.add(pattern, packet, { ...this.retention, ...retry, jobId: toBullJobId(jobId) });
+    const bull = (j: ProducerJob) => ({ name: j.pattern, data: { pattern: j.pattern, data: j.data } satisfies JobPacket, opts: { ...this.retention, ...retry, jobId: toBullJobId(j.jobId) } });
+    await Promise.all([...byQueue].map(async ([name, list]) => {
+      const q = await this.queue(name);
+      if (list.length === 1) {
+        const { name: pattern, data, opts } = bull(list[0]!);
+        await q.add(pattern, data, opts);
+      } else {
+        await q.addBulk(list.map(bull));
+      }
+    }));
   }
 
   async close(): Promise<void> {

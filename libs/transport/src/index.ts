@@ -7,7 +7,7 @@ export { ClientClosedError, RemoteError, RequestTimeoutError, TransportConfigErr
 export { jobPacketSchema, replyPacketSchema, describeIssues, isRequest, parseJobPacket } from './job-packet.js';
 export type { JobPacket, ReplyPacket, RequestJobPacket } from './job-packet.js';
 export { toBullJobId } from './job-id.js';
-export { BullMqProducer, type BullMqProducerOptions } from './bullmq-producer.js';
+export { BullMqProducer, type BullMqProducerOptions, type ProducerJob } from './bullmq-producer.js';
 export { queueName, dataQueues, partitionOf, MAX_PARTITIONS, assertQueueName, CHANNEL_CONCURRENCY } from './queue-names.js';
 export type { QueueChannel } from './queue-names.js';
 export { toWireError, fromWireError } from './wire-error.js';
