@@ -357,45 +357,6 @@ export const describeClosedDataPlane = (name: string, makeSubject: () => Subject
     expect((await log.appendInput(runId, 'host-vtd|d', entries(runId, 4, 1), input)).fresh).toBe(true);
   });
 
-  it('a group commit appends several inputs in order with their markers, or nothing and says why', async () => {
-    const log = s.log();
-    const runId = newRunId();
-    const host = (seq: number) => ({ component: 'host-vtd', seq });
-    const group = (from: number, ...sizes: number[]) => {
-      let at = from;
-      return sizes.map((k, i) => ({ markerId: `host-vtd|g${from}.${i}`, entries: entries(runId, (at += k) - k, k) }));
-    };
-    // not open yet: nothing written
-    expect(await log.appendInputs(runId, group(0, 2, 1), host(0))).toEqual({ appended: false, why: 'not-open' });
-    expect(await log.length(runId)).toBe(0);
-    await log.openRun(runId, 'open');
-    const first = group(0, 2, 1, 3);
-    expect(await log.appendInputs(runId, first, host(0))).toEqual({ appended: true, firstSeqs: [1, 3, 4] });
-    expect(seqs(await log.read(runId))).toEqual([1, 2, 3, 4, 5, 6]);
-    expect((await log.read(runId)).map((e) => e.eventId)).toEqual(['ev-0', 'ev-1', 'ev-2', 'ev-3', 'ev-4', 'ev-5']);
-    // each input has its own marker: a redelivery of the second is answered with its one entry
-    const again = await log.appendInput(runId, first[1]!.markerId, first[1]!.entries, input);
-    expect(again.fresh).toBe(false);
-    expect(seqs(again.entries)).toEqual([3]);
-    // the group's last input is the component's last: decided on an older state, refused as stale
-    const before = await log.read(runId);
-    expect(await log.appendInputs(runId, group(6, 1, 1), host(3))).toEqual({ appended: false, why: 'stale' });
-    expect(await log.appendInput(runId, 'host-vtd|late', entries(runId, 6, 1), { after: host(1) })).toMatchObject({ refused: 'stale' });
-    // a marker already there, or twice in the group: nothing written either
-    expect(await log.appendInputs(runId, [...group(6, 1), first[2]!], host(4))).toEqual({ appended: false, why: 'marked' });
-    const twice = group(6, 1)[0]!;
-    expect(await log.appendInputs(runId, [twice, twice], host(4))).toEqual({ appended: false, why: 'marked' });
-    expect(await log.read(runId)).toEqual(before);
-    // an input that made no entry records an empty range where it was consumed, as appendInput does
-    expect(await log.appendInputs(runId, [{ markerId: 'host-vtd|none', entries: [] }, ...group(6, 1)], host(4))).toEqual({ appended: true, firstSeqs: [7, 7] });
-    expect((await log.appendInput(runId, 'host-vtd|none', [], input)).fresh).toBe(false);
-    expect((await log.appendInput(runId, 'host-vtd|next', entries(runId, 7, 1), { after: host(7) })).fresh).toBe(true);
-    // once the run is draining, groups are declined: the one-input append's gate decides each input
-    await log.openRun(runId, 'draining');
-    expect(await log.appendInputs(runId, group(8, 1), host(8))).toEqual({ appended: false, why: 'not-open' });
-    expect(await log.length(runId)).toBe(8);
-  });
-
   it('after run.finished only an input that consumes a recorded command lands, and after close nothing does', async () => {
     const log = s.log();
     const runId = newRunId();

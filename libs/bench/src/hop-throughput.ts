@@ -1,6 +1,6 @@
-import { DEFAULT_RECOVERY, serviceStats } from '../../cluster/src/index.js';
+import { DEFAULT_RECOVERY } from '../../cluster/src/index.js';
 import { loadConfig } from '../../config/src/index.js';
-import { COMPONENTS, resolvePolicy, type Component, type Envelope } from '../../contracts/src/index.js';
+import { resolvePolicy, type Component, type Envelope } from '../../contracts/src/index.js';
 import { runEmbedded } from '../../engine/src/index.js';
 import type { Scenario } from '../../scenario/src/index.js';
 import { CHANNEL_CONCURRENCY } from '../../transport/src/index.js';
@@ -30,19 +30,6 @@ export interface ClusterHopTrial {
   cpuUsPerHopBy: Record<string, number> | null;
   /** per hop: Redis commands (calls and µs of command time), the top five by time */
   redis: ReturnType<typeof commandsPer>;
-  /**
-   * Share of the inputs appended in a group commit, and the groups' mean size, over the services that
-   * answered (one replica of each: the one that answers its control queue); null when none did
-   */
-  groupCommit: { share: number; meanSize: number } | null;
-}
-
-/** The services' group-commit counters, summed (one replica of each: whichever answers). */
-async function groupCounters(ctx: ClusterContext): Promise<{ inputs: number; grouped: number; groups: number } | null> {
-  const all = await Promise.all(COMPONENTS.map((c) => serviceStats(ctx.cluster.cfg, c)));
-  if (all.some((s) => s === null)) return null;
-  const sum = (k: string) => all.reduce((a, s) => a + (s!.stats[k] ?? 0), 0);
-  return { inputs: sum('inputs'), grouped: sum('grouped'), groups: sum('groups') };
 }
 
 /**
@@ -57,14 +44,12 @@ export async function clusterHopTrial(ctx: ClusterContext, o: { scenario: Scenar
   const rcpu0 = await redisCpuSeconds(ctx.redis.admin);
   const each0 = ctx.cluster.services.map((s) => processCpuSeconds(s.pid));
   const cs0 = await commandStats(ctx.redis.admin);
-  const g0 = await groupCounters(ctx);
   const runIds = Array.from({ length: o.lanes }, (_, lane) => `tp-${o.tag}-${lane}`);
   const reports = await Promise.all(runIds.map((id, lane) => runOnCluster(ctx, id, o.scenario, 1 + lane)));
   const cpu1 = ctx.cluster.cpuSeconds();
   const rcpu1 = await redisCpuSeconds(ctx.redis.admin);
   const each1 = ctx.cluster.services.map((s) => processCpuSeconds(s.pid));
   const cs1 = await commandStats(ctx.redis.admin);
-  const g1 = await groupCounters(ctx);
   const inputs = await inputsOf(ctx.log, runIds);
   const us = (a: number | null, b: number | null) => (a === null || b === null ? NaN : Math.round(((b - a) * 1e6) / inputs.length));
   // per service, its replicas summed
@@ -85,9 +70,6 @@ export async function clusterHopTrial(ctx: ClusterContext, o: { scenario: Scenar
     jobBytes: { median: median(sizes), mean: Math.round(mean(sizes)) },
     cpuUsPerHopBy,
     redis: commandsPer(cs0, cs1, inputs.length),
-    groupCommit: g0 && g1 && g1.inputs > g0.inputs
-      ? { share: round((g1.grouped - g0.grouped) / (g1.inputs - g0.inputs), 3), meanSize: round((g1.grouped - g0.grouped) / Math.max(1, g1.groups - g0.groups), 2) }
-      : null,
   };
 }
 
@@ -162,7 +144,6 @@ export async function measureHopThroughput(ctx: ClusterContext): Promise<{ figur
         note: "CPU of the five services + Redis per hop, against the five workers + Redis per job; the bench process (which asks for the runs, and adds the peer's jobs) is in neither",
       },
       cpuUsPerHopByProcess: last.cpuUsPerHopBy,
-      groupCommit: { trials: cT.map((x) => x.groupCommit), note: 'share of the inputs appended in a group commit (several inputs of a run that waited, in one script call), and the mean group size' },
       redisPerHop: { cluster: last.redis, peer: pT[pT.length - 1]!.redis, note: 'Redis commands per hop (per job for the peer) in the last trial: calls and µs of command time, in all and for the top five by time (EVALSHA: BullMQ\'s scripts and the log\'s append)' },
       ...(everysec ? {
         appendfsyncEverysec: {

@@ -30,7 +30,7 @@ function configOrExit(component: Component): Config {
 
 /**
  * Starts one service as its own process: a Nest microservice on the BullMQ transport, listening on its
- * control queue and on the data-queue partitions it owns (each at CHANNEL_CONCURRENCY.data; a run's inputs one at a time, in queue order).
+ * control queue and on the data-queue partitions it owns (each at concurrency 1, the recorded order).
  * Several processes of one service are replicas: each holds a replica slot, and the partitions are
  * shared out among the live slots (partitions/). A partition taken up brings back first the jobs a
  * dead owner held (requeueOrphans); its runs are rebuilt from the log.

@@ -13,7 +13,7 @@ import {
 } from './entry-codec.js';
 import { assertRunId } from './keys.js';
 import { DEFAULT_PAGE_SIZE, type AppendBatch, type BatchRunLog } from './batch.js';
-import type { AppendResult, GroupAppendResult, GroupInput, InputAppendResult, RunMeta } from './run-log.js';
+import type { AppendResult, InputAppendResult, RunMeta } from './run-log.js';
 import { RUN_STATES, RunClosedError, gateInput, gateRaw, proves, stateRank, type InputGate, type RunState } from './run-state.js';
 
 export interface MemoryRunLogOptions {
@@ -73,46 +73,6 @@ export class MemoryRunLog implements BatchRunLog {
     return this.appendSync(runId, markerId, entries, gate);
   }
 
-  /** A group commit (see RunLog.appendInputs): the same checks as the Lua script, in the same step. */
-  appendInputsSync(runId: string, inputs: GroupInput[], after: { component: string; seq: number }): GroupAppendResult {
-    for (const input of inputs) {
-      assertMarker(input.markerId);
-      if (!Array.isArray(input.entries)) throw new TypeError(`entries must be an array (marker ${input.markerId})`);
-    }
-    const r = this.run(runId, false);
-    if (r?.state !== 'open') return { appended: false, why: 'not-open' };
-    const head = r.heads?.get(after.component);
-    if (head !== undefined && head !== after.seq) return { appended: false, why: 'stale' };
-    const markers = new Set(inputs.map((i) => i.markerId));
-    if (markers.size < inputs.length || inputs.some((i) => r.marks.has(i.markerId))) return { appended: false, why: 'marked' };
-    // encoded before anything is appended, so a bad entry leaves the log as it was
-    let next = r.entries.length + 1;
-    const made = inputs.map((input) => {
-      const first = next;
-      next += input.entries.length;
-      return { first, entries: this.made(runId, input.entries, first) };
-    });
-    for (const [i, m] of made.entries()) {
-      for (const e of m.entries) r.entries.push(e);
-      r.marks.set(inputs[i]!.markerId, [m.first, m.first + m.entries.length - 1]);
-    }
-    (r.heads ??= new Map()).set(after.component, made[made.length - 1]!.first);
-    return { appended: true, firstSeqs: made.map((m) => m.first) };
-  }
-
-  async appendInputs(runId: string, inputs: GroupInput[], after: { component: string; seq: number }): Promise<GroupAppendResult> {
-    return this.appendInputsSync(runId, inputs, after);
-  }
-
-  /** The log's own copies of new entries, numbered from `first` (frozen; through JSON when cloning). */
-  private made(runId: string, entries: NewLogEntry[], first: number): LogEntry[] {
-    if (this.clone) {
-      const head = entryHead(runId);
-      return entries.map((e, i) => Object.freeze(decodeEntry(`${head}${first + i}${entryTail(runId, e)}`)));
-    }
-    return entries.map((e, i) => Object.freeze(withSeq(runId, e, first + i)));
-  }
-
   private appendSync(runId: string, markerId: string, entries: NewLogEntry[], gate?: InputGate): InputAppendResult {
     assertMarker(markerId);
     if (!Array.isArray(entries)) throw new TypeError(`entries must be an array (marker ${markerId})`);
@@ -134,7 +94,13 @@ export class MemoryRunLog implements BatchRunLog {
     const r = existing ?? this.run(runId, true);
     // encode everything before touching the log, so a bad entry leaves it as it was
     const first = r.entries.length + 1;
-    const made = this.made(runId, entries, first);
+    let made: LogEntry[];
+    if (this.clone) {
+      const head = entryHead(runId);
+      made = entries.map((e, i) => Object.freeze(decodeEntry(`${head}${first + i}${entryTail(runId, e)}`)));
+    } else {
+      made = entries.map((e, i) => Object.freeze(withSeq(runId, e, first + i)));
+    }
     for (const e of made) r.entries.push(e);
     r.marks.set(markerId, [first, first + made.length - 1]);
     if (next) r.state = next;

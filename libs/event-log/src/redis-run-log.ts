@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { Redis, RedisOptions } from 'ioredis';
 import { connectRedis } from '../../redis/src/index.js';
 import { COMPONENTS, type LogEntry, type NewLogEntry } from '../../contracts/src/index.js';
-import { APPEND_INPUTS_LUA, APPEND_ONCE_LUA, OPEN_RUN_LUA } from './append-once.lua.js';
+import { APPEND_ONCE_LUA, OPEN_RUN_LUA } from './append-once.lua.js';
 import { DEFAULT_PAGE_SIZE, type AppendBatch, type BatchRunLog } from './batch.js';
 import { snapshotKey } from './snapshots.js';
 import {
@@ -16,7 +16,7 @@ import {
   entryTail,
 } from './entry-codec.js';
 import { DEFAULT_PREFIX, assertPrefix, runKeys, runsIndexKey, type RunKeys } from './keys.js';
-import type { AppendResult, GroupAppendResult, GroupInput, InputAppendResult, RunMeta } from './run-log.js';
+import type { AppendResult, InputAppendResult, RunMeta } from './run-log.js';
 import { RUN_STATES, RunClosedError, type InputGate, type Refusal, type RunState } from './run-state.js';
 
 export interface RedisRunLogOptions {
@@ -29,7 +29,6 @@ export interface RedisRunLogOptions {
  * on a socket, EVALSHA after, and resends on NOSCRIPT).
  */
 const APPEND_COMMAND = 'vsvaEventLogAppendOnce';
-const GROUP_COMMAND = 'vsvaEventLogAppendInputs';
 const OPEN_COMMAND = 'vsvaEventLogOpenRun';
 
 type AppendCommand = (args: Array<string>) => Promise<unknown>;
@@ -60,9 +59,6 @@ export class RedisRunLog implements BatchRunLog {
     }
     if (typeof (redis as unknown as Record<string, unknown>)[OPEN_COMMAND] !== 'function') {
       redis.defineCommand(OPEN_COMMAND, { numberOfKeys: 1, lua: OPEN_RUN_LUA });
-    }
-    if (typeof (redis as unknown as Record<string, unknown>)[GROUP_COMMAND] !== 'function') {
-      redis.defineCommand(GROUP_COMMAND, { numberOfKeys: 5, lua: APPEND_INPUTS_LUA });
     }
   }
 
@@ -95,22 +91,6 @@ export class RedisRunLog implements BatchRunLog {
     const call = this.prepareAppend(runId, markerId, entries, gate);
     const reply = await (this.redis as unknown as Record<string, AppendCommand>)[APPEND_COMMAND](call.args);
     return decodeAppendReply(runId, markerId, call.head, call.tails, reply);
-  }
-
-  async appendInputs(runId: string, inputs: GroupInput[], after: { component: string; seq: number }): Promise<GroupAppendResult> {
-    const k = this.keys(runId);
-    const head = entryHead(runId);
-    // encoded before anything is sent: a bad entry throws here, and the log is as it was
-    const args = [k.log, k.marks, k.seq, k.state, k.heads, head, after.component, String(after.seq), String(inputs.length)];
-    for (const input of inputs) {
-      assertMarker(input.markerId);
-      if (!Array.isArray(input.entries)) throw new TypeError(`entries must be an array (marker ${input.markerId})`);
-      args.push(input.markerId, String(input.entries.length), ...input.entries.map((e) => entryTail(runId, e)));
-    }
-    const reply = await (this.redis as unknown as Record<string, AppendCommand>)[GROUP_COMMAND]!(args);
-    if (Array.isArray(reply) && reply[0] === 1 && reply.length === inputs.length + 1) return { appended: true, firstSeqs: (reply as number[]).slice(1) };
-    if (Array.isArray(reply) && reply[0] === -1 && ['marked', 'not-open', 'stale'].includes(reply[1] as string)) return { appended: false, why: reply[1] as 'marked' };
-    throw new Error(`append of ${inputs.length} inputs on run ${runId}: unexpected reply from the group script: ${JSON.stringify(reply)}`);
   }
 
   async openRun(runId: string, state: Exclude<RunState, 'closed'> = 'ready'): Promise<RunState> {

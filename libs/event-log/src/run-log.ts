@@ -28,20 +28,6 @@ export interface AppendResult {
 /** A data-plane append: appended (or answered from its marker), or refused by the run's state with nothing written. */
 export type InputAppendResult = (AppendResult & { refused?: undefined }) | { refused: Refusal; fresh: false; entries: [] };
 
-/** One input of a group commit (RunLog.appendInputs): its marker and the entries its decision made. */
-export interface GroupInput {
-  markerId: string;
-  entries: NewLogEntry[];
-}
-
-/**
- * A group commit's outcome: every input appended, in order (`firstSeqs[i]`: where input i's entries
- * start), or nothing written and why. `marked`: one of the inputs has its marker already (a
- * redelivery); otherwise the run is not open (`not-open`: its state says more) or the component's
- * last input is not `after` (`stale`).
- */
-export type GroupAppendResult = { appended: true; firstSeqs: number[] } | { appended: false; why: 'marked' | 'not-open' | 'stale' };
-
 /**
  * A run's log (DESIGN.md §2, points 2-3). Sequence numbers are global to the run and start at 1.
  * `appendOnce` appends the entries caused by one input together with a marker for that input,
@@ -58,14 +44,6 @@ export interface RunLog {
    * (run-state.ts) and the append are one atomic step. A refused input changes nothing.
    */
   appendInput(runId: string, markerId: string, entries: NewLogEntry[], gate: InputGate): Promise<InputAppendResult>;
-  /**
-   * A group commit: several inputs of one component, decided in order each on the state the one
-   * before left, appended in one atomic step with their markers, or none of them. Only the steady case
-   * is taken: the run open, no marker there yet, `after` the component's last input; anything else
-   * writes nothing and says why, and the caller appends the inputs one at a time (appendInput, with
-   * the whole gate). None of the inputs may start or finish the run (InputGate.start, finishes).
-   */
-  appendInputs(runId: string, inputs: GroupInput[], after: { component: string; seq: number }): Promise<GroupAppendResult>;
   /** Puts the run in `state` unless it is already there or further on; returns the state it is in. */
   openRun(runId: string, state?: Exclude<RunState, 'closed'>): Promise<RunState>;
   /** The log is final: every append is refused from now on. */

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { DEFAULTS } from '../../config/src/index.js';
 import { EnvelopeSchema, inputProblem, type Component, type Envelope, type LogEntry } from '../../contracts/src/index.js';
-import { ORPHAN_RUN_ID, isRunId, withSeq, type InputAppendResult, type InputGate, type Refusal, type RunLog, type SnapshotStore } from '../../event-log/src/index.js';
+import { ORPHAN_RUN_ID, isRunId, type InputAppendResult, type InputGate, type Refusal, type RunLog, type SnapshotStore } from '../../event-log/src/index.js';
 import type { Outbox } from './outbox.js';
-import { channelOrder, commandsOf, processInput, type ComponentRuntime, type Processed } from './process-input.js';
+import { channelOrder, commandsOf, processInput, type ComponentRuntime } from './process-input.js';
 import { rebuildRuntime, snapshotOf, type Rebuilt } from './rebuild.js';
 
 export interface ComponentHostOptions {
@@ -74,23 +74,6 @@ export class StaleMemoryError extends Error {
   }
 }
 
-/** At most this many inputs of a run in one group commit (one script call; its arguments grow with it). */
-export const MAX_GROUP = 16;
-
-const RUN_START = 'run.start';
-
-/** A delivery waiting for its run's turn, with the transport's promise to settle. */
-interface Delivery {
-  raw: unknown;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
-/** The decision records run.finished: its append moves the run to draining (InputGate.finishes). */
-function finishesRun(p: Processed): boolean {
-  return p.entries.some((e) => e.kind === 'event' && e.type === 'run.finished');
-}
-
 /** A run's state in memory, with where it stands in the log and where its last snapshot is. */
 interface RunMemory extends Rebuilt {
   snapSeq: number;
@@ -104,11 +87,11 @@ interface RunMemory extends Rebuilt {
  */
 export class ComponentHost extends EventEmitter {
   private readonly runs = new Map<string, RunMemory>();
-  /** per run, the deliveries waiting for their turn (one run's inputs one at a time; runs side by side: their states and keys are disjoint) */
-  private readonly waiting = new Map<string, Delivery[]>();
+  /** the inputs of one run, one at a time; runs side by side (their states and keys are disjoint) */
+  private readonly chains = new Map<string, Promise<unknown>>();
   private readonly snapshotEvery: number;
   private readonly clock: () => number | undefined;
-  stats = { inputs: 0, duplicates: 0, deadLetters: 0, refused: 0, rebuilds: 0, snapshotsLoaded: 0, snapshotsWritten: 0, deferred: 0, stale: 0, groups: 0, grouped: 0, groupsDeclined: 0 };
+  stats = { inputs: 0, duplicates: 0, deadLetters: 0, refused: 0, rebuilds: 0, snapshotsLoaded: 0, snapshotsWritten: 0, deferred: 0, stale: 0 };
 
   constructor(readonly component: Component, private readonly log: RunLog, private readonly outbox: Outbox, private readonly opts: ComponentHostOptions = {}) {
     super();
@@ -118,117 +101,43 @@ export class ComponentHost extends EventEmitter {
 
   /**
    * One input of a run at a time, in arrival order: the log records that order. Inputs of different
-   * runs (several partitions, several jobs of a partition) go side by side. Inputs of a run that came
-   * while one of it was being taken are taken next as a group of up to MAX_GROUP: decided in order,
-   * appended in one script call (groupCommit).
+   * runs (several partitions, several jobs of a partition) interleave at their awaits.
    */
   deliver(raw: unknown): Promise<void> {
     const claimed = (raw as { runId?: unknown } | null | undefined)?.runId;
     const fenced = this.opts.fence?.(claimed);
     if (fenced) return Promise.reject(new Error(`${this.component}: not consuming: ${fenced}`));
     const key = typeof claimed === 'string' ? claimed : '';
-    return new Promise<void>((resolve, reject) => {
-      const waiting = this.waiting.get(key);
-      if (waiting) return void waiting.push({ raw, resolve, reject });
-      const list: Delivery[] = [{ raw, resolve, reject }];
-      this.waiting.set(key, list);
-      void this.drain(key, list);
-    });
-  }
-
-  /** Takes a run's deliveries until none waits; the map holds only runs with work queued. */
-  private async drain(key: string, list: Delivery[]): Promise<void> {
-    while (list.length > 0) {
-      const group = list.splice(0, MAX_GROUP);
-      const taken = group.length > 1 && (await this.groupCommit(group).catch((err: Error) => (group.forEach((d) => d.reject(err)), true)));
-      if (taken) continue;
-      if (group.length > 1) this.stats.groupsDeclined++;
-      for (const d of group) await this.handle(d.raw).then(d.resolve, d.reject);
-    }
-    this.waiting.delete(key);
-  }
-
-  /**
-   * Several inputs of one run in one append (DESIGN.md §2.3, in a group): each decided on the state the
-   * one before it left, the entries of all appended atomically with every marker, then the commands of
-   * all sent. Only the steady case: well-formed inputs, each next on its channels, none starting or
-   * finishing the run, the run in memory; the log takes the group only while the run is open, none of
-   * the markers is there and no other process appended an input of this component
-   * (RunLog.appendInputs). Otherwise false, with nothing written or sent: the inputs are then taken one
-   * at a time. True: every delivery of the group is settled.
-   */
-  private async groupCommit(group: Delivery[]): Promise<boolean> {
-    const inputs: Envelope[] = [];
-    for (const d of group) {
-      const c = this.check(d.raw);
-      if (!('input' in c)) return false;
-      inputs.push(c.input);
-    }
-    const runId = inputs[0]!.runId;
-    const mem = this.runs.get(runId);
-    if (!mem || inputs.some((i) => i.runId !== runId || (this.component === 'orchestrator' && i.type === RUN_START))) return false;
-    let rt = mem.runtime;
-    const decided: Processed[] = [];
-    for (const input of inputs) {
-      if (channelOrder(this.component, rt, input) !== 'next') return false;
-      let p: Processed;
-      try {
-        p = processInput(this.component, rt, input, { hash: this.opts.hash });
-      } catch {
-        // a decider that throws fails its own delivery alone, one at a time
-        return false;
-      }
-      if (finishesRun(p)) return false;
-      decided.push(p);
-      rt = p.next;
-    }
-    const ts = this.clock();
-    const stamped = decided.map((p) => (ts === undefined ? p.entries : p.entries.map((e) => ({ ...e, ts }))));
-    const res = await this.log.appendInputs(runId, inputs.map((input, i) => ({ markerId: `${this.component}|${input.id}`, entries: stamped[i]! })), { component: this.component, seq: mem.lastSeq });
-    if (!res.appended) {
-      // another process took inputs of the run: the one-at-a-time path rebuilds and says so
-      if (res.why === 'stale') this.runs.delete(runId);
-      return false;
-    }
-    const last = decided.length - 1;
-    mem.runtime = rt;
-    mem.lastSeq = res.firstSeqs[last]!;
-    mem.lastEventId = decided[last]!.entries[0]!.eventId;
-    mem.inputs += inputs.length;
-    this.stats.inputs += inputs.length;
-    this.stats.groups++;
-    this.stats.grouped += inputs.length;
-    if (this.listenerCount('entries') > 0) this.emit('entries', stamped.flatMap((es, i) => es.map((e, k) => withSeq(runId, e, res.firstSeqs[i]! + k))));
-    // appended: a failed send fails every delivery of the group, and each redelivery re-sends from its marker
-    await this.outbox.sendAll(decided.flatMap((p) => p.commands));
-    for (const d of group) d.resolve();
-    if (this.snapshotDue(mem)) await this.maybeSnapshot(runId, mem);
-    return true;
-  }
-
-  /** The delivered envelope, parsed and addressed to this component, or why it is not one to take. */
-  private check(raw: unknown): { input: Envelope } | { runId: unknown; problem: string } {
-    if (this.opts.builtInProcess) return { input: raw as Envelope };
-    const parsed = EnvelopeSchema.safeParse(raw);
-    if (!parsed.success) {
-      const claimed = (raw as { runId?: unknown } | null | undefined)?.runId;
-      return { runId: claimed, problem: `malformed envelope: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
-    }
-    const input = parsed.data as Envelope;
-    if (input.to !== this.component) return { runId: input.runId, problem: `envelope addressed to ${input.to}` };
-    // the payload too, against the component's input schema (libs/contracts messages): off a queue it
-    // could be anything, and the decider takes it for the type it names
-    const problem = inputProblem(this.component, input.type, input.payload);
-    return problem ? { runId: input.runId, problem } : { input };
+    const next = (this.chains.get(key) ?? Promise.resolve()).then(() => this.handle(raw));
+    const tail = next.catch(() => {});
+    this.chains.set(key, tail);
+    // the map holds only chains with work queued: the last link removes itself
+    void tail.then(() => this.chains.get(key) === tail && this.chains.delete(key));
+    return next;
   }
 
   private async handle(raw: unknown): Promise<void> {
-    const c = this.check(raw);
-    if (!('input' in c)) {
-      await this.deadLetter(c.runId, c.problem, raw);
+    let input = raw as Envelope;
+    if (!this.opts.builtInProcess) {
+      const parsed = EnvelopeSchema.safeParse(raw);
+      if (!parsed.success) {
+        const claimed = (raw as { runId?: unknown } | null | undefined)?.runId;
+        await this.deadLetter(claimed, `malformed envelope: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, raw);
+        return;
+      }
+      input = parsed.data as Envelope;
+    }
+    if (input.to !== this.component) {
+      await this.deadLetter(input.runId, `envelope addressed to ${input.to}`, raw);
       return;
     }
-    const input = c.input;
+    // the payload too, against the component's input schema (libs/contracts messages): off a queue it
+    // could be anything, and the decider takes it for the type it names
+    const problem = this.opts.builtInProcess ? undefined : inputProblem(this.component, input.type, input.payload);
+    if (problem) {
+      await this.deadLetter(input.runId, problem, raw);
+      return;
+    }
     // the run in memory without a turn of the event loop: the common case, once per input
     const mem = this.runs.get(input.runId) ?? (await this.memoryFor(input.runId));
     // put off only in a run that takes inputs: the gate refuses one that is unknown, not started or closed
@@ -243,8 +152,8 @@ export class ComponentHost extends EventEmitter {
     const entries = ts === undefined ? p.entries : p.entries.map((e) => ({ ...e, ts }));
     // what the gate needs is read off the decision, not taken from the envelope's word
     const gate: InputGate = {
-      start: this.component === 'orchestrator' && input.type === RUN_START,
-      finishes: finishesRun(p),
+      start: this.component === 'orchestrator' && input.type === 'run.start',
+      finishes: p.entries.some((e) => e.kind === 'event' && e.type === 'run.finished'),
       // decided on the state after that input: the append lands only if it is still the component's last
       after: { component: this.component, seq: mem.lastSeq },
     };

@@ -1,14 +1,15 @@
 import { TransportConfigError } from './errors.js';
 
-/** Which of a service's two queues: `data` (a partition of its inputs) or `ctl` (control). */
+/** Which of a service's two queues: `data` (ordered, concurrency 1) or `ctl` (control, concurrency 16). */
 export type QueueChannel = 'data' | 'ctl';
 
 /**
- * Worker concurrency per channel. A data partition's jobs are handed out in queue order, several at
- * once: the component host takes one run's inputs one at a time in that order (the log records it),
- * and the runs of a partition side by side, so one slow round trip does not hold the others up.
+ * Worker concurrency per channel: data keeps FIFO order (the log records it), control may overlap. A
+ * process overlaps its round trips across the partitions it owns; more than one job of a partition at
+ * once was measured (2 and 8, BENCHMARKS.md "Point 3, step by step") and cost more Redis work per hop
+ * (idle Worker slots polling) than it overlapped.
  */
-export const CHANNEL_CONCURRENCY: Readonly<Record<QueueChannel, number>> = { data: 8, ctl: 16 };
+export const CHANNEL_CONCURRENCY: Readonly<Record<QueueChannel, number>> = { data: 1, ctl: 16 };
 
 const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]*$/i;
 
