@@ -18,7 +18,7 @@ function cli(args: string[], env: Record<string, string>): Promise<{ code: numbe
   });
 }
 
-const FIGURES = ['hop-throughput', 'hop-latency-p50', 'hop-latency-p99', 'log-append', 'replay', 'embedded', 'scale-out-redis-1r', 'scale-out-redis-2r'];
+const FIGURES = ['hop-throughput', 'hop-throughput-chain', 'hop-latency-p50', 'hop-latency-p99', 'log-append', 'replay', 'embedded', 'scale-out-redis-1r', 'scale-out-redis-2r'];
 
 describe('vsva-sim bench --quick --json', () => {
   it('prints one object with the machine and every figure beside its peer, writes it to --out, and leaves no keys behind', async () => {

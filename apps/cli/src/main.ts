@@ -428,6 +428,8 @@ program
 Figures, each the median of repeated trials (spread shown) beside its peer, measured on the same Redis:
   hop-throughput      cluster hops/s under concurrent runs (log append included)   vs raw BullMQ one-way
   hop-throughput-naive  the same hops                                              vs BullMQ one-way + an XADD per job
+  hop-throughput-chain  the same hops                                              vs a BullMQ chain: a job per hop, each added
+                                                                                    by the processor of the one before
   hop-latency-p50/99  one request/reply between two services through the transport  vs raw BullMQ ping-pong
   log-append          idempotent append (appendMany), entries/s                        vs raw pipelined XADD
   replay              replay of an exported run (100,000 entries), entries/s           vs raw XRANGE + JSON.parse

@@ -1,12 +1,12 @@
 import { DEFAULT_RECOVERY } from '../../cluster/src/index.js';
 import { loadConfig } from '../../config/src/index.js';
-import { resolvePolicy, type Component, type Envelope } from '../../contracts/src/index.js';
+import { COMPONENTS, resolvePolicy, type Component, type Envelope } from '../../contracts/src/index.js';
 import { runEmbedded } from '../../engine/src/index.js';
 import type { Scenario } from '../../scenario/src/index.js';
 import { CHANNEL_CONCURRENCY } from '../../transport/src/index.js';
 import { commandStats, commandsPer, redisCpuSeconds, withFsync } from './bench-redis.js';
 import { processCpuSeconds } from './proc-cpu.js';
-import { onewayTrial, PRODUCER_BULK, startOnewayPeer, TRANSPORT_JOB_OPTIONS, type OnewayTrial } from './bullmq-oneway.js';
+import { chainTrial, onewayTrial, PRODUCER_BULK, startOnewayPeer, TRANSPORT_JOB_OPTIONS, type OnewayTrial } from './bullmq-oneway.js';
 import { BENCH_POLICY, bytesOfJob, inputsOf, mixOf, runOnCluster, type ClusterContext } from './context.js';
 import { figure, fmt } from './figure.js';
 import { atLeast, centralRate, mean, median, round } from './stats.js';
@@ -90,16 +90,23 @@ export async function measureHopThroughput(ctx: ClusterContext): Promise<{ figur
   const partitions = loadConfig().partitions;
   const peer = await startOnewayPeer(ctx, { partitions });
   const naive = await startOnewayPeer(ctx, { naive: true, partitions });
+  const chain = await startOnewayPeer(ctx, { chain: true, partitions });
+  // as many chains as the cluster's runs have VMs (each VM's work is a flow of hops), and at least two per
+  // queue, so that no worker of the peer waits for want of a job; as many jobs as the other peers'
+  const chains = Math.max(tp.lanes * tp.shape.vms, 2 * COMPONENTS.length * partitions);
+  const hops = Math.max(1, Math.round(tp.peerJobs / chains) - 1);
   const cT: ClusterHopTrial[] = [];
   const pT: OnewayTrial[] = [];
   const nT: OnewayTrial[] = [];
+  const chT: OnewayTrial[] = [];
   let everysec: { cluster: ClusterHopTrial; peer: OnewayTrial } | null = null;
-  pr.phase('1. hop throughput: the cluster under concurrent runs, raw BullMQ one-way, BullMQ + XADD; trials interleaved', tp.trials * 3 + (tp.everysecVariant ? 2 : 0));
+  pr.phase('1. hop throughput: the cluster under concurrent runs, raw BullMQ one-way, BullMQ + XADD, a BullMQ chain; trials interleaved', tp.trials * 4 + (tp.everysecVariant ? 2 : 0));
   try {
     // untimed: JIT, connections, the services' first runs, the peer's first jobs
     await clusterHopTrial(ctx, { scenario: generatedScenario({ vms: 1, rounds: 1, backgroundDma: 1 }), lanes: 4, tag: 'warm' });
     await onewayTrial(ctx, peer, { envelopes, jobs: 500 });
     await onewayTrial(ctx, naive, { envelopes, jobs: 500 });
+    await chainTrial(ctx, chain, { envelopes, chains, hops: 10, tag: 'warm' });
     for (let t = 0; t < tp.trials; t++) {
       const c = await clusterHopTrial(ctx, { scenario, lanes: tp.lanes, tag: String(t) });
       cT.push(c);
@@ -110,6 +117,9 @@ export async function measureHopThroughput(ctx: ClusterContext): Promise<{ figur
       const n = await onewayTrial(ctx, naive, { envelopes, jobs: tp.peerJobs });
       nT.push(n);
       pr.tick(`BullMQ + XADD ${fmt(n.rate)} jobs/s (${fmt(n.cpuUsPerJob)} µs CPU/job)`);
+      const h = await chainTrial(ctx, chain, { envelopes, chains, hops, tag: String(t) });
+      chT.push(h);
+      pr.tick(`BullMQ chain ${fmt(h.rate)} hops/s (${fmt(h.cpuUsPerJob)} µs CPU/hop)`);
     }
     if (tp.everysecVariant) {
       everysec = await withFsync(ctx.redis, 'everysec', async () => {
@@ -123,6 +133,7 @@ export async function measureHopThroughput(ctx: ClusterContext): Promise<{ figur
   } finally {
     await peer.close();
     await naive.close();
+    await chain.close();
   }
   const last = cT[cT.length - 1]!;
   const notPass = cT.reduce((a, c) => a + c.notPass, 0);
@@ -168,8 +179,22 @@ export async function measureHopThroughput(ctx: ClusterContext): Promise<{ figur
       peerTrials: nT.map((x) => ({ rate: round(x.rate), endToEndRate: round(x.endToEndRate), jobs: x.jobs, cpuUsPerJob: round(x.cpuUsPerJob) })),
     },
   });
+  const chainFig = figure({
+    id: 'hop-throughput-chain', name: 'hop throughput against what a hop costs in BullMQ alone: a job per hop, each added by the processor of the one before', unit: 'hops/s', trials: cT.map((x) => x.rate),
+    peer: { name: 'BullMQ chain: each job\'s processor adds the next job to the next service\'s queue, same queues, workers and payloads', unit: 'hops/s', trials: chT.map((x) => x.rate) },
+    // no goal of the issue's: the floor under a hop, for where the rest of a hop's cost goes
+    goal: null,
+    config: {
+      peer: `as the raw BullMQ peer of hop-throughput (its own queues and worker processes), but the jobs travel: ${chains} chains at once (the runs' VMs), each of ${hops + 1} jobs, round the services on one partition; each processor adds the next job (the transport's job options, a job id of its own, on a second connection as a service's outbox) before its job completes. What the cluster adds on top: validation, the decision and state hash, the log append with its marker and gate, Nest. Trials interleaved with the others.`,
+    },
+    details: {
+      cpuUsPerHop: { cluster: round(median(cT.map(cpuPerHop))), peer: round(median(chT.map((x) => x.cpuUsPerJob))), note: 'CPU of the five services + Redis per hop, against the five workers + Redis per hop' },
+      redisPerHop: chT[chT.length - 1]!.redis,
+      peerTrials: chT.map((x) => ({ rate: round(x.rate), endToEndRate: round(x.endToEndRate), jobs: x.jobs, cpuUsPerJob: round(x.cpuUsPerJob) })),
+    },
+  });
   return {
-    figures: [fig, naiveFig],
+    figures: [fig, naiveFig, chainFig],
     sustained: { rateTrials: cT.map((x) => x.rate), cpuUsPerEntryTrials: cT.map((x) => (cpuPerHop(x) * x.hops) / x.entries) },
   };
 }

@@ -4,7 +4,8 @@
  *
  * - `oneway`: one Worker per queue; records the time each job is processed; on `report`, sends
  *   the timestamps and its CPU use. With `xadd`, the processor first appends the job's data to a
- *   stream of its own (XADD, awaited): the job-plus-log-entry a user would write first.
+ *   stream of its own (XADD, awaited): the job-plus-log-entry a user would write first. With `next`,
+ *   a chain: the processor adds the job's next hop to another queue, as a service sends a command on.
  * - `pong`: one Worker on the ping queue; each job's processor adds a reply job (same id) to the
  *   requester's reply queue, with a Queue on the Worker's connection (what the transport's server does).
  */
@@ -22,6 +23,21 @@ export interface OnewayChildConfig {
   workerOptions: Partial<WorkerOptions>;
   /** the stream each job's data is appended to before the job completes */
   xadd?: string;
+  /**
+   * A chain (a job per hop, as the cluster's hops are): beside each queue, the queue its jobs go on to.
+   * While a job's data has `hops` left, its processor adds the next job there (on a connection of its
+   * own, as a service's outbox) before the job completes, with `jobOptions` and the id `<chain>.<hops left>`.
+   */
+  next?: string[];
+  jobOptions?: Record<string, unknown>;
+}
+
+/** The data of a chain peer's job. */
+export interface ChainJobData {
+  pattern: string;
+  data: unknown;
+  chain: string;
+  hops: number;
 }
 
 export interface PongChildConfig {
@@ -51,12 +67,22 @@ async function main(): Promise<void> {
   let workers: Worker[];
   let replies: Queue | undefined;
   let log: Redis | undefined;
+  let outbox: Redis | undefined;
+  let nexts: Queue[] = [];
   if (cfg.mode === 'oneway') {
     const stream = cfg.xadd;
     log = stream ? connectRedis(cfg.url, { maxRetriesPerRequest: null }) : undefined;
     const l = log;
-    workers = cfg.queues.map((queue) => new Worker(queue, async (job: Job) => {
+    if (cfg.next) {
+      outbox = connectRedis(cfg.url, { maxRetriesPerRequest: 1 });
+      const o = outbox;
+      nexts = cfg.next.map((q) => new Queue(q, { connection: o, prefix: cfg.prefix }));
+    }
+    const opts = cfg.jobOptions ?? {};
+    workers = cfg.queues.map((queue, i) => new Worker(queue, async (job: Job) => {
       if (stream && l) await l.xadd(stream, '*', 'e', JSON.stringify(job.data));
+      const d = job.data as Partial<ChainJobData>;
+      if (nexts[i] && d.hops) await nexts[i].add('deliver', { ...d, hops: d.hops - 1 }, { ...opts, jobId: `${d.chain}.${d.hops - 1}` });
       ts.push(Date.now());
     }, { ...cfg.workerOptions, connection, prefix: cfg.prefix, concurrency: cfg.concurrency }));
   } else {
@@ -80,6 +106,8 @@ async function main(): Promise<void> {
     } else if (m.type === 'stop') {
       await Promise.all(workers.map((w) => w.close()));
       await replies?.close();
+      for (const q of nexts) await q.close();
+      await outbox?.quit().catch(() => outbox?.disconnect());
       await log?.quit().catch(() => log?.disconnect());
       await connection.quit().catch(() => connection.disconnect());
       process.exit(0);
