@@ -101,7 +101,7 @@ export class ComponentHost extends EventEmitter {
 
   /**
    * One input of a run at a time, in arrival order: the log records that order. Inputs of different
-   * runs (several partitions, several jobs of a partition) interleave at their awaits.
+   * runs (several partitions consumed by this process) may interleave at their awaits.
    */
   deliver(raw: unknown): Promise<void> {
     const claimed = (raw as { runId?: unknown } | null | undefined)?.runId;
@@ -180,7 +180,7 @@ export class ComponentHost extends EventEmitter {
     if (res.fresh) {
       // the input's entry is the first: its seq from the reply, not from decoding what was just written
       mem.runtime = p.next;
-      mem.lastSeq = res.firstSeq!;
+      mem.lastSeq = res.firstSeq ?? res.entries[0]!.seq;
       mem.lastEventId = p.entries[0]!.eventId;
       mem.inputs++;
       this.stats.inputs++;
