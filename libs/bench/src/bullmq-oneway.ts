@@ -37,12 +37,12 @@ export interface PeerRedis {
 /**
  * Raw BullMQ one-way, shaped like the cluster's data path: per service one queue per partition (named
  * in a hash tag, as the services' are), consumed by `replicas` processes that share the queues as the
- * services' replicas share partitions, one Worker per queue with the services' concurrency (CHANNEL_CONCURRENCY.data) and Worker
- * settings (lock 5 s, stalled check 2 s); the processor only notes the time. No Nest, no validation,
- * no log. `naive`: the processor first appends the job's data to a stream (XADD, awaited), the job plus
- * a separate log entry per hop that a user would write first. `chain`: a job per hop, as the cluster's
- * hops: each processor adds the next job to the next service's queue (chainTrial), what one hop costs in
- * BullMQ alone.
+ * services' replicas share partitions, one Worker per queue with the services' concurrency
+ * (CHANNEL_CONCURRENCY.data) and Worker settings (lock 5 s, stalled check 2 s); the processor only notes
+ * the time. No Nest, no validation, no log. `naive`: the processor first appends the job's data to a
+ * stream (XADD, awaited), the job plus a separate log entry per hop that a user would write first.
+ * `chain`: a job per hop, as the cluster's hops: each processor adds the next job to the next service's
+ * queue (chainTrial), what one hop costs in BullMQ alone.
  */
 export async function startOnewayPeer(ctx: BenchContext, o: { naive?: boolean; chain?: boolean; partitions: number; replicas?: number; redis?: PeerRedis }): Promise<OnewayPeer> {
   const kind = o.naive ? 'naive' : o.chain ? 'chain' : 'oneway';

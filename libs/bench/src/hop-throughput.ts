@@ -185,7 +185,7 @@ export async function measureHopThroughput(ctx: ClusterContext): Promise<{ figur
     // no goal of the issue's: the floor under a hop, for where the rest of a hop's cost goes
     goal: null,
     config: {
-      peer: `as the raw BullMQ peer of hop-throughput (its own queues and worker processes), but the jobs travel: ${chains} chains at once (the runs' VMs), each of ${hops + 1} jobs, round the services on one partition; each processor adds the next job (the transport's job options, a job id of its own, on a second connection as a service's outbox) before its job completes. What the cluster adds on top: validation, the decision and state hash, the log append with its marker and gate, Nest. Trials interleaved with the others.`,
+      peer: `as the raw BullMQ peer of hop-throughput (its own queues and worker processes), but the jobs travel: ${chains} chains at once (the runs' VMs, at least two per queue), each of ${hops + 1} jobs, round the services on one partition; each processor adds the next job (the transport's job options, a job id of its own, on a second connection as a service's outbox) before its job completes. What the cluster adds on top: validation, the decision and state hash, the log append with its marker and gate, Nest. Trials interleaved with the others.`,
     },
     details: {
       cpuUsPerHop: { cluster: round(median(cT.map(cpuPerHop))), peer: round(median(chT.map((x) => x.cpuUsPerJob))), note: 'CPU of the five services + Redis per hop, against the five workers + Redis per hop' },
