@@ -62,7 +62,7 @@ export class RunCoordinator {
       this.host.off('entries', onEntries);
       watch.stop();
     }
-    let entries = await this.settled(req.runId, req.stepTimeoutMs ?? 15_000);
+    let entries = await this.settled(req.runId, req.stepTimeoutMs ?? 15_000, watch.read);
     // closed: nothing lands any more (inputs are dead-lettered with the reason), the log is final
     await this.log.closeRun(req.runId);
     // quiescent after run.finished, nothing could have landed since the read; otherwise read the final log
@@ -76,13 +76,15 @@ export class RunCoordinator {
    * The history once every recorded command has been consumed: the unwinds in flight at run.finished
    * land after it (the log is draining: only inputs that consume a recorded command are taken), then
    * the caller closes the log. After `maxMs` of quiet infrastructure (the run's step timeout) the log is
-   * closed as it stands, and a late unwind is dead-lettered with its reason.
+   * closed as it stands, and a late unwind is dead-lettered with its reason. `read`: the log from seq 1
+   * as far as it was read already.
    */
-  private async settled(runId: string, maxMs: number): Promise<LogEntry[]> {
+  private async settled(runId: string, maxMs: number, read: readonly LogEntry[]): Promise<LogEntry[]> {
     const since = Date.now();
     let wait = 10;
-    // followed, not re-read: sequences run from 1 without a hole, so what comes next is after entries.length
-    const entries: LogEntry[] = [];
+    // followed from what the run's watch read, not re-read: sequences run from 1 without a hole, so
+    // what comes next is after entries.length
+    const entries: LogEntry[] = [...read];
     for (;;) {
       for (const e of await this.log.read(runId, entries.length + 1)) entries.push(e);
       // a receiver paused or restarting, a job in its backoff: they come back within the step timeout of

@@ -17,7 +17,8 @@ export class RunWatch {
   private resolve!: () => void;
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private readonly completed = new Set<number>();
-  private readSeq = 0;
+  /** the log from seq 1 as far as this watch has read it, in order (the coordinator goes on from there) */
+  readonly read: LogEntry[] = [];
 
   /**
    * `quietSince`: since when the infrastructure (Redis, every service's heartbeat) has been there
@@ -43,9 +44,11 @@ export class RunWatch {
   /** Reads the log from where this watch last read it (a restart's catch-up, and a backstop after). */
   async readLog(log: RunLog, pageSize = 1000): Promise<void> {
     for (;;) {
-      const page = await log.read(this.runId, this.readSeq + 1, this.readSeq + pageSize);
+      const from = this.read.length + 1;
+      const page = await log.read(this.runId, from, from + pageSize - 1);
       this.take(page);
-      if (page.length) this.readSeq = page[page.length - 1]!.seq;
+      // sequences run from 1 without a hole: what this page holds comes right after what was read
+      for (const e of page) this.read.push(e);
       if (page.length < pageSize) return;
     }
   }

@@ -11,6 +11,7 @@ export {
   type CommandProof,
   type GateVerdict,
 } from './run-state.js';
+export { withSeq } from './entry-codec.js';
 export { DEFAULT_PAGE_SIZE, hasAppendMany, type AppendBatch, type BatchRunLog } from './batch.js';
 export { DEFAULT_PREFIX, ORPHAN_RUN_ID, runKeys, runsIndexKey, assertRunId, isRunId, type RunKeys } from './keys.js';
 export { APPEND_ONCE_LUA, OPEN_RUN_LUA } from './append-once.lua.js';

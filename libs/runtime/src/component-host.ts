@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { DEFAULTS } from '../../config/src/index.js';
-import { EnvelopeSchema, inputProblem, type Component, type Envelope, type LogEntry } from '../../contracts/src/index.js';
-import { ORPHAN_RUN_ID, isRunId, type InputAppendResult, type InputGate, type Refusal, type RunLog, type SnapshotStore } from '../../event-log/src/index.js';
+import { EnvelopeSchema, inputProblem, type Component, type Envelope } from '../../contracts/src/index.js';
+import { ORPHAN_RUN_ID, isRunId, withSeq, type InputAppendResult, type InputGate, type Refusal, type RunLog, type SnapshotStore } from '../../event-log/src/index.js';
 import type { Outbox } from './outbox.js';
 import { channelOrder, commandsOf, processInput, type ComponentRuntime } from './process-input.js';
 import { rebuildRuntime, snapshotOf, type Rebuilt } from './rebuild.js';
@@ -191,8 +191,12 @@ export class ComponentHost extends EventEmitter {
       // that input, so it goes, and the next input folds the run from the log (found by the nemesis).
       if (res.entries[0]!.seq > mem.lastSeq) this.runs.delete(input.runId);
     }
-    // decoded for a listener only (the orchestrator's run watch): the others never read them back
-    if (this.listenerCount('entries') > 0) this.emit('entries', res.entries as LogEntry[]);
+    // for a listener only (the orchestrator's run watch): a fresh append's entries are the ones just
+    // built, numbered from the reply's seq, rather than the log's JSON decoded back
+    if (this.listenerCount('entries') > 0) {
+      const first = res.firstSeq;
+      this.emit('entries', res.fresh && first !== undefined ? entries.map((e, i) => withSeq(input.runId, e, first + i)) : res.entries);
+    }
     await this.outbox.sendAll(res.fresh ? p.commands : commandsOf(res.entries));
     // off the path of the commands: they are on their way
     if (res.fresh && this.snapshotDue(mem)) await this.maybeSnapshot(input.runId, mem);
