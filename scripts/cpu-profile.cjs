@@ -3,10 +3,10 @@
 // re-raises the signal, so --cpu-prof would write nothing); this preload profiles through the inspector
 // and writes the profile when the service gets SIGTERM or exits:
 //
-//   NODE_OPTIONS="--require ./scripts/cpu-profile.cjs" VSVA_CPU_PROFILE_DIR=/tmp/prof \
+//   NODE_OPTIONS="--require ./scripts/cpu-profile.cjs" CPU_PROFILE_DIR=/tmp/prof \
 //     npx vsva-sim bench --only hop-throughput
 //
-// One <service>-<pid>.cpuprofile per service in VSVA_CPU_PROFILE_DIR (default: the working directory);
+// One <service>-<pid>.cpuprofile per service in CPU_PROFILE_DIR (default: the working directory);
 // open them in Chrome's DevTools (Performance) or any .cpuprofile viewer. Other processes are left alone.
 'use strict';
 const { Session } = require('node:inspector');
@@ -15,7 +15,7 @@ const { join } = require('node:path');
 
 const service = /[/\\]services[/\\]([\w-]+)\.mjs$/.exec(process.argv[1] ?? '')?.[1];
 if (service) {
-  const dir = process.env.VSVA_CPU_PROFILE_DIR || process.cwd();
+  const dir = process.env.CPU_PROFILE_DIR || process.cwd();
   const session = new Session();
   session.connect();
   session.post('Profiler.enable');
