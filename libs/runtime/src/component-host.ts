@@ -177,10 +177,12 @@ export class ComponentHost extends EventEmitter {
       await this.deadLetter(input.runId, await this.refusalReason(input, res.refused, why), raw);
       return;
     }
-    if (res.fresh) {
-      // the input's entry is the first: its seq from the reply, not from decoding what was just written
+    // where a fresh append's entries start (the input's entry is the first): from the reply, not from
+    // decoding what was just written
+    const first = res.fresh ? (res.firstSeq ?? res.entries[0]!.seq) : undefined;
+    if (first !== undefined) {
       mem.runtime = p.next;
-      mem.lastSeq = res.firstSeq ?? res.entries[0]!.seq;
+      mem.lastSeq = first;
       mem.lastEventId = p.entries[0]!.eventId;
       mem.inputs++;
       this.stats.inputs++;
@@ -192,11 +194,8 @@ export class ComponentHost extends EventEmitter {
       if (res.entries[0]!.seq > mem.lastSeq) this.runs.delete(input.runId);
     }
     // for a listener only (the orchestrator's run watch): a fresh append's entries are the ones just
-    // built, numbered from the reply's seq, rather than the log's JSON decoded back
-    if (this.listenerCount('entries') > 0) {
-      const first = res.firstSeq;
-      this.emit('entries', res.fresh && first !== undefined ? entries.map((e, i) => withSeq(input.runId, e, first + i)) : res.entries);
-    }
+    // built, numbered from there, rather than the log's JSON decoded back
+    if (this.listenerCount('entries') > 0) this.emit('entries', first !== undefined ? entries.map((e, i) => withSeq(input.runId, e, first + i)) : res.entries);
     await this.outbox.sendAll(res.fresh ? p.commands : commandsOf(res.entries));
     // off the path of the commands: they are on their way
     if (res.fresh && this.snapshotDue(mem)) await this.maybeSnapshot(input.runId, mem);
